@@ -1,0 +1,6 @@
+// The ordered list of migrations. Never edit a migration once it has landed; add a new one.
+import { Migration20261127000000Foundation } from './Migration20261127000000Foundation.js';
+
+export const migrationsList = [
+  { name: 'Migration20261127000000Foundation', class: Migration20261127000000Foundation },
+];

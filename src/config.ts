@@ -1,0 +1,91 @@
+// The typed environment: one schema, read once at start-up. A bad value ends start-up with one
+// clear line (ConfigError), never a stack trace. There is no NODE_ENV branching: behaviour
+// follows explicit settings only.
+import path from 'node:path';
+
+export type Role = 'web' | 'worker' | 'all';
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  embeddedPgPort: number;
+  mongodbUrl: string | undefined;
+  smtpUrl: string | undefined;
+  publicUrl: string;
+  sessionSecret: string | undefined;
+  role: Role;
+  logLevel: string;
+  adminEmail: string | undefined;
+  adminPassword: string | undefined;
+  /** Idle and absolute session lifetimes, in seconds. */
+  sessionIdleSeconds: number;
+  sessionMaxSeconds: number;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function url(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL: "${redact(raw)}"`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must start with ${protocols.map((p) => p + '//').join(' or ')}, got "${redact(raw)}"`);
+  }
+  if (!parsed.hostname) throw new ConfigError(`${name} has no host name: "${redact(raw)}"`);
+  return raw;
+}
+
+/** Hide the password of a URL before it appears in a message. */
+export function redact(raw: string): string {
+  return raw.replace(/\/\/([^:/@]+):([^@]*)@/, '//$1:***@');
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function loadConfig(env: Env = process.env): Config {
+  const port = integer(env, 'PORT', 3000, 0, 65535);
+  const role = (env.ROLE || 'all') as Role;
+  if (!['web', 'worker', 'all'].includes(role)) throw new ConfigError(`ROLE must be web, worker or all, got "${env.ROLE}"`);
+  const logLevel = env.LOG_LEVEL || 'info';
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  const publicUrl = url(env, 'PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port || 3000}`;
+  const adminEmail = env.TEXTCAST_ADMIN_EMAIL || undefined;
+  if (adminEmail && !/^[^\s@]+@[^\s@]+$/.test(adminEmail)) throw new ConfigError(`TEXTCAST_ADMIN_EMAIL is not an email address: "${adminEmail}"`);
+  const adminPassword = env.TEXTCAST_ADMIN_PASSWORD || undefined;
+  if (adminPassword !== undefined && adminPassword.length < 8) throw new ConfigError('TEXTCAST_ADMIN_PASSWORD must have at least 8 characters');
+  return {
+    port,
+    host: env.HOST || '0.0.0.0',
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    dataDir: path.resolve(env.DATA_DIR || './.data'),
+    embeddedPgPort: integer(env, 'EMBEDDED_PG_PORT', 5433, 1, 65535),
+    mongodbUrl: url(env, 'MONGODB_URL', ['mongodb:', 'mongodb+srv:']),
+    smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
+    publicUrl: publicUrl.replace(/\/+$/, ''),
+    sessionSecret: env.SESSION_SECRET || undefined,
+    role,
+    logLevel,
+    adminEmail,
+    adminPassword,
+    sessionIdleSeconds: integer(env, 'SESSION_IDLE_MINUTES', 60, 1, 60 * 24 * 30) * 60,
+    sessionMaxSeconds: integer(env, 'SESSION_MAX_HOURS', 12, 1, 24 * 90) * 3600,
+  };
+}

@@ -1,0 +1,37 @@
+// Errors that modules throw and the error plugin turns into answers a user understands:
+// a re-rendered form (422), a 404/403 page, or a JSON error under /api/.
+
+export class AppError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Bad input on named fields; nothing was changed. */
+export class ValidationError extends AppError {
+  constructor(readonly fields: Record<string, string>, message = 'Please correct the highlighted fields.') {
+    super(422, 'validation', message);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(message = 'Not found') {
+    super(404, 'not_found', message);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(message = 'You do not have permission to do that.') {
+    super(403, 'forbidden', message);
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(message: string) {
+    super(409, 'conflict', message);
+  }
+}

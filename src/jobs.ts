@@ -1,0 +1,16 @@
+// The one table of Agenda jobs. Jobs are one-liners that take ids and call their module.
+import type { Agenda } from 'agenda';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { FastifyBaseLogger } from 'fastify';
+import type { SessionLimits } from './modules/accounts/sessions.js';
+import { housekeeping } from './modules/accounts/housekeeping.js';
+
+export interface JobContext {
+  orm: MikroORM;
+  log: FastifyBaseLogger;
+  sessionLimits: SessionLimits;
+}
+
+export function defineJobs(agenda: Agenda, context: JobContext): void {
+  agenda.define('housekeeping', async () => housekeeping(context.orm.em.fork(), context.sessionLimits));
+}

@@ -1,0 +1,97 @@
+// Entry point: configuration, database, migrations, first owner, scheduler, HTTP; and a graceful
+// shutdown in the reverse order on SIGINT/SIGTERM. Start-up problems end in one clear line.
+import pino from 'pino';
+import type { FastifyInstance } from 'fastify';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { loadConfig, type Config } from './config.js';
+import { openDatabase, type Database } from './db/database.js';
+import { openOrm, migrate } from './db/orm.js';
+import { ensureFirstOwner } from './modules/accounts/first-owner.js';
+import { startScheduler, type Scheduler } from './plugins/scheduler.js';
+import { buildApp } from './app.js';
+import { sessionSecret } from './secrets.js';
+
+function fail(message: string): never {
+  process.stderr.write(`textcast: ${message}\n`);
+  process.exit(1);
+}
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (error) {
+  fail((error as Error).message);
+}
+
+const log = pino({ level: config.logLevel });
+let database: Database | undefined;
+let orm: MikroORM | undefined;
+let scheduler: Scheduler | undefined;
+let app: FastifyInstance | undefined;
+let stopping = false;
+
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'shutting down');
+  // Stop taking requests and let running ones finish, then let running jobs finish (or release
+  // their locks), then close the ORM, and stop the embedded database last.
+  await app?.close().catch((error) => log.error({ err: error }, 'closing HTTP failed'));
+  await scheduler?.stop().catch((error) => log.error({ err: error }, 'stopping the scheduler failed'));
+  await orm?.close().catch((error) => log.error({ err: error }, 'closing the database pool failed'));
+  await database?.stop().catch((error) => log.error({ err: error }, 'stopping the embedded database failed'));
+  log.info('stopped');
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) {
+      process.stderr.write('textcast: second signal, exiting at once\n');
+      process.exit(130);
+    }
+    void shutdown(signal).then(() => process.exit(0));
+  });
+}
+
+try {
+  database = await openDatabase(config, (line) => log.info(line));
+  orm = await openOrm(database.url);
+  const applied = await migrate(orm);
+  if (applied.length) log.info({ migrations: applied }, 'database migrated');
+
+  const owner = await ensureFirstOwner(orm, config);
+  if (owner) {
+    const lines = ['', 'Textcast is ready. Sign in with:', `  email:    ${owner.email}`];
+    if (owner.generatedPassword) lines.push(`  password: ${owner.generatedPassword}`, '  (shown only this once; change it under Settings → Users)');
+    else lines.push('  password: the one in TEXTCAST_ADMIN_PASSWORD');
+    process.stdout.write(lines.join('\n') + '\n\n');
+  }
+
+  const runsJobs = config.role !== 'web';
+  const servesHttp = config.role !== 'worker';
+  scheduler = await startScheduler({
+    orm,
+    databaseUrl: database.url,
+    mongodbUrl: config.mongodbUrl,
+    processJobs: runsJobs,
+    log,
+    sessionLimits: { idleSeconds: config.sessionIdleSeconds, maxSeconds: config.sessionMaxSeconds },
+  });
+
+  if (servesHttp) {
+    app = await buildApp({ config, orm, scheduler, sessionSecret: sessionSecret(config.sessionSecret, config.dataDir), logger: log });
+    try {
+      await app.listen({ port: config.port, host: config.host });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new Error(code === 'EADDRINUSE' ? `port ${config.port} is already in use (set PORT to another port)` : (error as Error).message);
+    }
+    log.info(`Textcast is listening on ${config.publicUrl} (role ${config.role})`);
+  } else {
+    log.info('Textcast worker is running (role worker)');
+  }
+} catch (error) {
+  const message = (error as Error).message || String(error);
+  await shutdown('startup-failure');
+  fail(message);
+}

@@ -1,0 +1,83 @@
+// Sign in and sign out. Sign-in is rate-limited per IP (in the process) and per email (in the
+// database, shared by every process); a new session id is issued on every sign-in.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ACROSS_ACCOUNTS } from '../../db/tenant.js';
+import { User } from './user.entity.js';
+import { normaliseEmail } from './accounts.service.js';
+import { verifyPassword, timingDummyHash } from './passwords.js';
+import { startSession, endSession, SESSION_COOKIE } from './sessions.js';
+import { recentFailures, recordFailure, clearFailures, EMAIL_FAILURE_LIMIT, EMAIL_FAILURE_WINDOW_MINUTES } from './login-attempts.queries.js';
+
+/** Only local paths are followed after sign-in, never another site. */
+function safeNext(next: unknown): string {
+  return typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/dashboard';
+}
+
+function renderLogin(reply: FastifyReply, values: { email?: string; next?: string }, error: string | null, status = 200) {
+  return reply.page('accounts/login', { values, error }, { title: 'Sign in', status });
+}
+
+export async function authRoutes(app: FastifyInstance) {
+  const cookieOptions = {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax' as const,
+    secure: app.config.publicUrl.startsWith('https://'),
+    maxAge: app.config.sessionMaxSeconds,
+  };
+
+  app.get('/login', { config: { access: 'public' } }, async (request: FastifyRequest<{ Querystring: { next?: string } }>, reply) => {
+    if (request.user) return reply.redirect(safeNext(request.query.next), 303);
+    return renderLogin(reply, { next: request.query.next }, null);
+  });
+
+  app.post(
+    '/login',
+    {
+      config: {
+        access: 'public',
+        rateLimit: {
+          max: 20,
+          timeWindow: '1 minute',
+          errorResponseBuilder: (_request, context) => ({
+            statusCode: 429,
+            message: `Too many sign-in attempts from your network. Try again in ${Math.ceil(context.ttl / 1000)} seconds.`,
+          }),
+        },
+      },
+    },
+    async (request: FastifyRequest<{ Body: { email?: string; password?: string; next?: string } }>, reply) => {
+      const email = normaliseEmail(String(request.body?.email ?? ''));
+      const password = String(request.body?.password ?? '');
+      const next = request.body?.next;
+      if (!email || !password) return renderLogin(reply, { email, next }, 'Enter your email and password.', 422);
+      if ((await recentFailures(request.em, email)) >= EMAIL_FAILURE_LIMIT) {
+        return renderLogin(reply, { email, next }, `Too many failed sign-ins for this email. Try again in ${EMAIL_FAILURE_WINDOW_MINUTES} minutes.`, 429);
+      }
+      const user = await request.em.findOne(User, { email }, { ...ACROSS_ACCOUNTS, populate: ['account'] });
+      // Unknown emails cost the same hash verification as known ones, so timing tells nothing.
+      const valid = await verifyPassword(user?.passwordHash ?? (await timingDummyHash()), password);
+      if (!user || !valid || user.disabledAt) {
+        await recordFailure(request.em, email);
+        const message = user?.disabledAt && valid ? 'This user has been disabled. Ask an owner of your account.' : 'Wrong email or password.';
+        return renderLogin(reply, { email, next }, message, 401);
+      }
+      await clearFailures(request.em, email);
+      const previous = request.cookies[SESSION_COOKIE];
+      if (previous) await endSession(request.em, previous);
+      user.lastLoginAt = new Date();
+      const token = await startSession(request.em, user, { ip: request.ip, userAgent: request.headers['user-agent'] });
+      request.log.info({ user: user.id, account: user.account.id }, 'signed in');
+      reply.setCookie(SESSION_COOKIE, token, cookieOptions);
+      return reply.redirect(safeNext(next), 303);
+    },
+  );
+
+  app.post('/logout', { config: { role: 'viewer' } }, async (request, reply) => {
+    const token = request.cookies[SESSION_COOKIE];
+    if (token) await endSession(request.em, token);
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    if (request.headers['hx-request']) return reply.header('HX-Redirect', '/login').code(204).send();
+    return reply.redirect('/login', 303);
+  });
+}

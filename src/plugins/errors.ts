@@ -1,0 +1,63 @@
+// Every error ends as an answer fit for its caller: JSON under /api/ and /webhooks/, an HTML
+// fragment for htmx, a full page otherwise. Users never see a stack trace; 5xx are logged with
+// the request id, which the page shows so a report can be matched to the log.
+import fp from 'fastify-plugin';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, ValidationError } from '../errors.js';
+
+function isMachineRoute(url: string): boolean {
+  return url.startsWith('/api/') || url.startsWith('/webhooks/') || url === '/healthz';
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad request',
+  401: 'Please sign in',
+  403: 'Not allowed',
+  404: 'Page not found',
+  413: 'Too large',
+  415: 'Unsupported content',
+  422: 'Please check your input',
+  429: 'Too many requests',
+};
+
+function codeFor(status: number, error: Partial<FastifyError & AppError>): string {
+  if (error instanceof AppError) return error.code;
+  if (status === 404) return 'not_found';
+  if (status === 413) return 'payload_too_large';
+  if (status === 429) return 'rate_limited';
+  if (status === 403) return 'forbidden';
+  if (status >= 500) return 'internal';
+  return 'bad_request';
+}
+
+export async function sendError(request: FastifyRequest, reply: FastifyReply, status: number, error: Partial<FastifyError & AppError>) {
+  const safeMessage = status >= 500 ? `Something went wrong on our side. Reference: ${request.id}` : error.message || TITLES[status] || 'Request refused';
+  if (isMachineRoute(request.url)) {
+    const body: Record<string, unknown> = { code: codeFor(status, error), message: safeMessage };
+    if (error instanceof ValidationError) body.fields = error.fields;
+    return reply.code(status).type('application/json').send({ error: body });
+  }
+  const title = TITLES[status] ?? (status >= 500 ? 'Something went wrong' : 'Request refused');
+  if (request.headers['hx-request'] === 'true' && !String(request.headers['hx-target'] ?? '').startsWith('main#')) {
+    const html = await reply.viewAsync('errors/fragment', { status, title, message: safeMessage });
+    return reply.code(status).type('text/html; charset=utf-8').send(html);
+  }
+  return reply.page('errors/page', { status, message: safeMessage }, { title, status });
+}
+
+export const errorsPlugin = fp(async (app) => {
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    const status = error instanceof AppError ? error.statusCode : error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ status, code: error.code, msg: error.message }, 'request refused');
+    try {
+      return await sendError(request, reply, status, error);
+    } catch (renderError) {
+      request.log.error({ err: renderError }, 'error page failed to render');
+      return reply.code(status).type('text/plain; charset=utf-8').send(status >= 500 ? `Something went wrong. Reference: ${request.id}` : error.message);
+    }
+  });
+  app.setNotFoundHandler(async (request, reply) => {
+    return sendError(request, reply, 404, { message: `There is nothing at ${request.url.split('?')[0]}.` });
+  });
+});

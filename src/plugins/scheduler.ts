@@ -1,0 +1,64 @@
+// Agenda 6 in-process: PostgreSQL backend on the application database by default (LISTEN/NOTIFY),
+// or MongoDB when MONGODB_URL is set (for those who already run MongoDB). Modules define their
+// jobs in src/jobs.ts; a process with ROLE=web schedules jobs but does not run them.
+import { Agenda } from 'agenda';
+import { PostgresBackend } from '@agendajs/postgres-backend';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { FastifyBaseLogger } from 'fastify';
+import { defineJobs } from '../jobs.js';
+import type { SessionLimits } from '../modules/accounts/sessions.js';
+
+export interface Scheduler {
+  agenda: Agenda;
+  backend: 'postgres' | 'mongodb';
+  /** True once started (worker roles) or connected (web role). */
+  running: boolean;
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+async function createBackend(databaseUrl: string, mongodbUrl: string | undefined) {
+  if (mongodbUrl) {
+    // Loaded only when asked for: most installations never touch MongoDB.
+    const { MongoBackend } = await import('@agendajs/mongo-backend');
+    return { kind: 'mongodb' as const, backend: new MongoBackend({ address: mongodbUrl, collection: 'agenda_jobs' }) };
+  }
+  return { kind: 'postgres' as const, backend: new PostgresBackend({ poolConfig: { connectionString: databaseUrl, max: 4 }, tableName: 'agenda_jobs' }) };
+}
+
+export async function startScheduler(options: {
+  orm: MikroORM;
+  databaseUrl: string;
+  mongodbUrl?: string;
+  processJobs: boolean;
+  log: FastifyBaseLogger;
+  sessionLimits: SessionLimits;
+}): Promise<Scheduler> {
+  const { kind, backend } = await createBackend(options.databaseUrl, options.mongodbUrl);
+  const agenda = new Agenda({ backend, name: `textcast-${process.pid}`, processEvery: '5 seconds', defaultLockLifetime: 10 * 60_000 });
+  // Without a listener an 'error' event (a dropped LISTEN connection, say) would crash the
+  // process; with one, the channel reconnects by itself.
+  agenda.on('error', (error) => options.log.warn({ err: error }, 'scheduler error'));
+  const channel = (backend as { notificationChannel?: { on?: (event: string, fn: (e: Error) => void) => void } }).notificationChannel;
+  channel?.on?.('error', (error) => options.log.warn({ err: error }, 'scheduler notification channel error'));
+  agenda.on('fail', (error, job) => options.log.error({ err: error, job: job.attrs.name }, 'job failed'));
+
+  defineJobs(agenda, { orm: options.orm, log: options.log, sessionLimits: options.sessionLimits });
+  await agenda.ready;
+  if (options.processJobs) {
+    await agenda.start();
+    await agenda.every('1 hour', 'housekeeping');
+  }
+  const scheduler: Scheduler = {
+    agenda,
+    backend: kind,
+    running: true,
+    async stop(timeoutMs = 15_000) {
+      if (!scheduler.running) return;
+      scheduler.running = false;
+      // drain() waits for running jobs (stop() would unlock them mid-way), then disconnects the
+      // notification channel and the backend's pool.
+      await agenda.drain({ timeout: timeoutMs, closeConnection: true });
+    },
+  };
+  return scheduler;
+}

@@ -1,0 +1,53 @@
+// Server-rendered pages with Eta (auto-escaping on). `reply.page()` renders a page inside the
+// layout, or, for an htmx tab switch that targets <main id="main">, only the main fragment plus
+// an out-of-band update of the tabs, so every URL works both ways.
+import path from 'node:path';
+import fp from 'fastify-plugin';
+import view from '@fastify/view';
+import { Eta } from 'eta';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { formatMoney } from '../money.js';
+import { creditBalance } from '../modules/accounts/credits.js';
+
+export type Tab = 'dashboard' | 'create' | 'reporting' | 'inbound' | 'contacts' | 'automation' | 'settings';
+
+export interface PageOptions {
+  title: string;
+  tab?: Tab;
+  status?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyReply {
+    page(template: string, data: Record<string, unknown>, options: PageOptions): Promise<FastifyReply>;
+  }
+}
+
+/** True for htmx requests that only want the <main> fragment. */
+export function wantsMainFragment(request: FastifyRequest): boolean {
+  return request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'main#main' && !request.headers['hx-history-restore-request'];
+}
+
+export const viewPlugin = fp<{ root: string }>(async (app, { root }) => {
+  const eta = new Eta({ views: root, autoEscape: true, cache: true, autoTrim: false });
+  await app.register(view, { engine: { eta }, root, viewExt: 'eta' });
+
+  app.decorateReply('page', async function (this: FastifyReply, template: string, data: Record<string, unknown>, options: PageOptions) {
+    const request = this.request;
+    const account = request.account;
+    const common = {
+      user: request.user,
+      account,
+      csrfToken: this.csrfToken(),
+      tab: options.tab,
+      title: options.title,
+      balance: account ? formatMoney(await creditBalance(request.em, account.id), account.currency) : null,
+    };
+    const body = await this.viewAsync(template, { ...common, ...data });
+    const fragment = wantsMainFragment(request);
+    const html = await this.viewAsync(fragment ? '_partials/main-fragment' : 'layout', { ...common, body });
+    return this.code(options.status ?? 200).type('text/html; charset=utf-8').send(html);
+  });
+});
+
+export const VIEWS_DIR = path.resolve(import.meta.dirname, '../../views');

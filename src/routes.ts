@@ -1,0 +1,24 @@
+// The one route table: every module's routes with its prefix.
+import type { FastifyInstance } from 'fastify';
+import { healthRoutes } from './modules/accounts/health.routes.js';
+import { authRoutes } from './modules/accounts/auth.routes.js';
+import { settingsRoutes } from './modules/accounts/settings.routes.js';
+import { accountApiRoutes } from './modules/accounts/account.api.js';
+import { reportingRoutes } from './modules/reporting/reporting.routes.js';
+import { campaignsRoutes } from './modules/campaigns/campaigns.routes.js';
+import { inboundRoutes } from './modules/inbound/inbound.routes.js';
+import { contactsRoutes } from './modules/contacts/contacts.routes.js';
+import { automationRoutes } from './modules/automation/automation.routes.js';
+
+export async function registerRoutes(app: FastifyInstance): Promise<void> {
+  app.get('/', async (_request, reply) => reply.redirect('/dashboard', 303));
+  await app.register(healthRoutes);
+  await app.register(authRoutes);
+  await app.register(reportingRoutes);
+  await app.register(campaignsRoutes, { prefix: '/create' });
+  await app.register(inboundRoutes, { prefix: '/inbound' });
+  await app.register(contactsRoutes, { prefix: '/contacts' });
+  await app.register(automationRoutes, { prefix: '/automation' });
+  await app.register(settingsRoutes, { prefix: '/settings' });
+  await app.register(accountApiRoutes, { prefix: '/api/v1' });
+}
