@@ -19,7 +19,26 @@ const run = promisify(execFile);
 export interface RunningDatabase {
   /** Connection URL of the server's `postgres` maintenance database. */
   serverUrl: string;
+  /** Stops the server if this process owns it; a server another live process uses stays up. */
   stop(): Promise<void>;
+}
+
+/** The process that owns a running server is recorded beside the data, so that a second process
+ * on the same DATA_DIR (a CLI command next to `npm start`) leaves the server running, while the
+ * server of a killed process is adopted and stopped by whoever reuses it. */
+function ownerFile(dataDir: string) {
+  return path.join(dataDir, 'pg-owner.pid');
+}
+
+function ownerAlive(dataDir: string): boolean {
+  try {
+    const pid = Number(fs.readFileSync(ownerFile(dataDir), 'utf8'));
+    if (!pid || pid === process.pid) return false;
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 interface Binaries {
@@ -100,9 +119,13 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
   const owner = runAsUser();
   const stop = async () => {
     await run(bin.pg_ctl, ['stop', '-D', pgData, '-m', 'fast', '-w', '-t', '60'], owner).catch(() => {});
+    fs.rmSync(ownerFile(dataDir), { force: true });
   };
+  const takeOwnership = () => fs.writeFileSync(ownerFile(dataDir), String(process.pid));
 
   if (fs.existsSync(path.join(pgData, 'postmaster.pid')) && (await canConnect(serverUrl))) {
+    if (ownerAlive(dataDir)) return { serverUrl, stop: async () => {} };
+    takeOwnership();
     return { serverUrl, stop };
   }
   if (!fs.existsSync(path.join(pgData, 'PG_VERSION'))) await initialise(bin, pgData, password, owner, log);
@@ -115,5 +138,6 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
     const tail = fs.readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' | ');
     throw new Error(`the embedded PostgreSQL server did not start on port ${port}: ${tail || 'see ' + logFile}`);
   }
+  takeOwnership();
   return { serverUrl, stop };
 }

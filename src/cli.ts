@@ -1,0 +1,109 @@
+// `npm run cli -- <command>`: the operator's commands of DESIGN.md. Commands that create
+// something print its id as the last word of their last line. Bad arguments: one line, exit 2.
+import { parseArgs } from 'node:util';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { loadConfig } from './config.js';
+import { openDatabase, type Database } from './db/database.js';
+import { openOrm, migrate } from './db/orm.js';
+import { withAccount } from './db/tenant.js';
+import { ValidationError } from './errors.js';
+import { Account } from './modules/accounts/account.entity.js';
+import { createAccount, createUser, createApiKey } from './modules/accounts/accounts.service.js';
+
+class UsageError extends Error {}
+
+const USAGE = `usage: npm run cli -- <command>
+  migrate
+  account create --name N [--timezone TZ] [--currency EUR]
+  user create --account ID --email E --password P --role owner|marketer|viewer
+  api-key create --account ID --name N`;
+
+type Flags = Record<string, string | undefined>;
+
+function flags(args: string[], names: string[]): Flags {
+  try {
+    const { values } = parseArgs({ args, options: Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])), strict: true, allowPositionals: false });
+    return values as Flags;
+  } catch (error) {
+    throw new UsageError((error as Error).message.split('\n')[0]);
+  }
+}
+
+function required(values: Flags, name: string): string {
+  const value = values[name];
+  if (!value) throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+async function findAccount(orm: MikroORM, id: string): Promise<Account> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) throw new UsageError(`--account must be an account id, got "${id}"`);
+  const account = await withAccount(orm.em, id).findOne(Account, { id });
+  if (!account) throw new UsageError(`no account with id ${id}`);
+  return account;
+}
+
+const commands: Record<string, (orm: MikroORM, args: string[]) => Promise<string>> = {
+  async migrate(orm) {
+    const applied = await migrate(orm);
+    return applied.length ? `applied ${applied.length} migration(s): ${applied.join(', ')}` : 'the database is up to date';
+  },
+  async 'account create'(orm, args) {
+    const values = flags(args, ['name', 'timezone', 'currency']);
+    const em = orm.em.fork();
+    const account = createAccount(em, { name: required(values, 'name'), timeZone: values.timezone, currency: values.currency });
+    await em.flush();
+    return `created account ${account.id}`;
+  },
+  async 'user create'(orm, args) {
+    const values = flags(args, ['account', 'email', 'password', 'role']);
+    const account = await findAccount(orm, required(values, 'account'));
+    const em = withAccount(orm.em, account.id);
+    const user = await createUser(em, em.getReference(Account, account.id), { email: required(values, 'email'), password: required(values, 'password'), role: required(values, 'role') });
+    await em.flush();
+    return `created user ${user.email} (${user.role}) ${user.id}`;
+  },
+  async 'api-key create'(orm, args) {
+    const values = flags(args, ['account', 'name']);
+    const account = await findAccount(orm, required(values, 'account'));
+    const em = withAccount(orm.em, account.id);
+    const { apiKey, key } = createApiKey(em, em.getReference(Account, account.id), required(values, 'name'));
+    await em.flush();
+    return `created API key ${apiKey.name} (id ${apiKey.id}); it is shown only now:\n${key}`;
+  },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const name = [argv[0], argv[1]].filter(Boolean).join(' ');
+  const command = commands[name] ? name : commands[argv[0] ?? ''] ? argv[0] : undefined;
+  if (!command) {
+    process.stderr.write(argv.length ? `textcast: unknown command "${argv.join(' ')}"\n${USAGE}\n` : `${USAGE}\n`);
+    return 2;
+  }
+  const rest = argv.slice(command.split(' ').length);
+  let database: Database | undefined;
+  let orm: MikroORM | undefined;
+  try {
+    const config = loadConfig();
+    database = await openDatabase(config, (line) => process.stderr.write(line + '\n'));
+    orm = await openOrm(database.url, 2);
+    if (command !== 'migrate') await migrate(orm);
+    process.stdout.write((await commands[command](orm, rest)) + '\n');
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`textcast: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof ValidationError) {
+      process.stderr.write(`textcast: ${Object.values(error.fields).join(' ')}\n`);
+      return 2;
+    }
+    process.stderr.write(`textcast: ${(error as Error).message}\n`);
+    return 1;
+  } finally {
+    await orm?.close();
+    await database?.stop();
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,161 @@
+// What every test file needs: a fresh database cloned from the migrated template, the app built
+// on it, accounts and users, and a browser-like client that keeps cookies and CSRF tokens.
+import crypto from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { buildApp } from '../src/app.js';
+import { loadConfig, type Config } from '../src/config.js';
+import { openOrm } from '../src/db/orm.js';
+import { createAccount, createUser, createApiKey } from '../src/modules/accounts/accounts.service.js';
+import { Account } from '../src/modules/accounts/account.entity.js';
+import type { User, UserRole } from '../src/modules/accounts/user.entity.js';
+
+interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+function serverUrl(): string {
+  const url = process.env.TEST_SERVER_URL;
+  if (!url) throw new Error('run tests with `npm test` (it starts the test database server)');
+  return url;
+}
+
+function databaseUrl(name: string): string {
+  const url = new URL(serverUrl());
+  url.pathname = '/' + name;
+  return url.toString();
+}
+
+async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: serverUrl() });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A fresh, migrated database for one test file, dropped when the test ends. */
+export async function createTestDatabase(t: Teardown): Promise<string> {
+  const name = `tc_test_${crypto.randomBytes(6).toString('hex')}`;
+  await admin((client) => client.query(`create database "${name}" template "${process.env.TEST_TEMPLATE_DB}"`));
+  t.teardown(() => admin((client) => client.query(`drop database if exists "${name}" with (force)`)));
+  return databaseUrl(name);
+}
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({ DATA_DIR: path.join(os.tmpdir(), 'textcast-test'), LOG_LEVEL: 'silent', ...env });
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  orm: MikroORM;
+  databaseUrl: string;
+}
+
+export async function buildTestApp(t: Teardown, env: Record<string, string> = {}): Promise<TestApp> {
+  const url = await createTestDatabase(t);
+  const orm = await openOrm(url, 4);
+  const app = await buildApp({ config: testConfig(env), orm, sessionSecret: 'test-secret-' + crypto.randomBytes(8).toString('hex'), logger: false });
+  await app.ready();
+  t.teardown(async () => {
+    await app.close();
+    await orm.close();
+  });
+  return { app, orm, databaseUrl: url };
+}
+
+export const PASSWORD = 'correct horse battery';
+
+export interface Tenant {
+  account: Account;
+  owner: User;
+}
+
+let counter = 0;
+
+/** An account with an owner (password PASSWORD). */
+export async function createTenant(orm: MikroORM, name = 'Account ' + ++counter): Promise<Tenant> {
+  const em = orm.em.fork();
+  const account = createAccount(em, { name, timeZone: 'Europe/Paris' });
+  const owner = await createUser(em, account, { email: `owner-${crypto.randomBytes(4).toString('hex')}@example.com`, password: PASSWORD, role: 'owner' });
+  await em.flush();
+  return { account, owner };
+}
+
+export async function addUser(orm: MikroORM, account: Account, role: UserRole): Promise<User> {
+  const em = orm.em.fork();
+  const user = await createUser(em, em.getReference(Account, account.id), {
+    email: `${role}-${crypto.randomBytes(4).toString('hex')}@example.com`,
+    password: PASSWORD,
+    role,
+  });
+  await em.flush();
+  return user;
+}
+
+export async function createKey(orm: MikroORM, account: Account): Promise<string> {
+  const em = orm.em.fork();
+  const { key } = createApiKey(em, em.getReference(Account, account.id), 'test key');
+  await em.flush();
+  return key;
+}
+
+/** A browser-like client over app.inject: keeps cookies, and sends the CSRF token of the last
+ * page it saw with every form it posts (as a real form would). */
+export class Client {
+  cookies = new Map<string, string>();
+  csrf = '';
+
+  constructor(readonly app: FastifyInstance) {}
+
+  private remember(response: LightMyRequestResponse) {
+    for (const cookie of response.cookies as { name: string; value: string; maxAge?: number; expires?: Date }[]) {
+      const expired = cookie.maxAge === 0 || (cookie.expires && cookie.expires.getTime() < Date.now());
+      if (expired || cookie.value === '') this.cookies.delete(cookie.name);
+      else this.cookies.set(cookie.name, cookie.value);
+    }
+    const token = /name="_csrf" value="([^"]+)"/.exec(response.body);
+    if (token) this.csrf = token[1];
+    return response;
+  }
+
+  get cookieHeader(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  async get(url: string, headers: Record<string, string> = {}) {
+    return this.remember(await this.app.inject({ method: 'GET', url, headers: { cookie: this.cookieHeader, ...headers } }));
+  }
+
+  /** Posts a form; `_csrf` is added unless the form sets it (use `_csrf: ''` to leave it out). */
+  async post(url: string, form: Record<string, string> = {}, headers: Record<string, string> = {}) {
+    const body = new URLSearchParams({ _csrf: this.csrf, ...form });
+    if (body.get('_csrf') === '') body.delete('_csrf');
+    return this.remember(
+      await this.app.inject({
+        method: 'POST',
+        url,
+        payload: body.toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: this.cookieHeader, ...headers },
+      }),
+    );
+  }
+
+  async login(email: string, password = PASSWORD) {
+    await this.get('/login');
+    return this.post('/login', { email, password });
+  }
+}
+
+export async function signedIn(app: FastifyInstance, user: User): Promise<Client> {
+  const client = new Client(app);
+  const response = await client.login(user.email);
+  if (response.statusCode !== 303) throw new Error(`login failed with ${response.statusCode}`);
+  await client.get('/dashboard');
+  return client;
+}
