@@ -12,5 +12,6 @@ export interface JobContext {
 }
 
 export function defineJobs(agenda: Agenda, context: JobContext): void {
-  agenda.define('housekeeping', async () => housekeeping(context.orm.em.fork(), context.sessionLimits));
+  // A short job gets a short lock, so a crashed worker's lock expires soon.
+  agenda.define('housekeeping', async () => housekeeping(context.orm.em.fork(), context.sessionLimits), { lockLifetime: 10_000 });
 }

@@ -41,7 +41,7 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
 
 /** A fresh, migrated database for one test file, dropped when the test ends. */
 export async function createTestDatabase(t: Teardown): Promise<string> {
-  const name = `tc_test_${crypto.randomBytes(6).toString('hex')}`;
+  const name = `tc_t${process.env.TEST_RUN_ID}_${crypto.randomBytes(6).toString('hex')}`;
   await admin((client) => client.query(`create database "${name}" template "${process.env.TEST_TEMPLATE_DB}"`));
   t.teardown(() => admin((client) => client.query(`drop database if exists "${name}" with (force)`)));
   return databaseUrl(name);
@@ -57,10 +57,12 @@ export interface TestApp {
   databaseUrl: string;
 }
 
-export async function buildTestApp(t: Teardown, env: Record<string, string> = {}): Promise<TestApp> {
+/** The app on a fresh database. `extend` may add routes before the app is ready. */
+export async function buildTestApp(t: Teardown, env: Record<string, string> = {}, extend?: (app: FastifyInstance) => void): Promise<TestApp> {
   const url = await createTestDatabase(t);
   const orm = await openOrm(url, 4);
   const app = await buildApp({ config: testConfig(env), orm, sessionSecret: 'test-secret-' + crypto.randomBytes(8).toString('hex'), logger: false });
+  extend?.(app);
   await app.ready();
   t.teardown(async () => {
     await app.close();

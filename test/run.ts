@@ -8,7 +8,17 @@ import pg from 'pg';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
 import { openOrm, migrate } from '../src/db/orm.js';
 
-const TEMPLATE = 'textcast_test_template';
+// Names carry this run's pid, so two runs on one server (a developer's and an editor's) do not
+// drop each other's databases; databases of runs that are no longer alive are cleaned up.
+const TEMPLATE = `tc_tpl_${process.pid}`;
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 async function serverUrl(): Promise<{ url: string; stop: () => Promise<void> }> {
   if (process.env.DATABASE_URL) {
@@ -16,7 +26,7 @@ async function serverUrl(): Promise<{ url: string; stop: () => Promise<void> }> 
     url.pathname = '/postgres';
     return { url: url.toString(), stop: async () => {} };
   }
-  const server = await startEmbeddedPostgres(path.resolve('.test-data'), Number(process.env.TEST_PG_PORT ?? 5544), (line) => console.log(line));
+  const server = await startEmbeddedPostgres(path.resolve(process.env.TEST_DATA_DIR ?? '.test-data'), Number(process.env.TEST_PG_PORT ?? 5544), (line) => console.log(line));
   return { url: server.serverUrl, stop: server.stop };
 }
 
@@ -24,8 +34,11 @@ async function prepareTemplate(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   // Databases left behind by an interrupted earlier run.
-  const leftovers = await client.query(`select datname from pg_database where datname like 'tc_test_%' or datname = $1`, [TEMPLATE]);
-  for (const row of leftovers.rows) await client.query(`drop database if exists "${row.datname}" with (force)`);
+  const leftovers = await client.query(`select datname from pg_database where datname ~ '^tc_(tpl_|t)[0-9]+'`);
+  for (const { datname } of leftovers.rows as { datname: string }[]) {
+    const pid = Number(/^tc_(?:tpl_|t)(\d+)/.exec(datname)![1]);
+    if (pid === process.pid || !alive(pid)) await client.query(`drop database if exists "${datname}" with (force)`);
+  }
   await client.query(`create database "${TEMPLATE}"`);
   await client.end();
   const templateUrl = new URL(url);
@@ -42,7 +55,7 @@ try {
   const args = process.argv.slice(2);
   const tap = spawn('npx', ['tap', ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, TEST_SERVER_URL: server.url, TEST_TEMPLATE_DB: TEMPLATE },
+    env: { ...process.env, TEST_SERVER_URL: server.url, TEST_TEMPLATE_DB: TEMPLATE, TEST_RUN_ID: String(process.pid) },
   });
   let output = '';
   tap.stdout.on('data', (chunk: Buffer) => {

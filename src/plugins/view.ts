@@ -30,7 +30,8 @@ export function wantsMainFragment(request: FastifyRequest): boolean {
 
 export const viewPlugin = fp<{ root: string }>(async (app, { root }) => {
   const eta = new Eta({ views: root, autoEscape: true, cache: true, autoTrim: false });
-  await app.register(view, { engine: { eta }, root, viewExt: 'eta' });
+  // production: templates are compiled once and kept (the default recompiles on every render).
+  await app.register(view, { engine: { eta }, root, viewExt: 'eta', production: true });
 
   app.decorateReply('page', async function (this: FastifyReply, template: string, data: Record<string, unknown>, options: PageOptions) {
     const request = this.request;

@@ -1,0 +1,166 @@
+// HTTP throughput of a signed-in page against the floor of a bare Fastify route.
+//
+// `npm run bench -- http [--duration 10] [--connections 50]`
+//
+// A PostgreSQL of its own (the embedded server in .bench-data on port 5545, or DATABASE_URL's
+// server when set) with a fresh, migrated database; the app as main.ts builds it (logging off);
+// an account and owner; a sign-in through the real login form over HTTP. Then autocannon (in a
+// worker thread, so the load generator does not share the app's event loop) runs against
+// GET /dashboard with the session cookie, and against GET / of a separate bare Fastify instance
+// returning {}, with the same duration and connections. Every dashboard response must be a 200.
+// The last line is `BENCH http page_rps=<int> empty_rps=<int> ratio=<page/empty>`.
+import crypto from 'node:crypto';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import Fastify, { type FastifyInstance } from 'fastify';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { startEmbeddedPostgres, type RunningDatabase } from '../src/db/embedded-postgres.js';
+import { openOrm, migrate } from '../src/db/orm.js';
+import { loadConfig } from '../src/config.js';
+import { buildApp } from '../src/app.js';
+import { createAccount, createUser } from '../src/modules/accounts/accounts.service.js';
+
+const DATA_DIR = '.bench-data';
+const PG_PORT = 5545;
+const PASSWORD = 'bench password 123';
+/** Untimed warm-up before each measured run (JIT, connection pool), the same for both targets. */
+const WARMUP_SECONDS = 1;
+
+function positiveInteger(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new Error(`--${name} must be a positive whole number, got "${raw}"`);
+  return Number(raw);
+}
+
+function log(line: string) {
+  process.stderr.write(`bench http: ${line}\n`);
+}
+
+async function startServer(): Promise<RunningDatabase> {
+  if (process.env.DATABASE_URL) {
+    const url = new URL(process.env.DATABASE_URL);
+    url.pathname = '/postgres';
+    return { serverUrl: url.toString(), stop: async () => {} };
+  }
+  return startEmbeddedPostgres(path.resolve(DATA_DIR), PG_PORT, log);
+}
+
+async function admin(serverUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** `name=value` of each Set-Cookie header of a response. */
+function cookiesOf(response: Response): Map<string, string> {
+  const cookies = new Map<string, string>();
+  for (const header of response.headers.getSetCookie()) {
+    const pair = header.split(';', 1)[0];
+    const eq = pair.indexOf('=');
+    cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+  }
+  return cookies;
+}
+
+/** Signs in through the login form as a browser would; returns the session cookie header. */
+async function signIn(base: string, email: string): Promise<string> {
+  const form = await fetch(`${base}/login`);
+  if (form.status !== 200) throw new Error(`GET /login answered ${form.status}`);
+  const csrfCookie = cookiesOf(form).get('tc_csrf');
+  const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1];
+  if (!csrfCookie || !token) throw new Error('GET /login gave no tc_csrf cookie or _csrf field');
+
+  const response = await fetch(`${base}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `tc_csrf=${csrfCookie}` },
+    body: new URLSearchParams({ _csrf: token, email, password: PASSWORD }).toString(),
+  });
+  const session = cookiesOf(response).get('tc_session');
+  if (response.status !== 303 || !session) throw new Error(`POST /login answered ${response.status}${session ? '' : ' without a tc_session cookie'}`);
+  const cookie = `tc_session=${session}`;
+
+  const page = await fetch(`${base}/dashboard`, { headers: { cookie }, redirect: 'manual' });
+  const html = await page.text();
+  if (page.status !== 200 || !html.includes('id="balance"')) throw new Error(`GET /dashboard after sign-in answered ${page.status}, not the dashboard`);
+  return cookie;
+}
+
+async function load(url: string, options: { duration: number; connections: number; headers?: Record<string, string> }) {
+  return autocannon({ url, duration: options.duration, connections: options.connections, headers: options.headers, workers: 1 });
+}
+
+async function measure(label: string, url: string, options: { duration: number; connections: number; headers?: Record<string, string> }) {
+  log(`${label}: ${WARMUP_SECONDS}s warm-up, then ${options.duration}s with ${options.connections} connections`);
+  await load(url, { ...options, duration: WARMUP_SECONDS });
+  const result = await load(url, options);
+  const rps = result.requests.total / result.duration;
+  const codes = Object.entries(result.statusCodeStats ?? {})
+    .map(([code, stat]) => `${code}×${stat.count ?? 0}`)
+    .join(' ');
+  log(`${label}: ${result.requests.total} requests in ${result.duration.toFixed(1)}s, ${Math.round(rps)}/s, latency p50 ${result.latency.p50} ms p99 ${result.latency.p99} ms, status ${codes || 'none'}, errors ${result.errors}, timeouts ${result.timeouts}`);
+  return { result, rps };
+}
+
+export async function run(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { duration: { type: 'string' }, connections: { type: 'string' } }, strict: true });
+  const duration = positiveInteger('duration', values.duration, 10);
+  const connections = positiveInteger('connections', values.connections, 50);
+
+  const server = await startServer();
+  const dbName = `tc_bench_${crypto.randomBytes(6).toString('hex')}`;
+  const dbUrl = new URL(server.serverUrl);
+  dbUrl.pathname = '/' + dbName;
+  let orm: MikroORM | undefined;
+  let app: FastifyInstance | undefined;
+  let empty: FastifyInstance | undefined;
+  let created = false;
+  try {
+    await admin(server.serverUrl, `create database "${dbName}"`);
+    created = true;
+    orm = await openOrm(dbUrl.toString());
+    await migrate(orm);
+
+    const config = loadConfig({ LOG_LEVEL: 'silent' });
+    app = await buildApp({ config, orm, sessionSecret: crypto.randomBytes(32).toString('hex'), logger: false });
+    const base = await app.listen({ port: 0, host: '127.0.0.1' });
+
+    empty = Fastify();
+    empty.get('/', async () => ({}));
+    const emptyBase = await empty.listen({ port: 0, host: '127.0.0.1' });
+
+    const em = orm.em.fork();
+    const account = createAccount(em, { name: 'Bench', timeZone: 'Europe/Paris' });
+    const owner = await createUser(em, account, { email: `bench-${crypto.randomBytes(4).toString('hex')}@example.com`, password: PASSWORD, role: 'owner' });
+    await em.flush();
+    const cookie = await signIn(base, owner.email);
+
+    const page = await measure('GET /dashboard', `${base}/dashboard`, { duration, connections, headers: { cookie } });
+    const bad = page.result.non2xx + page.result.errors + page.result.timeouts;
+    const not200 = Object.entries(page.result.statusCodeStats ?? {}).filter(([code, stat]) => code !== '200' && (stat.count ?? 0) > 0);
+    if (bad > 0 || not200.length > 0 || page.result.requests.total === 0) {
+      throw new Error(
+        `GET /dashboard was not all 200: non-2xx ${page.result.non2xx}, errors ${page.result.errors}, timeouts ${page.result.timeouts}, ` +
+          `other statuses ${not200.map(([code, stat]) => `${code}×${stat.count}`).join(' ') || 'none'}, requests ${page.result.requests.total}`,
+      );
+    }
+    const floor = await measure('GET / (bare Fastify)', `${emptyBase}/`, { duration, connections });
+    if (floor.result.non2xx > 0 || floor.result.requests.total === 0) throw new Error(`the empty route failed: non-2xx ${floor.result.non2xx}`);
+
+    const pageRps = Math.round(page.rps);
+    const emptyRps = Math.round(floor.rps);
+    process.stdout.write(`BENCH http page_rps=${pageRps} empty_rps=${emptyRps} ratio=${(page.rps / floor.rps).toFixed(2)}\n`);
+  } finally {
+    await app?.close().catch((error) => log(`closing the app failed: ${error}`));
+    await empty?.close().catch((error) => log(`closing the empty server failed: ${error}`));
+    await orm?.close().catch((error) => log(`closing the ORM failed: ${error}`));
+    if (created) await admin(server.serverUrl, `drop database if exists "${dbName}" with (force)`).catch((error) => log(`dropping ${dbName} failed: ${error}`));
+    await server.stop();
+  }
+}

@@ -1,0 +1,73 @@
+import t from 'tap';
+import { buildTestApp, createTenant, createKey, signedIn } from '../helper.js';
+import { isolationModules } from '../isolation.js';
+import { User } from '../../src/modules/accounts/user.entity.js';
+import { ApiKey } from '../../src/modules/accounts/api-key.entity.js';
+import { ACROSS_ACCOUNTS } from '../../src/db/tenant.js';
+
+t.test("a user of account B gets 404 for every record of account A, through every route", async (t) => {
+  const { app, orm } = await buildTestApp(t);
+  const a = await createTenant(orm, 'Account A');
+  const b = await createTenant(orm, 'Account B');
+  const snapshot = async () => {
+    const em = orm.em.fork();
+    const users = await em.find(User, { account: a.account.id }, { ...ACROSS_ACCOUNTS, orderBy: { id: 'asc' } });
+    const keys = await em.find(ApiKey, { account: a.account.id }, { ...ACROSS_ACCOUNTS, orderBy: { id: 'asc' } });
+    return JSON.stringify([users.map((u) => [u.id, u.role, u.disabledAt]), keys.map((k) => [k.id, k.revokedAt])]);
+  };
+  const client = await signedIn(app, b.owner);
+  const bKey = await createKey(orm, b.account);
+
+  for (const module of isolationModules) {
+    const fixture = await module.fixture(orm, a);
+    const before = await snapshot();
+    for (const route of module.browser) {
+      const url = route.url(fixture);
+      const response =
+        route.method === 'GET'
+          ? await client.get(url)
+          : await client.post(url, Object.fromEntries(Object.entries(route.body ?? {}).map(([k, v]) => [k, String(v)])));
+      t.equal(response.statusCode, 404, `${module.name}: ${route.method} ${url} answers 404`);
+      t.notMatch(response.body, a.account.name, 'and shows nothing of account A');
+    }
+    for (const route of module.api) {
+      const url = route.url(fixture);
+      const response = await app.inject({ method: route.method, url, headers: { authorization: `Bearer ${bKey}` }, ...(route.body ? { payload: route.body } : {}) });
+      t.equal(response.statusCode, 404, `${module.name}: API ${route.method} ${url} answers 404`);
+      t.equal(response.json().error.code, 'not_found');
+    }
+    t.equal(await snapshot(), before, `${module.name}: account A's records are unchanged`);
+  }
+});
+
+t.test("an API key only ever sees its own account", async (t) => {
+  const { app, orm } = await buildTestApp(t);
+  await createTenant(orm, 'Account A');
+  const b = await createTenant(orm, 'Account B');
+  const key = await createKey(orm, b.account);
+  const response = await app.inject({ url: '/api/v1/account', headers: { authorization: `Bearer ${key}` } });
+  t.equal(response.statusCode, 200);
+  t.equal(response.json().name, 'Account B');
+});
+
+t.test('a query for tenant data without an account fails instead of reading every account', async (t) => {
+  const { orm } = await buildTestApp(t);
+  await createTenant(orm);
+  await t.rejects(orm.em.fork().find(User, {}), /No arguments provided for filter 'tenant'/);
+});
+
+t.test('every entity that belongs to an account carries the tenant filter', async (t) => {
+  const { orm } = await buildTestApp(t);
+  for (const meta of Object.values(orm.getMetadata().getAll())) {
+    if (meta.properties.account || meta.className === 'Account') {
+      if (meta.className === 'Session') continue; // looked up by an unguessable token hash, before the account is known
+      t.ok(meta.filters.tenant, `${meta.className} is scoped to the account`);
+    }
+  }
+});
+
+t.test('the migrations create exactly the schema the entities describe', async (t) => {
+  const { orm } = await buildTestApp(t);
+  const diff = await orm.schema.getUpdateSchemaSQL({ wrap: false, safe: true, dropTables: false });
+  t.equal(diff.trim(), '', 'no difference between migrations and entities');
+});
