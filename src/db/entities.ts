@@ -3,5 +3,10 @@ import { Account } from '../modules/accounts/account.entity.js';
 import { User } from '../modules/accounts/user.entity.js';
 import { ApiKey } from '../modules/accounts/api-key.entity.js';
 import { Session } from '../modules/accounts/session.entity.js';
+import { Contact } from '../modules/contacts/contact.entity.js';
+import { CustomField } from '../modules/contacts/custom-field.entity.js';
+import { ContactList, ContactListMember } from '../modules/contacts/contact-list.entity.js';
+import { Segment } from '../modules/contacts/segment.entity.js';
+import { ConsentEvent, Suppression } from '../modules/contacts/consent.entity.js';
 
-export const entities = [Account, User, ApiKey, Session];
+export const entities = [Account, User, ApiKey, Session, Contact, CustomField, ContactList, ContactListMember, Segment, ConsentEvent, Suppression];

@@ -11,6 +11,8 @@ export const Account = defineEntity({
     name: p.string().length(200),
     timeZone: p.string().length(64).default('UTC'),
     currency: p.string().length(3).default('EUR'),
+    /** ISO country assumed for phone numbers written without an international prefix. */
+    defaultCountry: p.string().length(2).nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
   },
 });

@@ -1,0 +1,150 @@
+// The rules for one contact at a time: validation (shared with the API and import), create,
+// update, opt-in changes with their consent evidence, and erasure.
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { ValidationError } from '../../errors.js';
+import type { Account } from '../accounts/account.entity.js';
+import { Contact, type OptOutSource } from './contact.entity.js';
+import { CustomField } from './custom-field.entity.js';
+import { ConsentEvent, Suppression } from './consent.entity.js';
+import { normalisePhone, phoneHash } from './phone.js';
+import { parseFieldValue, parseOptIn, LIMITS, type FieldValue } from './fields.js';
+
+/** A contact as a form, the API or a CSV row gives it: every value still text (or JSON). */
+export interface ContactInput {
+  phone?: unknown;
+  email?: unknown;
+  first_name?: unknown;
+  last_name?: unknown;
+  fields?: Record<string, unknown>;
+  sms_opt_in?: unknown;
+}
+
+export interface ValidContact {
+  phone: string;
+  country: string | null;
+  email: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  fields: Record<string, FieldValue | null>;
+  /** undefined: not given. */
+  sms_opt_in: boolean | null | undefined;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function optionalText(raw: unknown, max: number, label: string, errors: Record<string, string>, key: string): string | null {
+  if (raw === undefined || raw === null) return null;
+  const text = String(raw).trim();
+  if (!text) return null;
+  if (text.length > max) errors[key] = `${label} can have at most ${max} characters.`;
+  return text;
+}
+
+/** Validates one contact; `errors` maps field names to messages (empty when valid). */
+export function validateContact(input: ContactInput, customFields: Map<string, CustomField>, defaultCountry: string | null): { value: ValidContact; errors: Record<string, string> } {
+  const errors: Record<string, string> = {};
+  const phone = normalisePhone(String(input.phone ?? ''), defaultCountry);
+  if (!phone.ok) errors.phone = phone.reason;
+  const email = optionalText(input.email, LIMITS.email, 'The email', errors, 'email')?.toLowerCase() ?? null;
+  if (email && !errors.email && !EMAIL.test(email)) errors.email = `"${email}" is not an email address.`;
+  const firstName = optionalText(input.first_name, LIMITS.firstName, 'The first name', errors, 'first_name');
+  const lastName = optionalText(input.last_name, LIMITS.lastName, 'The last name', errors, 'last_name');
+  const fields: Record<string, FieldValue | null> = {};
+  for (const [key, raw] of Object.entries(input.fields ?? {})) {
+    const field = customFields.get(key);
+    if (!field) {
+      errors[`fields.${key}`] = `There is no custom field "${key}".`;
+      continue;
+    }
+    const parsed = parseFieldValue(field.type, raw);
+    if (parsed.ok) fields[key] = parsed.value;
+    else errors[`fields.${key}`] = `${field.label} ${parsed.reason}.`;
+  }
+  let smsOptIn: boolean | null | undefined;
+  if (input.sms_opt_in !== undefined) {
+    const parsed = parseOptIn(input.sms_opt_in);
+    if (parsed.ok) smsOptIn = parsed.value;
+    else errors.sms_opt_in = parsed.reason + '.';
+  }
+  return {
+    value: { phone: phone.ok ? phone.e164 : String(input.phone ?? '').trim(), country: phone.ok ? phone.country : null, email, first_name: firstName, last_name: lastName, fields, sms_opt_in: smsOptIn },
+    errors,
+  };
+}
+
+export async function customFieldsOf(em: EntityManager): Promise<Map<string, CustomField>> {
+  const fields = await em.find(CustomField, {}, { orderBy: { label: 'asc' } });
+  return new Map(fields.map((field) => [field.key, field]));
+}
+
+async function isSuppressed(em: EntityManager, accountId: string, e164: string): Promise<boolean> {
+  return (await em.count(Suppression, { phoneHash: phoneHash(accountId, e164) })) > 0;
+}
+
+/** Records a change of opt-in on the contact and in the consent history. */
+export function recordOptIn(em: EntityManager, contact: Contact, optedIn: boolean, source: OptOutSource | 'api' | 'manual' | 'import', actor: string): void {
+  const before = contact.smsOptIn !== false;
+  contact.smsOptIn = optedIn;
+  contact.optOutSource = optedIn ? null : source;
+  contact.optedOutAt = optedIn ? null : new Date();
+  if (before !== optedIn || contact.id === undefined) {
+    em.persist(em.create(ConsentEvent, { account: contact.account, contact, phoneHash: phoneHash(contact.account.id, contact.phone), optedIn, source, actor }));
+  }
+}
+
+export async function createContact(em: EntityManager, account: Account, input: ContactInput, actor: string): Promise<Contact> {
+  const { value, errors } = validateContact(input, await customFieldsOf(em), account.defaultCountry ?? null);
+  if (!errors.phone && (await em.count(Contact, { phone: value.phone }))) errors.phone = `A contact with the number ${value.phone} already exists.`;
+  if (Object.keys(errors).length) throw new ValidationError(errors);
+  const contact = em.create(Contact, {
+    account,
+    phone: value.phone,
+    country: value.country,
+    email: value.email,
+    firstName: value.first_name,
+    lastName: value.last_name,
+    fields: stripNulls(value.fields),
+  });
+  em.persist(contact);
+  if (await isSuppressed(em, account.id, value.phone)) {
+    recordOptIn(em, contact, false, 'suppressed', actor);
+  } else if (value.sms_opt_in !== undefined && value.sms_opt_in !== null) {
+    recordOptIn(em, contact, value.sms_opt_in, 'manual', actor);
+  }
+  return contact;
+}
+
+export async function updateContact(em: EntityManager, contact: Contact, input: ContactInput, actor: string, source: 'manual' | 'api' = 'manual'): Promise<void> {
+  const { value, errors } = validateContact(input, await customFieldsOf(em), contact.account.defaultCountry ?? null);
+  if (!errors.phone && value.phone !== contact.phone && (await em.count(Contact, { phone: value.phone }))) {
+    errors.phone = `A contact with the number ${value.phone} already exists.`;
+  }
+  if (Object.keys(errors).length) throw new ValidationError(errors);
+  Object.assign(contact, { phone: value.phone, country: value.country, email: value.email, firstName: value.first_name, lastName: value.last_name, badNumber: false });
+  contact.fields = stripNulls({ ...contact.fields, ...value.fields });
+  if (value.sms_opt_in !== undefined) {
+    const optedIn = value.sms_opt_in !== false;
+    if (optedIn !== (contact.smsOptIn !== false)) await changeOptIn(em, contact, optedIn, source, actor);
+  }
+}
+
+/** Opts a contact in or out by hand or through the API. Opting back in lifts a suppression. */
+export async function changeOptIn(em: EntityManager, contact: Contact, optedIn: boolean, source: 'manual' | 'api' | 'unsubscribe_link' | 'stop_keyword', actor: string): Promise<void> {
+  recordOptIn(em, contact, optedIn, source, actor);
+  if (optedIn) await em.nativeDelete(Suppression, { account: contact.account.id, phoneHash: phoneHash(contact.account.id, contact.phone) });
+}
+
+/** Erasure: the contact and its personal data go; an opted-out number stays suppressed (as a
+ * hash), and the consent history stays, detached from the contact. */
+export async function eraseContact(em: EntityManager, contact: Contact, actor: string): Promise<void> {
+  const hash = phoneHash(contact.account.id, contact.phone);
+  if (contact.smsOptIn === false && !contact.badNumber) {
+    await em.upsert(Suppression, { account: contact.account, phoneHash: hash, source: contact.optOutSource ?? 'manual' });
+  }
+  em.persist(em.create(ConsentEvent, { account: contact.account, contact: null, phoneHash: hash, optedIn: false, source: 'erased', actor }));
+  em.remove(contact);
+}
+
+function stripNulls(fields: Record<string, FieldValue | null>): Record<string, FieldValue> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null)) as Record<string, FieldValue>;
+}
