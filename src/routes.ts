@@ -8,6 +8,9 @@ import { reportingRoutes } from './modules/reporting/reporting.routes.js';
 import { campaignsRoutes } from './modules/campaigns/campaigns.routes.js';
 import { inboundRoutes } from './modules/inbound/inbound.routes.js';
 import { contactsRoutes } from './modules/contacts/contacts.routes.js';
+import { contactListsRoutes } from './modules/contacts/contact-lists.routes.js';
+import { customFieldsRoutes } from './modules/contacts/custom-fields.routes.js';
+import { contactsApiRoutes } from './modules/contacts/contacts.api.js';
 import { automationRoutes } from './modules/automation/automation.routes.js';
 
 export async function registerRoutes(app: FastifyInstance): Promise<void> {
@@ -18,7 +21,10 @@ export async function registerRoutes(app: FastifyInstance): Promise<void> {
   await app.register(campaignsRoutes, { prefix: '/create' });
   await app.register(inboundRoutes, { prefix: '/inbound' });
   await app.register(contactsRoutes, { prefix: '/contacts' });
+  await app.register(contactListsRoutes, { prefix: '/contacts/lists' });
+  await app.register(customFieldsRoutes, { prefix: '/contacts/fields' });
   await app.register(automationRoutes, { prefix: '/automation' });
   await app.register(settingsRoutes, { prefix: '/settings' });
   await app.register(accountApiRoutes, { prefix: '/api/v1' });
+  await app.register(contactsApiRoutes, { prefix: '/api/v1' });
 }

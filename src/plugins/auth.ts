@@ -24,6 +24,8 @@ declare module 'fastify' {
     user: User | null;
     account: Account | null;
     sessionId: string | null;
+    /** Who acts, for audit trails: "user:<email>" or "api-key:<name>". */
+    actor: string;
   }
 }
 
@@ -49,6 +51,7 @@ async function authenticateApiKey(request: FastifyRequest): Promise<void> {
   const apiKey = await request.em.findOne(ApiKey, { keyHash: hashApiKey(match[1]), revokedAt: null }, { ...ACROSS_ACCOUNTS, populate: ['account'] });
   if (!apiKey) throw new UnauthenticatedError('This API key is unknown or revoked.');
   request.account = apiKey.account;
+  request.actor = `api-key:${apiKey.name}`;
   scopeToAccount(request.em, apiKey.account.id);
   // Recorded at most once a minute so a busy key does not write on every call.
   if (!apiKey.lastUsedAt || Date.now() - apiKey.lastUsedAt.getTime() > 60_000) {
@@ -68,6 +71,7 @@ export const authPlugin = fp<{ limits: SessionLimits }>(async (app, { limits }) 
   app.decorateRequest('user', null);
   app.decorateRequest('account', null);
   app.decorateRequest('sessionId', null);
+  app.decorateRequest('actor', 'system');
 
   app.addHook('onRequest', async (request, reply) => {
     const config = request.routeOptions.config;
@@ -95,6 +99,7 @@ export const authPlugin = fp<{ limits: SessionLimits }>(async (app, { limits }) 
     request.user = session.user;
     request.account = session.account;
     request.sessionId = session.id;
+    request.actor = `user:${session.user.email}`;
     scopeToAccount(request.em, session.account.id);
     return true;
   }

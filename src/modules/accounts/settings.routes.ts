@@ -5,9 +5,12 @@ import { findOr404 } from '../../db/find.js';
 import { Account } from './account.entity.js';
 import { User, ROLES } from './user.entity.js';
 import { ApiKey } from './api-key.entity.js';
+import { getCountries } from 'libphonenumber-js/max';
+import { isCountryCode } from '../contacts/phone.js';
 import { createUser, changeRole, disableUser, enableUser, createApiKey, isTimeZone } from './accounts.service.js';
 
 type Form = Record<string, string | undefined>;
+const COUNTRIES = getCountries().sort();
 type WithId = FastifyRequest<{ Params: { id: string }; Body: Form }>;
 const OWNER = { config: { role: 'owner' as const } };
 
@@ -16,22 +19,28 @@ export async function settingsRoutes(app: FastifyInstance) {
 
   // --- Account ---------------------------------------------------------------------------
   const accountPage = (request: FastifyRequest, reply: FastifyReply, values: Form, errors: Record<string, string> = {}, status = 200, saved = false) =>
-    reply.page('accounts/account', { values, errors, saved, timeZones: Intl.supportedValuesOf('timeZone') }, { title: 'Account settings', tab: 'settings', status });
+    reply.page('accounts/account', { values, errors, saved, timeZones: Intl.supportedValuesOf('timeZone'), countries: COUNTRIES }, { title: 'Account settings', tab: 'settings', status });
 
   app.get('/account', async (request, reply) => {
     const account = request.account!;
-    return accountPage(request, reply, { name: account.name, timeZone: account.timeZone, currency: account.currency });
+    return accountPage(request, reply, { name: account.name, timeZone: account.timeZone, currency: account.currency, defaultCountry: account.defaultCountry ?? '' });
   });
 
   app.post('/account', OWNER, async (request: FastifyRequest<{ Body: Form }>, reply) => {
-    const values = { name: request.body.name?.trim() ?? '', timeZone: request.body.timeZone?.trim() ?? '', currency: (request.body.currency ?? '').trim().toUpperCase() };
+    const values = {
+      name: request.body.name?.trim() ?? '',
+      timeZone: request.body.timeZone?.trim() ?? '',
+      currency: (request.body.currency ?? '').trim().toUpperCase(),
+      defaultCountry: (request.body.defaultCountry ?? '').trim().toUpperCase(),
+    };
     const errors: Record<string, string> = {};
     if (!values.name || values.name.length > 200) errors.name = 'Give the account a name of at most 200 characters.';
     if (!isTimeZone(values.timeZone)) errors.timeZone = 'Choose a time zone from the list.';
     if (!/^[A-Z]{3}$/.test(values.currency)) errors.currency = 'The currency is a three-letter ISO code such as EUR or USD.';
+    if (values.defaultCountry && !isCountryCode(values.defaultCountry)) errors.defaultCountry = 'Choose a country from the list, or none.';
     if (Object.keys(errors).length) return accountPage(request, reply, values, errors, 422);
     const account = await findOr404(request.em, Account, request.account!.id, 'account');
-    Object.assign(account, values);
+    Object.assign(account, { ...values, defaultCountry: values.defaultCountry || null });
     await request.em.flush();
     return accountPage(request, reply, values, {}, 200, true);
   });

@@ -1,0 +1,53 @@
+// Custom fields: the account defines them (key, label, type); contacts carry their values.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { findOr404 } from '../../db/find.js';
+import { ValidationError } from '../../errors.js';
+import { CustomField, FIELD_TYPES, type FieldType } from './custom-field.entity.js';
+import { BUILT_IN_FIELDS } from './fields.js';
+
+type Form = Record<string, string | undefined>;
+
+const RESERVED = new Set<string>([...BUILT_IN_FIELDS.map((f) => f.key), 'country', 'id', 'created_at', 'unsubscribe_link', 'list', 'event']);
+
+export async function createCustomField(em: FastifyRequest['em'], account: NonNullable<FastifyRequest['account']>, input: Form): Promise<CustomField> {
+  const errors: Record<string, string> = {};
+  const label = (input.label ?? '').trim();
+  const key = (input.key ?? '').trim() || label.toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+  if (!label || label.length > 100) errors.label = 'Give the field a label of at most 100 characters.';
+  if (!/^[a-z][a-z0-9_]{0,39}$/.test(key)) errors.key = 'The key starts with a letter and has at most 40 lower-case letters, digits and underscores.';
+  else if (RESERVED.has(key)) errors.key = `"${key}" is a built-in field.`;
+  else if (await em.count(CustomField, { key })) errors.key = `There is already a field with the key "${key}".`;
+  if (!FIELD_TYPES.includes(input.type as FieldType)) errors.type = 'Choose text, number, date or yes/no.';
+  if (Object.keys(errors).length) throw new ValidationError(errors);
+  const field = em.create(CustomField, { account, key, label, type: input.type as FieldType });
+  await em.flush();
+  return field;
+}
+
+export async function customFieldsRoutes(app: FastifyInstance) {
+  const page = async (request: FastifyRequest, reply: FastifyReply, values: Form = {}, errors: Record<string, string> = {}, status = 200) => {
+    const fields = await request.em.find(CustomField, {}, { orderBy: { label: 'asc' } });
+    return reply.page('contacts/fields', { fields, types: FIELD_TYPES, values, errors }, { title: 'Custom fields', tab: 'contacts', status });
+  };
+
+  app.get('/', async (request, reply) => page(request, reply));
+
+  app.post('/', { config: { role: 'owner' } }, async (request: FastifyRequest<{ Body: Form }>, reply) => {
+    try {
+      await createCustomField(request.em, request.account!, request.body);
+    } catch (error) {
+      if (error instanceof ValidationError) return page(request, reply, request.body, error.fields, 422);
+      throw error;
+    }
+    return reply.redirect('/contacts/fields', 303);
+  });
+
+  app.post('/:id/delete', { config: { role: 'owner' } }, async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    const field = await findOr404(request.em, CustomField, request.params.id, 'custom field');
+    // The values go with the field, in one set-based statement.
+    await request.em.getConnection().execute(`update contact set fields = fields - ? where account_id = ? and jsonb_exists(fields, ?)`, [field.key, request.account!.id, field.key]);
+    request.em.remove(field);
+    await request.em.flush();
+    return reply.redirect('/contacts/fields', 303);
+  });
+}
