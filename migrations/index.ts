@@ -1,8 +1,18 @@
 // The ordered list of migrations. Never edit a migration once it has landed; add a new one.
 import { Migration20261127000000Foundation } from './Migration20261127000000Foundation.js';
 import { Migration20261127000100Contacts } from './Migration20261127000100Contacts.js';
+import { Migration20261127000200ContactImports } from './Migration20261127000200ContactImports.js';
+import { Migration20261127000300SegmentIndexes } from './Migration20261127000300SegmentIndexes.js';
+import { Migration20261127000400Campaigns } from './Migration20261127000400Campaigns.js';
+import { Migration20261127000500Credits } from './Migration20261127000500Credits.js';
+import { Migration20261127000600Gateways } from './Migration20261127000600Gateways.js';
 
 export const migrationsList = [
   { name: 'Migration20261127000000Foundation', class: Migration20261127000000Foundation },
   { name: 'Migration20261127000100Contacts', class: Migration20261127000100Contacts },
+  { name: 'Migration20261127000200ContactImports', class: Migration20261127000200ContactImports },
+  { name: 'Migration20261127000300SegmentIndexes', class: Migration20261127000300SegmentIndexes },
+  { name: 'Migration20261127000400Campaigns', class: Migration20261127000400Campaigns },
+  { name: 'Migration20261127000500Credits', class: Migration20261127000500Credits },
+  { name: 'Migration20261127000600Gateways', class: Migration20261127000600Gateways },
 ];

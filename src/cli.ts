@@ -5,10 +5,15 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { loadConfig } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { openOrm, migrate } from './db/orm.js';
-import { withAccount } from './db/tenant.js';
+import { withAccount, ACROSS_ACCOUNTS } from './db/tenant.js';
 import { ValidationError } from './errors.js';
 import { Account } from './modules/accounts/account.entity.js';
 import { createAccount, createUser, createApiKey } from './modules/accounts/accounts.service.js';
+import { addCredit, creditBalance } from './modules/accounts/credits.js';
+import { formatMoney } from './money.js';
+import { createGateway, webhookUrls } from './modules/gateways/gateways.service.js';
+import { withClient } from './db/raw-client.js';
+import { seedDemoContacts } from './db/demo-seed.js';
 
 class UsageError extends Error {}
 
@@ -16,7 +21,8 @@ const USAGE = `usage: npm run cli -- <command>
   migrate
   account create --name N [--timezone TZ] [--currency EUR]
   user create --account ID --email E --password P --role owner|marketer|viewer
-  api-key create --account ID --name N`;
+  api-key create --account ID --name N
+  seed-demo [--contacts N] [--account ID]`;
 
 type Flags = Record<string, string | undefined>;
 
@@ -70,6 +76,73 @@ const commands: Record<string, (orm: MikroORM, args: string[]) => Promise<string
     await em.flush();
     return `created API key ${apiKey.name} (id ${apiKey.id}); it is shown only now:\n${key}`;
   },
+  async 'seed-demo'(orm, args) {
+    const values = flags(args, ['contacts', 'account']);
+    const raw = values.contacts ?? '1000';
+    if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 10_000_000) throw new UsageError(`--contacts must be a whole number from 1 to 10000000, got "${raw}"`);
+    const account = values.account
+      ? await findAccount(orm, values.account)
+      : (await orm.em.fork().find(Account, {}, { ...ACROSS_ACCOUNTS, orderBy: { createdAt: 'asc' }, limit: 1 }))[0];
+    if (!account) throw new UsageError('there is no account yet: start Textcast once (npm start) or run `account create`');
+    const contacts = Number(raw);
+    const result = await withClient(orm.em.fork(), (client) =>
+      seedDemoContacts(client, {
+        accountId: account.id,
+        contacts,
+        onProgress: (done, total) => {
+          if (total > 100_000) process.stderr.write(`seed-demo: ${done} of ${total} contacts\n`);
+        },
+      }),
+    );
+    const countries = Object.entries(result.byCountry)
+      .sort(([, a], [, b]) => b - a)
+      .map(([code, n]) => `${code} ${n}`)
+      .join(', ');
+    const skipped = result.requested - result.created;
+    return [
+      `created ${result.created} demo contacts in ${(result.ms / 1000).toFixed(1)} s (${countries})${skipped ? `; ${skipped} skipped: their numbers already existed` : ''}`,
+      `custom fields: ${result.fields.join(', ') || 'none (fields with these keys but other types exist)'}; lists: ${result.lists.map((l) => `${l.name} (+${l.added})`).join(', ')}`,
+      `account ${account.name} ${account.id}`,
+    ].join('\n');
+  },
+};
+
+commands['credits add'] = async (orm, args) => {
+  const values = flags(args, ['account', 'amount', 'note']);
+  const account = await findAccount(orm, required(values, 'account'));
+  const em = withAccount(orm.em, account.id);
+  const entry = await addCredit(em, em.getReference(Account, account.id), required(values, 'amount'), values.note, 'cli');
+  const balance = await creditBalance(em, account.id);
+  return `added ${formatMoney(entry.amountMicros, account.currency)} (balance ${formatMoney(balance, account.currency)}) ${entry.id}`;
+};
+
+commands['gateway add'] = async (orm, args) => {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: { account: { type: 'string' }, kind: { type: 'string' }, name: { type: 'string' }, mps: { type: 'string' }, default: { type: 'boolean' }, option: { type: 'string', multiple: true } }, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message.split('\n')[0]);
+  }
+  const values = parsed.values;
+  const account = await findAccount(orm, required(values as Flags, 'account'));
+  const options: Record<string, string> = {};
+  for (const pair of values.option ?? []) {
+    const at = pair.indexOf('=');
+    if (at < 1) throw new UsageError(`--option takes key=value, got "${pair}"`);
+    options[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  const em = withAccount(orm.em, account.id);
+  const gateway = await createGateway(em, em.getReference(Account, account.id), { kind: required(values as Flags, 'kind'), name: required(values as Flags, 'name'), mps: values.mps, isDefault: values.default, options });
+  return `created ${gateway.kind} gateway ${gateway.name}\nid=${gateway.id} secret=${gateway.secret}`;
+};
+
+commands['gateway urls'] = async (orm, args) => {
+  const id = args[0];
+  if (!id || !/^[0-9a-f-]{36}$/i.test(id)) throw new UsageError('usage: gateway urls <gateway id>');
+  const [row] = await orm.em.getConnection().execute<{ id: string; kind: string; secret: string }[]>('select id, kind, secret from gateway where id = ?', [id]);
+  if (!row) throw new UsageError(`no gateway with id ${id}`);
+  const urls = webhookUrls(row as never, loadConfig().publicUrl);
+  return `inbound=${urls.inbound}\ndlr=${urls.dlr}`;
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -11,7 +11,13 @@ import { contactsRoutes } from './modules/contacts/contacts.routes.js';
 import { contactListsRoutes } from './modules/contacts/contact-lists.routes.js';
 import { customFieldsRoutes } from './modules/contacts/custom-fields.routes.js';
 import { contactsApiRoutes } from './modules/contacts/contacts.api.js';
+import { campaignsApiRoutes } from './modules/campaigns/campaigns.api.js';
+import { creditsRoutes } from './modules/accounts/credits.routes.js';
+import { pricesRoutes } from './modules/sending/prices.routes.js';
+import { gatewaysRoutes } from './modules/gateways/gateways.routes.js';
 import { automationRoutes } from './modules/automation/automation.routes.js';
+import { segmentsAndExportRoutes } from './modules/contacts/segments.routes.js';
+import { contactImportRoutes } from './modules/contacts/contact-imports.routes.js';
 
 export async function registerRoutes(app: FastifyInstance): Promise<void> {
   app.get('/', async (_request, reply) => reply.redirect('/dashboard', 303));
@@ -23,8 +29,14 @@ export async function registerRoutes(app: FastifyInstance): Promise<void> {
   await app.register(contactsRoutes, { prefix: '/contacts' });
   await app.register(contactListsRoutes, { prefix: '/contacts/lists' });
   await app.register(customFieldsRoutes, { prefix: '/contacts/fields' });
+  await app.register(contactImportRoutes, { prefix: '/contacts/imports' });
+  await app.register(segmentsAndExportRoutes, { prefix: '/contacts' }); // /contacts/segments, /contacts/export
   await app.register(automationRoutes, { prefix: '/automation' });
   await app.register(settingsRoutes, { prefix: '/settings' });
+  await app.register(creditsRoutes, { prefix: '/settings/credits' });
+  await app.register(pricesRoutes, { prefix: '/settings/prices' });
+  await app.register(gatewaysRoutes, { prefix: '/settings/gateways' });
   await app.register(accountApiRoutes, { prefix: '/api/v1' });
   await app.register(contactsApiRoutes, { prefix: '/api/v1' });
+  await app.register(campaignsApiRoutes, { prefix: '/api/v1' });
 }

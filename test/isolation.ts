@@ -8,7 +8,12 @@ import { ApiKey } from '../src/modules/accounts/api-key.entity.js';
 import { withAccount } from '../src/db/tenant.js';
 import { Contact } from '../src/modules/contacts/contact.entity.js';
 import { ContactList } from '../src/modules/contacts/contact-list.entity.js';
+import { Segment } from '../src/modules/contacts/segment.entity.js';
 import { CustomField } from '../src/modules/contacts/custom-field.entity.js';
+import { Campaign } from '../src/modules/campaigns/campaign.entity.js';
+import { Gateway } from '../src/modules/gateways/gateway.entity.js';
+import { Price } from '../src/modules/sending/price.entity.js';
+import { ContactImport } from '../src/modules/contacts/contact-import.entity.js';
 
 /** Ids of records in account A, by name. */
 export type Fixture = Record<string, string>;
@@ -30,6 +35,50 @@ export interface IsolationModule {
 }
 
 export const isolationModules: IsolationModule[] = [
+  {
+    name: 'settings',
+    fixture: async (orm, a) => {
+      const em = withAccount(orm.em, a.account.id);
+      const gateway = await em.findOneOrFail(Gateway, {});
+      const price = em.create(Price, { account: a.account, country: 'FR', partPriceMicros: 45_000 });
+      await em.flush();
+      return { gatewayId: gateway.id, priceId: price.id };
+    },
+    browser: [
+      { method: 'POST', url: (a) => `/settings/gateways/${a.gatewayId}/default` },
+      { method: 'POST', url: (a) => `/settings/prices/${a.priceId}/delete` },
+    ],
+    api: [],
+  },
+  {
+    name: 'campaigns',
+    fixture: async (orm, a) => {
+      const em = withAccount(orm.em, a.account.id);
+      const list = em.create(ContactList, { account: a.account, name: 'Campaign list' });
+      const campaign = em.create(Campaign, { account: a.account, name: 'Secret campaign', sender: 'ACME', body: 'Hi', createdBy: 'test', recipientSource: 'list', list });
+      await em.flush();
+      return { campaignId: campaign.id, campaignListId: list.id };
+    },
+    browser: [
+      { method: 'GET', url: (a) => `/create/${a.campaignId}` },
+      { method: 'GET', url: (a) => `/create/${a.campaignId}/edit` },
+      { method: 'POST', url: (a) => `/create/${a.campaignId}/edit`, body: { name: 'Stolen', sender: 'ACME', body: 'Hi' } },
+      { method: 'GET', url: (a) => `/create/${a.campaignId}/recipients` },
+      { method: 'POST', url: (a) => `/create/${a.campaignId}/recipients`, body: (a) => ({ source: 'list', list_id: a.campaignListId }) },
+      { method: 'POST', url: (a) => `/create/${a.campaignId}/schedule`, body: { when: 'now' } },
+      { method: 'POST', url: (a) => `/create/${a.campaignId}/unschedule` },
+      { method: 'GET', url: (a) => `/create/${a.campaignId}/preview` },
+      { method: 'POST', url: (a) => `/create/${a.campaignId}/copy` },
+      { method: 'GET', url: (a) => `/create/${a.campaignId}/delete` },
+      { method: 'POST', url: (a) => `/create/${a.campaignId}/delete` },
+    ],
+    api: [
+      { method: 'GET', url: (a) => `/api/v1/sms-campaigns/${a.campaignId}` },
+      { method: 'PATCH', url: (a) => `/api/v1/sms-campaigns/${a.campaignId}`, body: { name: 'Stolen' } },
+      { method: 'DELETE', url: (a) => `/api/v1/sms-campaigns/${a.campaignId}` },
+      { method: 'POST', url: (a) => `/api/v1/sms-campaigns/${a.campaignId}/schedule`, body: { at: 'now' } },
+    ],
+  },
   {
     name: 'contacts',
     fixture: async (orm, a) => {
@@ -76,6 +125,49 @@ export const isolationModules: IsolationModule[] = [
       { method: 'POST', url: (a) => `/settings/users/${a.userId}/disable` },
       { method: 'POST', url: (a) => `/settings/users/${a.userId}/enable` },
       { method: 'POST', url: (a) => `/settings/api-keys/${a.apiKeyId}/revoke` },
+    ],
+    api: [],
+  },
+  {
+    name: 'contacts-import',
+    fixture: async (orm, a) => {
+      const em = withAccount(orm.em, a.account.id);
+      const base = { account: a.account, createdBy: a.owner.email, fileName: 'secret.csv', fileSize: 40, delimiter: ',', header: ['phone', 'name'], preview: [['+33612340009', 'Secret']] };
+      const uploaded = em.create(ContactImport, { ...base, filePath: '/nonexistent/uploaded.csv', mapping: ['phone', null], total: 1 });
+      const done = em.create(ContactImport, { ...base, filePath: '/nonexistent/done.csv', mapping: ['phone', null], status: 'done', total: 2, processed: 2, created: 1, invalid: 1 });
+      await em.flush();
+      await em.getConnection().execute('insert into contact_import_error (import_id, account_id, line, phone, reason) values (?, ?, 3, ?, ?)', [done.id, a.account.id, '12', 'Secret reason']);
+      return { uploadedId: uploaded.id, doneId: done.id };
+    },
+    browser: [
+      { method: 'GET', url: (a) => `/contacts/imports/${a.uploadedId}` },
+      { method: 'POST', url: (a) => `/contacts/imports/${a.uploadedId}/delimiter`, body: { delimiter: 'semicolon' } },
+      { method: 'POST', url: (a) => `/contacts/imports/${a.uploadedId}/start`, body: { column_0: 'phone', existing: 'update' } },
+      { method: 'GET', url: (a) => `/contacts/imports/${a.uploadedId}/progress` },
+      { method: 'GET', url: (a) => `/contacts/imports/${a.doneId}` },
+      { method: 'GET', url: (a) => `/contacts/imports/${a.doneId}/progress` },
+      { method: 'GET', url: (a) => `/contacts/imports/${a.doneId}/errors.csv` },
+    ],
+    api: [],
+  },
+  {
+    name: 'segments and export',
+    fixture: async (orm, a) => {
+      const em = withAccount(orm.em, a.account.id);
+      const list = em.create(ContactList, { account: a.account, name: 'Segment source list' });
+      const segment = em.create(Segment, { account: a.account, name: 'Secret segment', rules: { combinator: 'and', conditions: [{ field: 'country', operator: 'equals', value: 'FR' }] } });
+      await em.flush();
+      return { segmentId: segment.id, segmentListId: list.id };
+    },
+    browser: [
+      { method: 'GET', url: (a) => `/contacts/segments/${a.segmentId}` },
+      { method: 'POST', url: (a) => `/contacts/segments/${a.segmentId}`, body: { name: 'Stolen', 'groups[0][conditions][0][field]': 'country', 'groups[0][conditions][0][operator]': 'equals', 'groups[0][conditions][0][value]': 'DE' } },
+      { method: 'POST', url: (a) => `/contacts/segments/${a.segmentId}`, body: { name: 'Stolen', op: 'add:0' } },
+      { method: 'GET', url: (a) => `/contacts/segments/${a.segmentId}/count` },
+      { method: 'GET', url: (a) => `/contacts/segments/${a.segmentId}/delete` },
+      { method: 'POST', url: (a) => `/contacts/segments/${a.segmentId}/delete` },
+      { method: 'GET', url: (a) => `/contacts/export?segment=${a.segmentId}` },
+      { method: 'GET', url: (a) => `/contacts/export?list=${a.segmentListId}` },
     ],
     api: [],
   },

@@ -8,5 +8,10 @@ import { CustomField } from '../modules/contacts/custom-field.entity.js';
 import { ContactList, ContactListMember } from '../modules/contacts/contact-list.entity.js';
 import { Segment } from '../modules/contacts/segment.entity.js';
 import { ConsentEvent, Suppression } from '../modules/contacts/consent.entity.js';
+import { ContactImport, ContactImportError } from '../modules/contacts/contact-import.entity.js';
+import { Campaign } from '../modules/campaigns/campaign.entity.js';
+import { CreditTransaction } from '../modules/accounts/credit-transaction.entity.js';
+import { Price } from '../modules/sending/price.entity.js';
+import { Gateway } from '../modules/gateways/gateway.entity.js';
 
-export const entities = [Account, User, ApiKey, Session, Contact, CustomField, ContactList, ContactListMember, Segment, ConsentEvent, Suppression];
+export const entities = [Account, User, ApiKey, Session, Contact, CustomField, ContactList, ContactListMember, Segment, ConsentEvent, Suppression, Campaign, ContactImport, ContactImportError, CreditTransaction, Price, Gateway];

@@ -43,6 +43,7 @@ export const viewPlugin = fp<{ root: string }>(async (app, { root }) => {
       tab: options.tab,
       title: options.title,
       balance: account ? formatMoney(await creditBalance(request.em, account.id), account.currency) : null,
+      formatMoney,
     };
     const body = await this.viewAsync(template, { ...common, ...data });
     const fragment = wantsMainFragment(request);

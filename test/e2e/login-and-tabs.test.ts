@@ -2,21 +2,9 @@
 // socket: sign in, see the balance, switch every tab through htmx (fragment swap, pushed URL,
 // aria-current), load a tab URL directly, and sign out. No console error or CSP violation may
 // happen on the way.
-import fs from 'node:fs';
-import t from 'tap';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { buildTestApp, createTenant, PASSWORD } from '../helper.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const LAUNCH_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { browse, browserTest, pathname } from './browser.js';
 
 /** Tab label in nav#tabs, its URL, and the <h1> its page shows. */
 const TABS: [label: string, path: string, heading: string][] = [
@@ -32,51 +20,15 @@ const TABS: [label: string, path: string, heading: string][] = [
 declare global {
   interface Window {
     __marker?: number;
-    __cspViolations?: string[];
   }
 }
 
 const heading = (page: Page) => page.locator('main#main h1').first().textContent();
-const pathname = (page: Page) => new URL(page.url()).pathname;
 
-if (!fs.existsSync(CHROMIUM)) {
-  const message = `${CHROMIUM} is not installed (apt-get install chromium): the browser test cannot run`;
-  if (process.env.CI === 'true') {
-    t.fail(`${message}, and CI requires it`);
-  } else {
-    t.comment(`SKIPPED: ${message}`);
-    t.skip('a user signs in and switches tabs in a real browser (no Chromium)', () => {});
-  }
-} else {
-  t.test('a user signs in and switches tabs in a real browser', async (t) => {
+browserTest('a user signs in and switches tabs in a real browser', async (t) => {
     const { app, orm } = await buildTestApp(t);
     const { owner, account } = await createTenant(orm, 'Browser Bakery');
-    const base = await app.listen({ port: 0, host: '127.0.0.1' });
-
-    const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS, timeout: 15_000 });
-    t.teardown(() => browser.close());
-    const context = await browser.newContext({ baseURL: base });
-    const page = await context.newPage();
-    page.setDefaultTimeout(5_000);
-    page.setDefaultNavigationTimeout(5_000);
-
-    // Everything the browser complains about. CSP violations are logged as console errors, and are
-    // also recorded from the `securitypolicyviolation` event (the init script is injected by the
-    // driver, so the page's CSP does not apply to it).
-    const problems: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console error: ${message.text()} (${message.location().url})`);
-    });
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    await context.addInitScript(() => {
-      window.__cspViolations = [];
-      document.addEventListener('securitypolicyviolation', (event) => {
-        window.__cspViolations!.push(`${event.violatedDirective} blocked ${event.blockedURI || 'inline'} (${event.sourceFile}:${event.lineNumber})`);
-      });
-    });
-    const collectCsp = async () => {
-      for (const violation of await page.evaluate(() => window.__cspViolations ?? [])) problems.push(`CSP violation: ${violation}`);
-    };
+    const { page, context, problems } = await browse(t, app);
 
     // Sign in through the form, as a person would.
     await page.goto('/login');
@@ -89,7 +41,6 @@ if (!fs.existsSync(CHROMIUM)) {
     t.match(await page.locator('#balance').textContent(), /Credit/, 'the header shows the credit balance');
     t.match(await page.locator('header').textContent(), account.name, 'the header shows the account');
     t.equal(await page.evaluate(() => typeof (window as unknown as { htmx?: unknown }).htmx), 'object', 'htmx is loaded');
-    await collectCsp();
 
     // Every tab, through htmx: same document (the marker survives), new URL, new <main>, new
     // current tab.
@@ -125,7 +76,6 @@ if (!fs.existsSync(CHROMIUM)) {
     t.equal(await page.title(), 'Settings · Textcast', 'back: the document title follows');
     t.equal(await page.locator('main#main').count(), 1, 'back: exactly one <main id="main">');
     t.equal(await page.locator('nav#tabs').count(), 1, 'back: exactly one tab bar');
-    await collectCsp();
 
     // A tab URL loaded directly renders the whole page.
     const response = await page.goto('/contacts');
@@ -136,7 +86,6 @@ if (!fs.existsSync(CHROMIUM)) {
     t.match(await page.locator('#balance').textContent(), /Credit/);
     t.equal(await tabs.locator('a[aria-current="page"]').textContent(), 'Contacts');
     t.equal(await page.locator('html > body > main#main').count(), 1, 'inside the layout');
-    await collectCsp();
 
     // Sign out: back to the sign-in page, and the dashboard is closed.
     await Promise.all([page.waitForURL((url) => url.pathname === '/login'), page.getByRole('button', { name: 'Sign out' }).click()]);
@@ -145,9 +94,7 @@ if (!fs.existsSync(CHROMIUM)) {
     await page.goto('/dashboard');
     t.equal(pathname(page), '/login', '/dashboard redirects to /login once signed out');
     t.equal(new URL(page.url()).searchParams.get('next'), '/dashboard');
-    await collectCsp();
 
-    t.same(problems, [], 'no console error, page error or CSP violation');
+    t.same(await problems(), [], 'no console error, page error or CSP violation');
     await context.close();
-  });
-}
+});

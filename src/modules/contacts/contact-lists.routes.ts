@@ -7,6 +7,7 @@ import { listSizes, addPhonesToList, removeContactsFromList } from './contact-li
 import { normalisePhone } from './phone.js';
 import { createList, renameList } from './contact-lists.service.js';
 import { ValidationError } from '../../errors.js';
+import { Campaign } from '../campaigns/campaign.entity.js';
 
 type Form = Record<string, string | string[] | undefined>;
 type WithId = FastifyRequest<{ Params: { id: string }; Body: Form; Querystring: Record<string, string | undefined> }>;
@@ -80,13 +81,18 @@ export async function contactListsRoutes(app: FastifyInstance) {
     return reply.redirect(`/contacts/lists/${list.id}`, 303);
   });
 
+  /** Campaigns that send to the list: while there are any, it cannot be deleted. */
+  const usedBy = (request: FastifyRequest, list: ContactList) => request.em.find(Campaign, { list: list.id }, { orderBy: { name: 'asc' } });
+
   app.get('/:id/delete', async (request: WithId, reply) => {
     const list = await findOr404(request.em, ContactList, request.params.id, 'contact list');
-    return reply.page('contacts/list-delete', { list }, { title: `Delete ${list.name}`, tab: 'contacts' });
+    return reply.page('contacts/list-delete', { list, campaigns: await usedBy(request, list) }, { title: `Delete ${list.name}`, tab: 'contacts' });
   });
 
   app.post('/:id/delete', async (request: WithId, reply) => {
     const list = await findOr404(request.em, ContactList, request.params.id, 'contact list');
+    const campaigns = await usedBy(request, list);
+    if (campaigns.length) return reply.page('contacts/list-delete', { list, campaigns }, { title: `Delete ${list.name}`, tab: 'contacts', status: 409 });
     request.em.remove(list);
     await request.em.flush();
     return reply.redirect('/contacts/lists', 303);

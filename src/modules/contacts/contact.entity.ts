@@ -33,7 +33,11 @@ export const Contact = defineEntity({
   uniques: [{ properties: ['account', 'phone'], name: 'contact_account_phone_unique' }],
   indexes: [
     { properties: ['account', 'id'], name: 'contact_account_id_id_index' },
-    { properties: ['account', 'country'], name: 'contact_account_country_index' },
+    // Covering, so segment sizes by country, opt-in and creation date are index-only scans.
+    {
+      expression: 'create index "contact_account_country_segment_index" on "contact" ("account_id", "country") include ("sms_opt_in", "bad_number", "created_at")',
+      name: 'contact_account_country_segment_index',
+    },
     { properties: ['account', 'email'], name: 'contact_account_email_index' },
     { expression: 'create index "contact_account_last_name_index" on "contact" ("account_id", lower("last_name"))', name: 'contact_account_last_name_index' },
     { expression: 'create index "contact_account_first_name_index" on "contact" ("account_id", lower("first_name"))', name: 'contact_account_first_name_index' },

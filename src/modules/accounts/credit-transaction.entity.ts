@@ -1,0 +1,28 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { tenantFilter } from '../../db/tenant.js';
+import { Account } from './account.entity.js';
+
+export const CREDIT_KINDS = ['topup', 'debit', 'refund', 'adjustment'] as const;
+export type CreditKind = (typeof CREDIT_KINDS)[number];
+
+// The credit ledger, append-only: the balance is the sum of `amountMicros` (top-ups and refunds
+// positive, debits negative), never a number kept and updated somewhere. Money is integer
+// micro-units of the account currency. Sending debits per dispatched batch, not per message.
+export const CreditTransaction = defineEntity({
+  name: 'CreditTransaction',
+  tableName: 'credit_transaction',
+  filters: tenantFilter(),
+  properties: {
+    id: p.bigint('number').primary().autoincrement(),
+    account: () => p.manyToOne(Account).deleteRule('cascade'),
+    kind: p.enum([...CREDIT_KINDS]),
+    amountMicros: p.bigint('number'),
+    note: p.string().length(300).nullable(),
+    /** The campaign a debit or refund belongs to (no foreign key: the ledger outlives campaigns). */
+    campaignId: p.uuid().nullable(),
+    actor: p.string().length(300),
+    createdAt: p.datetime().defaultRaw('now()'),
+  },
+  indexes: [{ properties: ['account', 'createdAt'], name: 'credit_transaction_account_created_index' }],
+});
+export type CreditTransaction = InferEntity<typeof CreditTransaction>;

@@ -1,0 +1,51 @@
+// The campaign status machine. Every change of status goes through `moveTo`, which refuses a
+// move the table does not allow, with a message a user understands.
+import { ConflictError } from '../../errors.js';
+import type { Campaign, CampaignStatus } from './campaign.entity.js';
+
+const MOVES: Record<CampaignStatus, CampaignStatus[]> = {
+  draft: ['scheduled', 'launching', 'cancelled'],
+  scheduled: ['draft', 'launching', 'cancelled'],
+  // A launch that is refused (insufficient credit, say) returns the campaign to draft.
+  launching: ['sending', 'draft', 'cancelled'],
+  sending: ['paused', 'sent', 'cancelled'],
+  paused: ['sending', 'cancelled'],
+  sent: [],
+  cancelled: [],
+};
+
+const DOING: Record<CampaignStatus, string> = {
+  draft: 'returned to draft',
+  scheduled: 'scheduled',
+  launching: 'launched',
+  sending: 'sent',
+  sent: 'marked as sent',
+  paused: 'paused',
+  cancelled: 'cancelled',
+};
+
+export function canMove(campaign: Pick<Campaign, 'status'>, to: CampaignStatus): boolean {
+  return MOVES[campaign.status as CampaignStatus].includes(to);
+}
+
+export function moveTo(campaign: Campaign, to: CampaignStatus): void {
+  if (!canMove(campaign, to)) {
+    throw new ConflictError(`This campaign is ${campaign.status}: it cannot be ${DOING[to]}.`);
+  }
+  campaign.status = to;
+}
+
+/** Before launch, everything can be edited; after, nothing (it can still be copied). */
+export function isEditable(campaign: Pick<Campaign, 'status' | 'firstSentAt'>): boolean {
+  return (campaign.status === 'draft' || campaign.status === 'scheduled') && !campaign.firstSentAt;
+}
+
+export function isLaunched(campaign: Pick<Campaign, 'status'>): boolean {
+  return !['draft', 'scheduled'].includes(campaign.status);
+}
+
+/** The type the Create tab shows, named as the reference product names it. */
+export function typeLabel(campaign: Pick<Campaign, 'kind' | 'status'>): string {
+  if (campaign.kind === 'automation') return 'Automation center campaign';
+  return campaign.status === 'scheduled' ? 'Sent batch' : 'Draft batch';
+}

@@ -1,0 +1,54 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { randomUUID } from 'node:crypto';
+import { tenantFilter } from '../../db/tenant.js';
+import { Account } from '../accounts/account.entity.js';
+import { Segment } from '../contacts/segment.entity.js';
+import { ContactList } from '../contacts/contact-list.entity.js';
+
+export const CAMPAIGN_KINDS = ['batch', 'automation'] as const;
+export type CampaignKind = (typeof CAMPAIGN_KINDS)[number];
+
+export const CAMPAIGN_STATUSES = ['draft', 'scheduled', 'launching', 'sending', 'sent', 'paused', 'cancelled'] as const;
+export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
+
+export const RECIPIENT_SOURCES = ['segment', 'list', 'automation'] as const;
+export type RecipientSource = (typeof RECIPIENT_SOURCES)[number];
+
+// An SMS campaign: its message settings (name, sender, body) and its recipients and schedule.
+// A batch campaign goes to a segment or a contact list at a time; an automation campaign
+// ("For Automation Center") is sent one contact at a time by automation programs.
+// Status changes go through campaign-status.ts, which refuses invalid moves.
+export const Campaign = defineEntity({
+  name: 'Campaign',
+  tableName: 'campaign',
+  filters: tenantFilter(),
+  properties: {
+    id: p.uuid().primary().onCreate(() => randomUUID()),
+    account: () => p.manyToOne(Account).deleteRule('cascade'),
+    name: p.string().length(100),
+    kind: p.enum([...CAMPAIGN_KINDS]).default('batch'),
+    status: p.enum([...CAMPAIGN_STATUSES]).default('draft'),
+    /** An alphanumeric sender ID (3 to 11 GSM characters) or an E.164 number. */
+    sender: p.string().length(16),
+    body: p.text(),
+    /** Links in the text are shortened and counted per link. */
+    trackLinks: p.boolean().default(true),
+    recipientSource: p.enum([...RECIPIENT_SOURCES]).nullable(),
+    segment: () => p.manyToOne(Segment).nullable().deleteRule('no action'),
+    list: () => p.manyToOne(ContactList).nullable().deleteRule('no action'),
+    /** When a scheduled batch campaign launches; null for "send now" until it launches. */
+    scheduledAt: p.datetime().nullable(),
+    /** Figures computed when it was scheduled: recipients who will receive it, parts in all. */
+    estimatedRecipients: p.integer().nullable(),
+    estimatedParts: p.integer().nullable(),
+    copiedFrom: () => p.manyToOne(Campaign).nullable().deleteRule('set null'),
+    createdBy: p.string().length(300),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+    launchedAt: p.datetime().nullable(),
+    /** Set when the first message goes out: from then on the content is locked. */
+    firstSentAt: p.datetime().nullable(),
+  },
+  indexes: [{ properties: ['account', 'status'], name: 'campaign_account_status_index' }],
+});
+export type Campaign = InferEntity<typeof Campaign>;

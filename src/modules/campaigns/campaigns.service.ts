@@ -1,0 +1,334 @@
+// The rules of the Create tab: message settings (name, sender, text), recipients and schedule,
+// copy and delete. Shared by the wizard pages and the JSON API; nothing is saved half-way: every
+// input is validated before anything changes.
+import { DateTime } from 'luxon';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { ValidationError, ConflictError } from '../../errors.js';
+import { withClient } from '../../db/raw-client.js';
+import type { Account } from '../accounts/account.entity.js';
+import { Segment } from '../contacts/segment.entity.js';
+import { ContactList } from '../contacts/contact-list.entity.js';
+import { customFieldsOf } from '../contacts/contacts.service.js';
+import { Campaign, type CampaignKind } from './campaign.entity.js';
+import { isEditable, isLaunched, moveTo } from './campaign-status.js';
+import { countParts, estimateText, parsePlaceholders, unknownPlaceholders, malformedPlaceholders, MAX_PARTS } from './sms-text.js';
+import { priceTable, partPrice } from '../sending/prices.js';
+import { creditBalance } from '../accounts/credits.js';
+import { recipientFilterOn, summariseOn, longestValuesOn, type RecipientChoice, type RecipientSummary } from './recipients.queries.js';
+
+export const BUILT_IN_PLACEHOLDERS = ['first_name', 'last_name', 'email', 'phone', 'unsubscribe_link'] as const;
+/** Before recipients are chosen, each placeholder counts as this many characters. */
+export const FIXED_PLACEHOLDER_ESTIMATE = 10;
+/** An unsubscribe token in `PUBLIC_URL/u/<token>`. */
+export const UNSUBSCRIBE_TOKEN_LENGTH = 10;
+/** Countries where the reference product requires an inbound number for STOP replies. */
+export const STOP_COUNTRIES = ['US', 'CA', 'FR'];
+
+export interface MessageInput {
+  name?: unknown;
+  sender?: unknown;
+  body?: unknown;
+  track_links?: unknown;
+  kind?: unknown;
+}
+
+export interface MessageValues {
+  name: string;
+  sender: string;
+  body: string;
+  trackLinks: boolean;
+  kind: CampaignKind;
+}
+
+const ALPHANUMERIC_SENDER = /^[A-Za-z0-9&+\-_.]{3,11}$/;
+const NUMBER_SENDER = /^\+?\d{3,15}$/;
+
+export function unsubscribeLinkLength(publicUrl: string): number {
+  return `${publicUrl}/u/`.length + UNSUBSCRIBE_TOKEN_LENGTH;
+}
+
+/** Placeholder names a campaign may use: the built-in ones and the account's custom fields;
+ * automation campaigns also `event.<name>` (the data of the event that triggered them). */
+export async function knownPlaceholders(em: EntityManager): Promise<Set<string>> {
+  return new Set([...BUILT_IN_PLACEHOLDERS, ...(await customFieldsOf(em)).keys()]);
+}
+
+export function senderError(sender: string): string | null {
+  if (!sender) return 'Choose a sender: a name of 3 to 11 letters and digits, or one of your inbound numbers.';
+  if (/\s/.test(sender)) return 'A sender cannot contain spaces.';
+  if (NUMBER_SENDER.test(sender)) {
+    // Inbound numbers arrive with the inbound SMS feature; until one is set up, a number sender
+    // could not receive replies or STOP, which is the only reason to use one.
+    return 'A number sender must be one of your inbound numbers, and none is set up yet. Use a name (3 to 11 letters and digits) instead.';
+  }
+  if (!ALPHANUMERIC_SENDER.test(sender)) return 'A sender name has 3 to 11 characters: letters, digits and & + - _ . only.';
+  if (!/[A-Za-z]/.test(sender)) return 'A sender name needs at least one letter (all digits would read as a phone number).';
+  return null;
+}
+
+export interface TextCheck {
+  count: ReturnType<typeof countParts>;
+  /** How placeholders were counted. */
+  basis: 'none' | 'fixed' | 'recipients';
+  unknown: string[];
+  error: string | null;
+}
+
+/** Counts a message the way it will be sent at worst: placeholders at their longest value among
+ * the recipients (or a fixed estimate before they are chosen), the unsubscribe link at its real
+ * length. */
+export function checkText(body: string, known: Set<string>, options: { publicUrl: string; longest?: Record<string, number>; kind: CampaignKind }): TextCheck {
+  const placeholders = parsePlaceholders(body);
+  const unknown = unknownPlaceholders(body, known).filter((name) => !(options.kind === 'automation' && name.startsWith('event.')));
+  const lengths: Record<string, number> = {};
+  for (const { name } of placeholders) lengths[name] = options.longest?.[name] ?? FIXED_PLACEHOLDER_ESTIMATE;
+  lengths.unsubscribe_link = unsubscribeLinkLength(options.publicUrl);
+  const count = countParts(estimateText(body, lengths));
+  const basis = placeholders.length === 0 ? 'none' : options.longest ? 'recipients' : 'fixed';
+  let error: string | null = null;
+  const malformed = malformedPlaceholders(body);
+  if (!body.trim()) error = 'Write the message.';
+  else if (malformed.length) error = `Not a placeholder: ${malformed.join(', ')} (write them like {{first_name}} or {{first_name|there}}).`;
+  else if (unknown.length) error = `Unknown placeholder${unknown.length > 1 ? 's' : ''}: ${unknown.map((n) => `{{${n}}}`).join(', ')}.`;
+  else if (count.parts > MAX_PARTS) error = `The message needs ${count.parts} parts; at most ${MAX_PARTS} are allowed.`;
+  return { count, basis, unknown, error };
+}
+
+export async function validateMessage(em: EntityManager, input: MessageInput, publicUrl: string, existingKind?: CampaignKind): Promise<{ values: MessageValues; errors: Record<string, string>; text: TextCheck }> {
+  const errors: Record<string, string> = {};
+  const name = String(input.name ?? '').trim();
+  if (!name) errors.name = 'Give the campaign a name.';
+  else if (name.length > 100) errors.name = 'A campaign name can have at most 100 characters.';
+  const sender = String(input.sender ?? '').trim();
+  const senderProblem = senderError(sender);
+  if (senderProblem) errors.sender = senderProblem;
+  const body = String(input.body ?? '').replace(/\r\n/g, '\n');
+  const kind: CampaignKind = existingKind ?? (input.kind === 'automation' ? 'automation' : 'batch');
+  const text = checkText(body, await knownPlaceholders(em), { publicUrl, kind });
+  if (text.error) errors.body = text.error;
+  const trackLinks = input.track_links === undefined ? true : input.track_links === true || input.track_links === 'on' || input.track_links === 'true' || input.track_links === '1';
+  return { values: { name, sender, body, trackLinks, kind }, errors, text };
+}
+
+export async function createCampaign(em: EntityManager, account: Account, input: MessageInput, options: { actor: string; publicUrl: string; id?: string; recipients?: RecipientsInput }): Promise<Campaign> {
+  // Choosing "For Automation Center" makes it an automation campaign (event placeholders allowed).
+  const kind = options.recipients && typeof options.recipients === 'object' && options.recipients.automation ? 'automation' : input.kind;
+  const { values, errors } = await validateMessage(em, { ...input, kind }, options.publicUrl);
+  // Recipients are checked before anything is saved, so a bad choice saves nothing.
+  let chosen: Awaited<ReturnType<typeof resolveRecipients>> | null = null;
+  if (options.recipients) {
+    try {
+      chosen = await resolveRecipients(em, options.recipients);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      Object.assign(errors, error.fields);
+    }
+  }
+  if (Object.keys(errors).length) throw new ValidationError(errors);
+  const campaign = em.create(Campaign, {
+    ...(options.id ? { id: options.id } : {}),
+    account,
+    name: values.name,
+    sender: values.sender,
+    body: values.body,
+    trackLinks: values.trackLinks,
+    kind: values.kind,
+    recipientSource: values.kind === 'automation' ? 'automation' : null,
+    createdBy: options.actor,
+  });
+  if (chosen) applyRecipients(campaign, chosen);
+  await em.flush();
+  return campaign;
+}
+
+export function assertEditable(campaign: Campaign): void {
+  if (!isEditable(campaign)) throw new ConflictError(`This campaign is ${campaign.status}: it can no longer be edited, but it can be copied.`);
+}
+
+export async function updateMessage(em: EntityManager, campaign: Campaign, input: MessageInput, publicUrl: string): Promise<void> {
+  assertEditable(campaign);
+  const merged = { name: campaign.name, sender: campaign.sender, body: campaign.body, track_links: campaign.trackLinks, ...input };
+  const { values, errors } = await validateMessage(em, merged, publicUrl, campaign.kind as CampaignKind);
+  if (Object.keys(errors).length) throw new ValidationError(errors);
+  Object.assign(campaign, { name: values.name, sender: values.sender, body: values.body, trackLinks: values.trackLinks });
+  // A changed text invalidates the estimate made when it was scheduled.
+  if (campaign.status === 'scheduled') await refreshEstimate(em, campaign, publicUrl);
+  await em.flush();
+}
+
+export interface RecipientsInput {
+  segment_id?: unknown;
+  list_id?: unknown;
+  automation?: unknown;
+}
+
+/** Resolves a recipient choice to a segment or list of this account (404-proof: another
+ * account's id is simply not found, reported on the field). */
+export async function resolveRecipients(em: EntityManager, input: RecipientsInput): Promise<{ source: 'segment'; segment: Segment } | { source: 'list'; list: ContactList } | { source: 'automation' }> {
+  if (typeof input !== 'object' || input === null) throw new ValidationError({ recipients: 'Choose one recipient source: a segment, a contact list, or For Automation Center.' });
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+  const given = [input.segment_id, input.list_id, input.automation].filter((v) => v !== undefined && v !== null && v !== '' && v !== false).length;
+  if (given !== 1) throw new ValidationError({ recipients: 'Choose one recipient source: a segment, a contact list, or For Automation Center.' });
+  if (input.automation) return { source: 'automation' };
+  if (input.segment_id) {
+    const segment = uuid.test(String(input.segment_id)) ? await em.findOne(Segment, { id: String(input.segment_id) }) : null;
+    if (!segment) throw new ValidationError({ recipients: 'There is no such segment.' });
+    return { source: 'segment', segment };
+  }
+  const list = uuid.test(String(input.list_id)) ? await em.findOne(ContactList, { id: String(input.list_id) }) : null;
+  if (!list) throw new ValidationError({ recipients: 'There is no such contact list.' });
+  return { source: 'list', list };
+}
+
+export function recipientChoice(campaign: Campaign): RecipientChoice | null {
+  if (campaign.recipientSource === 'segment' && campaign.segment) return { kind: 'segment', rules: campaign.segment.rules };
+  if (campaign.recipientSource === 'list' && campaign.list) return { kind: 'list', listId: campaign.list.id };
+  return null;
+}
+
+type ChosenRecipients = Awaited<ReturnType<typeof resolveRecipients>>;
+
+/** Sets a resolved recipient choice on the campaign (choosing Automation Center makes it an
+ * automation campaign, which is never scheduled). */
+export function applyRecipients(campaign: Campaign, chosen: ChosenRecipients): void {
+  if (chosen.source === 'automation') {
+    Object.assign(campaign, { kind: 'automation', recipientSource: 'automation', segment: null, list: null, scheduledAt: null, estimatedRecipients: null, estimatedParts: null });
+    if (campaign.status === 'scheduled') moveTo(campaign, 'draft');
+    return;
+  }
+  Object.assign(campaign, {
+    kind: 'batch',
+    recipientSource: chosen.source,
+    segment: chosen.source === 'segment' ? chosen.segment : null,
+    list: chosen.source === 'list' ? chosen.list : null,
+  });
+}
+
+export async function setRecipients(em: EntityManager, campaign: Campaign, input: RecipientsInput): Promise<void> {
+  assertEditable(campaign);
+  applyRecipients(campaign, await resolveRecipients(em, input));
+  await em.flush();
+}
+
+export interface Reach {
+  summary: RecipientSummary;
+  text: TextCheck;
+  /** Per country: receiving recipients, parts (recipients × parts of the message), the price of
+   * a part and the cost (null where no price applies). */
+  partsByCountry: { country: string | null; recipients: number; parts: number; priceMicros: number | null; costMicros: number | null }[];
+  /** The estimated cost in all; null when a destination has no price. */
+  costMicros: number | null;
+  balanceMicros: number;
+  warnings: string[];
+}
+
+/** What the campaign will reach: recipients, parts per country and the country-rule warnings. */
+export async function reachOf(em: EntityManager, campaign: Campaign, publicUrl: string, body: string = campaign.body): Promise<Reach | null> {
+  const choice = recipientChoice(campaign);
+  if (!choice) return null;
+  const known = await knownPlaceholders(em);
+  return withClient(em, async (client) => {
+    const filter = await recipientFilterOn(client, campaign.account.id, choice);
+    const summary = await summariseOn(client, filter);
+    const names = [...new Set(parsePlaceholders(body).map((p) => p.name))];
+    const longest = await longestValuesOn(client, filter, names, known);
+    const text = checkText(body, known, { publicUrl, longest, kind: campaign.kind as CampaignKind });
+    const prices = await priceTable(em);
+    const partsByCountry = summary.byCountry.map((c) => {
+      const parts = c.receiving * text.count.parts;
+      const priceMicros = partPrice(prices, c.country);
+      return { country: c.country, recipients: c.receiving, parts, priceMicros, costMicros: priceMicros === null ? null : parts * priceMicros };
+    });
+    const costMicros = partsByCountry.some((c) => c.costMicros === null) ? null : partsByCountry.reduce((sum, c) => sum + c.costMicros!, 0);
+    const balanceMicros = await creditBalance(em, campaign.account.id);
+    const warnings = countryWarnings({ sender: campaign.sender, body }, summary);
+    const unpriced = partsByCountry.filter((c) => c.priceMicros === null).map((c) => c.country ?? 'unknown');
+    if (unpriced.length) warnings.push(`No price applies to ${unpriced.join(', ')}: set one (or a default) in Settings → Prices before sending.`);
+    else if (costMicros !== null && costMicros > balanceMicros) warnings.push('The estimated cost is more than your credit balance: the campaign will not be launched until credit is added.');
+    return { summary, text, partsByCountry, costMicros, balanceMicros, warnings };
+  });
+}
+
+export function countryWarnings(campaign: Pick<Campaign, 'sender' | 'body'>, summary: RecipientSummary): string[] {
+  const stopCountries = summary.byCountry.filter((c) => c.country && STOP_COUNTRIES.includes(c.country) && c.receiving > 0).map((c) => c.country!);
+  if (!stopCountries.length) return [];
+  const warnings: string[] = [];
+  const countries = stopCountries.join(', ');
+  if (!NUMBER_SENDER.test(campaign.sender)) {
+    warnings.push(`Recipients in ${countries} must be able to reply STOP, which needs an inbound number as the sender; "${campaign.sender}" cannot receive replies.`);
+  }
+  if (!/\bSTOP\b/i.test(campaign.body) && !campaign.body.includes('{{unsubscribe_link')) {
+    warnings.push(`Messages to ${countries} must say how to opt out: add "STOP" (for example "Reply STOP to opt out") or {{unsubscribe_link}}.`);
+  }
+  return warnings;
+}
+
+async function refreshEstimate(em: EntityManager, campaign: Campaign, publicUrl: string): Promise<Reach> {
+  const reach = await reachOf(em, campaign, publicUrl);
+  if (!reach) throw new ValidationError({ recipients: 'Choose the recipients before scheduling: a segment or a contact list.' });
+  if (reach.text.error) throw new ValidationError({ body: reach.text.error });
+  campaign.estimatedRecipients = reach.summary.receiving;
+  campaign.estimatedParts = reach.summary.receiving * reach.text.count.parts;
+  return reach;
+}
+
+/** Parses a schedule: "now", an ISO-8601 instant, or a local "YYYY-MM-DDTHH:MM" in the account's
+ * time zone. It must be at least a minute ahead. */
+export function parseSchedule(at: unknown, timeZone: string, now = new Date()): Date | 'now' {
+  const text = String(at ?? '').trim();
+  if (text === 'now') return 'now';
+  if (!text) throw new ValidationError({ at: 'Choose "send now" or a date and time.' });
+  const hasZone = /([zZ]|[+-]\d{2}:?\d{2})$/.test(text);
+  const parsed = DateTime.fromISO(text, hasZone ? { setZone: true } : { zone: timeZone });
+  if (!parsed.isValid) throw new ValidationError({ at: `"${text}" is not a date and time (YYYY-MM-DDTHH:MM).` });
+  const date = parsed.toJSDate();
+  if (date.getTime() < now.getTime() + 60_000) throw new ValidationError({ at: 'Choose a time at least one minute from now.' });
+  return date;
+}
+
+export async function scheduleCampaign(em: EntityManager, campaign: Campaign, at: Date | 'now', publicUrl: string): Promise<Reach> {
+  if (campaign.kind === 'automation') throw new ConflictError('Automation center campaigns are sent by automation programs; they are not scheduled.');
+  assertEditable(campaign);
+  const reach = await refreshEstimate(em, campaign, publicUrl);
+  if (reach.summary.receiving === 0) throw new ValidationError({ recipients: 'No contact of this source can receive the campaign (all are opted out or have a bad number).' });
+  campaign.scheduledAt = at === 'now' ? new Date() : at;
+  if (campaign.status !== 'scheduled') moveTo(campaign, 'scheduled');
+  await em.flush();
+  return reach;
+}
+
+export async function unscheduleCampaign(em: EntityManager, campaign: Campaign): Promise<void> {
+  moveTo(campaign, 'draft');
+  campaign.scheduledAt = null;
+  await em.flush();
+}
+
+export async function copyCampaign(em: EntityManager, campaign: Campaign, actor: string): Promise<Campaign> {
+  const name = `Copy of ${campaign.name}`.slice(0, 100);
+  const copy = em.create(Campaign, {
+    account: campaign.account,
+    name,
+    kind: campaign.kind,
+    sender: campaign.sender,
+    body: campaign.body,
+    trackLinks: campaign.trackLinks,
+    recipientSource: campaign.recipientSource,
+    segment: campaign.segment,
+    list: campaign.list,
+    copiedFrom: campaign,
+    createdBy: actor,
+  });
+  await em.flush();
+  return copy;
+}
+
+export async function deleteCampaign(em: EntityManager, campaign: Campaign): Promise<void> {
+  if (isLaunched(campaign)) throw new ConflictError(`This campaign is ${campaign.status}: a launched campaign cannot be deleted.`);
+  em.remove(campaign);
+  await em.flush();
+}
+
+/** DD-MM-YYYY HH:MM in the account's time zone, as the Create tab shows schedules. */
+export function formatSchedule(date: Date | null | undefined, timeZone: string): string {
+  return date ? DateTime.fromJSDate(date).setZone(timeZone).toFormat('dd-LL-yyyy HH:mm') : '';
+}

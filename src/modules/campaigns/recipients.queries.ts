@@ -1,0 +1,100 @@
+// Who a campaign's recipient source reaches, in set-based SQL over `contact c`: how many will
+// receive it (opted in, valid number), how many are left out and why, by country; and the
+// longest value of each placeholder among them (for a worst-case part count). Every statement
+// starts from the account id.
+import type pg from 'pg';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { withClient } from '../../db/raw-client.js';
+import { compileFor } from '../contacts/segment.queries.js';
+import type { SegmentRules } from '../contacts/segment-rules.js';
+
+export type RecipientChoice = { kind: 'segment'; rules: SegmentRules } | { kind: 'list'; listId: string };
+
+export interface RecipientFilter {
+  /** A boolean SQL expression over `contact c` with $n parameters, starting with the account. */
+  sql: string;
+  params: unknown[];
+}
+
+export async function recipientFilterOn(client: pg.Client, accountId: string, choice: RecipientChoice): Promise<RecipientFilter> {
+  if (choice.kind === 'segment') return compileFor(client, accountId, choice.rules);
+  return {
+    sql: `c.account_id = $1 and exists (select 1 from contact_list_member m where m.account_id = $1 and m.list_id = $2 and m.contact_id = c.id)`,
+    params: [accountId, choice.listId],
+  };
+}
+
+export interface CountryReach {
+  country: string | null;
+  receiving: number;
+}
+
+export interface RecipientSummary {
+  total: number;
+  receiving: number;
+  optedOut: number;
+  badNumber: number;
+  byCountry: CountryReach[];
+}
+
+export const RECEIVING = `c.sms_opt_in is distinct from false and not c.bad_number`;
+
+export async function summariseOn(client: pg.Client, filter: RecipientFilter): Promise<RecipientSummary> {
+  const { rows } = await client.query<{ country: string | null; total: string; receiving: string; opted_out: string; bad_number: string }>(
+    `select c.country, count(*) as total,
+            count(*) filter (where ${RECEIVING}) as receiving,
+            count(*) filter (where c.sms_opt_in = false) as opted_out,
+            count(*) filter (where c.bad_number and c.sms_opt_in is distinct from false) as bad_number
+     from contact c where ${filter.sql} group by c.country order by count(*) filter (where ${RECEIVING}) desc, c.country`,
+    filter.params,
+  );
+  const sum = (key: 'total' | 'receiving' | 'opted_out' | 'bad_number') => rows.reduce((n, row) => n + Number(row[key]), 0);
+  return {
+    total: sum('total'),
+    receiving: sum('receiving'),
+    optedOut: sum('opted_out'),
+    badNumber: sum('bad_number'),
+    byCountry: rows.filter((row) => Number(row.receiving) > 0).map((row) => ({ country: row.country, receiving: Number(row.receiving) })),
+  };
+}
+
+const BUILT_IN_COLUMNS: Record<string, string> = { first_name: 'c.first_name', last_name: 'c.last_name', email: 'c.email', phone: 'c.phone' };
+
+/** The longest value of each placeholder among the receiving recipients (0 when none has one). */
+export async function longestValuesOn(client: pg.Client, filter: RecipientFilter, names: string[], customKeys: Set<string>): Promise<Record<string, number>> {
+  const params = [...filter.params];
+  const columns: string[] = [];
+  const wanted = names.filter((name) => BUILT_IN_COLUMNS[name] || customKeys.has(name));
+  for (const name of wanted) {
+    if (BUILT_IN_COLUMNS[name]) columns.push(`coalesce(max(length(${BUILT_IN_COLUMNS[name]})), 0)`);
+    else {
+      params.push(name);
+      columns.push(`coalesce(max(length(c.fields ->> $${params.length})), 0)`);
+    }
+  }
+  if (!columns.length) return {};
+  const { rows } = await client.query<Record<string, number>>(
+    `select ${columns.map((column, i) => `${column} as v${i}`).join(', ')} from contact c where ${filter.sql} and ${RECEIVING}`,
+    params,
+  );
+  return Object.fromEntries(wanted.map((name, i) => [name, Number(rows[0][`v${i}`])]));
+}
+
+/** A contact of the source, for the preview: the given one if it belongs, else the first. */
+export async function previewContactOn(client: pg.Client, filter: RecipientFilter, contactId: number | null): Promise<Record<string, unknown> | null> {
+  const params = [...filter.params];
+  let pick = '';
+  if (contactId) {
+    params.push(contactId);
+    pick = ` and c.id = $${params.length}`;
+  }
+  const { rows } = await client.query(
+    `select c.id, c.phone, c.first_name, c.last_name, c.email, c.fields from contact c where ${filter.sql} and ${RECEIVING}${pick} order by c.id limit 1`,
+    params,
+  );
+  return rows[0] ?? null;
+}
+
+export async function summarise(em: EntityManager, accountId: string, choice: RecipientChoice): Promise<RecipientSummary> {
+  return withClient(em, async (client) => summariseOn(client, await recipientFilterOn(client, accountId, choice)));
+}

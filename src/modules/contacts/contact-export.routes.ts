@@ -1,0 +1,75 @@
+// GET /contacts/export?segment=<id> | ?list=<id> | (nothing: every contact): a CSV download,
+// streamed (contact-export.queries.ts). Exports hold personal data in bulk, so only marketers and
+// owners may export; viewers, who see every page, get 403. Another account's (or an unknown)
+// segment or list is 404.
+import { PassThrough, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { findOr404 } from '../../db/find.js';
+import { withClient } from '../../db/raw-client.js';
+import { AppError, ForbiddenError, ValidationError } from '../../errors.js';
+import { hasRole } from '../../plugins/auth.js';
+import { ContactList } from './contact-list.entity.js';
+import { Segment } from './segment.entity.js';
+import { compileRules } from './segment-compiler.js';
+import { loadSegmentContext } from './segment.queries.js';
+import type { SegmentRules } from './segment-rules.js';
+import { exportCsv } from './contact-export.queries.js';
+
+type Query = { segment?: unknown; list?: unknown };
+
+function slug(name: string): string {
+  return (
+    name
+      .normalize('NFD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 60) || 'export'
+  );
+}
+
+export async function contactExportRoutes(app: FastifyInstance) {
+  app.get('/', async (request: FastifyRequest<{ Querystring: Query }>, reply) => {
+    if (!hasRole(request.user!, 'marketer')) throw new ForbiddenError('Exports hold personal data: only marketers and owners can export contacts.');
+    const { segment: segmentId, list: listId } = request.query;
+    if (segmentId !== undefined && listId !== undefined) throw new AppError(400, 'bad_request', 'Export a segment or a list, not both.');
+
+    let rules: SegmentRules = { combinator: 'and', conditions: [] };
+    let filename = 'contacts';
+    if (segmentId !== undefined) {
+      const segment = await findOr404(request.em, Segment, segmentId as string, 'segment');
+      rules = segment.rules;
+      filename = `segment-${slug(segment.name)}`;
+    } else if (listId !== undefined) {
+      const list = await findOr404(request.em, ContactList, listId as string, 'list');
+      rules = { combinator: 'and', conditions: [{ field: 'list', operator: 'in_list', value: list.id }] };
+      filename = `list-${slug(list.name)}`;
+    }
+    const accountId = request.account!.id;
+    const context = await withClient(request.em, (client) => loadSegmentContext(client, accountId, rules));
+    let compiled;
+    try {
+      compiled = compileRules(rules, context.customFields, { accountId, lists: context.lists, timeZone: context.timeZone });
+    } catch (error) {
+      if (error instanceof ValidationError) throw new ValidationError(error.fields, `This segment cannot be exported until its rules are fixed. ${error.message}`);
+      throw error;
+    }
+
+    // The connection is held until the last row is written (or the download is abandoned, which
+    // ends the cursor's transaction and releases it).
+    const body = new PassThrough();
+    withClient(request.em, (client) => pipeline(Readable.from(exportCsv(client, compiled, context.customFields)), body)).catch((error: Error & { code?: string }) => {
+      if (error.code === 'ERR_STREAM_PREMATURE_CLOSE') request.log.info('contact export abandoned by the client');
+      else request.log.error({ err: error }, 'contact export failed');
+      body.destroy(error);
+    });
+    const name = `${filename}-${new Date().toISOString().slice(0, 10)}.csv`;
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${name}"`)
+      .header('cache-control', 'no-store')
+      .send(body);
+  });
+}

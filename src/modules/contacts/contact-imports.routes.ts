@@ -1,0 +1,244 @@
+// CSV import pages under /contacts/imports: the list of imports with the upload form, the
+// mapping page, the progress fragment (polled by htmx, or a meta refresh without JavaScript) that
+// ends in the report, and the report's CSV of problem rows.
+//
+// The upload is multipart, streamed to disk (never buffered whole). Its CSRF token is a form
+// field placed before the file: a preValidation hook reads the fields up to the file part, so the
+// global CSRF check sees `_csrf` before a byte of the file is stored.
+import crypto from 'node:crypto';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import multipart, { type Multipart, type MultipartFile } from '@fastify/multipart';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { findOr404 } from '../../db/find.js';
+import { ContactImport } from './contact-import.entity.js';
+import { ContactList } from './contact-list.entity.js';
+import { customFieldsOf } from './contacts.service.js';
+import {
+  importMaxBytes,
+  importsDir,
+  formatMegabytes,
+  tooLargeMessage,
+  storeUpload,
+  createImport,
+  changeDelimiter,
+  cleanFileName,
+  importFields,
+  readStartForm,
+  queueImport,
+  UploadRefused,
+  type Form,
+  type StartInput,
+} from './contact-import.service.js';
+import { DELIMITERS, DELIMITER_LABELS, DELIMITER_NAMES, delimiterByName, csvCell, type Delimiter } from './contact-import.csv.js';
+import { reportedRows, countReportedRows } from './contact-import.queries.js';
+import { runContactImport } from './contact-import.jobs.js';
+
+type WithId = FastifyRequest<{ Params: { id: string }; Body: Form }>;
+
+interface PendingUpload {
+  part: MultipartFile;
+  rest: AsyncIterator<Multipart>;
+}
+
+export const STATUS_LABELS: Record<string, string> = {
+  uploaded: 'Waiting for its mapping',
+  queued: 'Queued',
+  running: 'Running',
+  done: 'Done',
+  failed: 'Failed',
+};
+
+export async function contactImportRoutes(app: FastifyInstance) {
+  const maxBytes = importMaxBytes();
+  await app.register(multipart, {
+    throwFileSizeLimit: false,
+    limits: { fileSize: maxBytes, files: 1, fields: 10, fieldSize: 16 * 1024, parts: 12, headerPairs: 50 },
+  });
+  const uploads = new WeakMap<FastifyRequest, PendingUpload>();
+
+  // --- The list and the upload -----------------------------------------------------------------
+  const indexPage = async (request: FastifyRequest, reply: FastifyReply, uploadError: string | null = null, status = 200) => {
+    const imports = await request.em.find(ContactImport, {}, { orderBy: { createdAt: 'desc' }, limit: 50 });
+    return reply.page('contacts/imports/index', { imports, uploadError, maxSize: formatMegabytes(maxBytes), statusLabels: STATUS_LABELS }, { title: 'Import contacts', tab: 'contacts', status });
+  };
+
+  /** A refused upload answers at once and closes the connection: whatever of the file is still
+   * on its way is not read. */
+  const refuse = (request: FastifyRequest, reply: FastifyReply, status: number, message: string) => {
+    reply.header('connection', 'close');
+    return indexPage(request, reply, message, status);
+  };
+
+  app.get('/', async (request, reply) => indexPage(request, reply));
+
+  app.post(
+    '/',
+    {
+      preValidation: async (request, reply) => {
+        if (!request.isMultipart()) return;
+        const length = Number(request.headers['content-length'] ?? 0);
+        // A declared size far over the limit is refused before reading anything.
+        if (length > maxBytes + 1024 * 1024) return refuse(request, reply, 413, tooLargeMessage(maxBytes));
+        const rest = request.parts()[Symbol.asyncIterator]();
+        const fields: Record<string, string> = {};
+        for (;;) {
+          const next = await rest.next();
+          if (next.done) break;
+          const part = next.value;
+          if (part.type === 'file') {
+            uploads.set(request, { part, rest });
+            break;
+          }
+          if (typeof part.value === 'string') fields[part.fieldname] = part.value;
+        }
+        request.body = fields;
+      },
+    },
+    async (request, reply) => {
+      const upload = uploads.get(request);
+      if (!upload || !upload.part.filename) {
+        if (upload) upload.part.file.resume();
+        return indexPage(request, reply, 'Choose a CSV file to upload.', 422);
+      }
+      const id = crypto.randomUUID();
+      const filePath = path.join(importsDir(app.config.dataDir), `${id}.csv`);
+      try {
+        const stored = await storeUpload(upload.part.file, filePath, maxBytes);
+        // The form has nothing after the file; read to the end of the request all the same.
+        for (let next = await upload.rest.next(); !next.done; next = await upload.rest.next()) {
+          if (next.value.type === 'file') next.value.file.resume();
+        }
+        const contactImport = await createImport(request.em, {
+          id,
+          account: request.account!,
+          userEmail: request.user!.email,
+          fileName: cleanFileName(upload.part.filename),
+          filePath,
+          upload: stored,
+          customFields: await customFieldsOf(request.em),
+        });
+        return reply.redirect(`/contacts/imports/${contactImport.id}`, 303);
+      } catch (error) {
+        if (error instanceof UploadRefused) return refuse(request, reply, error.status, error.message);
+        throw error;
+      }
+    },
+  );
+
+  // --- Mapping ---------------------------------------------------------------------------------
+  const mappingPage = async (request: FastifyRequest, reply: FastifyReply, contactImport: ContactImport, input: Partial<StartInput> = {}, errors: Record<string, string> = {}, status = 200) => {
+    const [customFields, lists] = await Promise.all([customFieldsOf(request.em), request.em.find(ContactList, {}, { orderBy: { name: 'asc' } })]);
+    const header = contactImport.header;
+    // A single column that another separator would split: say so.
+    const suggestion = header.length === 1 ? DELIMITERS.find((d) => d !== contactImport.delimiter && header[0].includes(d)) : undefined;
+    return reply.page(
+      'contacts/imports/mapping',
+      {
+        contactImport,
+        fields: importFields(customFields),
+        lists,
+        values: {
+          mapping: input.mapping ?? contactImport.mapping ?? [],
+          existing: input.existing ?? contactImport.existing,
+          listId: input.listId ?? contactImport.list?.id ?? '',
+          keepBadNumbers: input.keepBadNumbers ?? contactImport.keepBadNumbers,
+        },
+        // A problem found in the first rows (wrong separator, open quote) shows until it is fixed.
+        errors: { ...(contactImport.errorMessage ? { delimiter: contactImport.errorMessage } : {}), ...errors },
+        delimiters: DELIMITERS.map((d) => ({ name: DELIMITER_NAMES[d], label: DELIMITER_LABELS[d], selected: d === contactImport.delimiter })),
+        suggestion: suggestion ? DELIMITER_LABELS[suggestion as Delimiter] : null,
+        sizeLabel: formatSize(contactImport.fileSize),
+      },
+      { title: `Import ${contactImport.fileName}`, tab: 'contacts', status },
+    );
+  };
+
+  const progressUrl = (contactImport: ContactImport) => `/contacts/imports/${contactImport.id}/progress`;
+
+  app.get('/:id', async (request: WithId, reply) => {
+    const contactImport = await findOr404(request.em, ContactImport, request.params.id, 'import');
+    if (contactImport.status !== 'uploaded') return reply.redirect(progressUrl(contactImport), 303);
+    return mappingPage(request, reply, contactImport);
+  });
+
+  app.post('/:id/delimiter', async (request: WithId, reply) => {
+    const contactImport = await findOr404(request.em, ContactImport, request.params.id, 'import');
+    if (contactImport.status !== 'uploaded') return reply.redirect(progressUrl(contactImport), 303);
+    const delimiter = delimiterByName(request.body?.delimiter);
+    if (!delimiter) return mappingPage(request, reply, contactImport, {}, { delimiterChoice: 'Choose a comma, a semicolon, a tab or a pipe.' }, 422);
+    await changeDelimiter(request.em, contactImport, delimiter, await customFieldsOf(request.em));
+    return reply.redirect(`/contacts/imports/${contactImport.id}`, 303);
+  });
+
+  app.post('/:id/start', async (request: WithId, reply) => {
+    const contactImport = await findOr404(request.em, ContactImport, request.params.id, 'import');
+    if (contactImport.status !== 'uploaded') return reply.redirect(progressUrl(contactImport), 303);
+    const fields = importFields(await customFieldsOf(request.em));
+    const { input, errors } = await readStartForm(request.em, contactImport, request.body ?? {}, fields);
+    if (Object.keys(errors).length) return mappingPage(request, reply, contactImport, input, errors, 422);
+    if (await queueImport(request.em, contactImport, input)) {
+      const job = { importId: contactImport.id, accountId: request.account!.id };
+      const scheduler = app.scheduler;
+      if (scheduler) {
+        try {
+          await scheduler.agenda.now('contact-import', job);
+        } catch (error) {
+          await request.em.nativeUpdate(ContactImport, { id: contactImport.id, status: 'queued' }, { status: 'uploaded' });
+          throw error;
+        }
+      } else {
+        // No scheduler in this process (an app built without one, as in tests): run it here.
+        void runContactImport(app.orm, job, { log: request.log }).catch((error) => request.log.error({ err: error }, 'contact import failed'));
+      }
+    }
+    return reply.redirect(progressUrl(contactImport), 303);
+  });
+
+  // --- Progress and report ---------------------------------------------------------------------
+  app.get('/:id/progress', async (request: WithId, reply) => {
+    const contactImport = await findOr404(request.em, ContactImport, request.params.id, 'import', { populate: ['list'] });
+    if (contactImport.status === 'uploaded') return reply.redirect(`/contacts/imports/${contactImport.id}`, 303);
+    const ids = { importId: contactImport.id, accountId: request.account!.id };
+    const data = {
+      contactImport,
+      reported: contactImport.status === 'done' ? await countReportedRows(request.em, ids) : 0,
+      statusLabels: STATUS_LABELS,
+    };
+    if (request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'div#import-progress') {
+      return reply.type('text/html; charset=utf-8').send(await reply.viewAsync('contacts/imports/_progress', data));
+    }
+    return reply.page('contacts/imports/progress', data, { title: `Import ${contactImport.fileName}`, tab: 'contacts' });
+  });
+
+  app.get('/:id/errors.csv', async (request: WithId, reply) => {
+    const contactImport = await findOr404(request.em, ContactImport, request.params.id, 'import');
+    const ids = { importId: contactImport.id, accountId: request.account!.id };
+    const em = request.em;
+    const body = Readable.from(
+      (async function* () {
+        yield 'line,phone,reason\r\n';
+        let after = 0;
+        for (;;) {
+          const rows = await reportedRows(em, ids, after, 5000);
+          if (!rows.length) break;
+          yield rows.map((row) => `${row.line},${csvCell(row.phone)},${csvCell(row.reason)}\r\n`).join('');
+          after = rows[rows.length - 1].line;
+        }
+      })(),
+    );
+    const base = contactImport.fileName.replace(/\.(csv|txt)$/i, '');
+    const ascii = base.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 100) || 'import';
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${ascii}-report.csv"; filename*=UTF-8''${encodeURIComponent(base + '-report.csv')}`)
+      .header('cache-control', 'no-store')
+      .send(body);
+  });
+}
+
+function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} kB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}

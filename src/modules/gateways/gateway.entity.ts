@@ -1,0 +1,29 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { randomUUID, randomBytes } from 'node:crypto';
+import { tenantFilter } from '../../db/tenant.js';
+import { Account } from '../accounts/account.entity.js';
+
+export const GATEWAY_KINDS = ['simulator', 'kannel', 'twilio', 'generic'] as const;
+export type GatewayKind = (typeof GATEWAY_KINDS)[number];
+
+// Where messages go out and reports come back. `secret` authenticates the gateway's webhooks
+// (a shared secret the operator pastes into the gateway, so it is kept readable); `config`
+// holds the adapter's options (see DESIGN.md: url, username, password, smsc, …).
+export const Gateway = defineEntity({
+  name: 'Gateway',
+  tableName: 'gateway',
+  filters: tenantFilter(),
+  properties: {
+    id: p.uuid().primary().onCreate(() => randomUUID()),
+    account: () => p.manyToOne(Account).deleteRule('cascade'),
+    kind: p.enum([...GATEWAY_KINDS]),
+    name: p.string().length(100),
+    config: p.json<Record<string, string>>().default('{}'),
+    messagesPerSecond: p.integer().default(50),
+    isDefault: p.boolean().default(false),
+    secret: p.string().length(64).onCreate(() => randomBytes(24).toString('base64url')),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+  indexes: [{ properties: ['account'], name: 'gateway_account_index' }],
+});
+export type Gateway = InferEntity<typeof Gateway>;

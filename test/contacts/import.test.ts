@@ -1,0 +1,237 @@
+// CSV import through the pages, with the job run by a real Agenda scheduler: upload, the guessed
+// mapping, update and skip modes, list membership, the report and its CSV, invalid numbers kept
+// as bad numbers only when chosen, the progress fragment, and roles.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import pino from 'pino';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { buildTestApp, createTenant, addUser, signedIn, type Client } from '../helper.js';
+import { withAccount } from '../../src/db/tenant.js';
+import { startScheduler } from '../../src/plugins/scheduler.js';
+import { Account } from '../../src/modules/accounts/account.entity.js';
+import { Contact } from '../../src/modules/contacts/contact.entity.js';
+import { ContactList } from '../../src/modules/contacts/contact-list.entity.js';
+import { CustomField } from '../../src/modules/contacts/custom-field.entity.js';
+import { ConsentEvent } from '../../src/modules/contacts/consent.entity.js';
+import { ContactImport } from '../../src/modules/contacts/contact-import.entity.js';
+
+/** A multipart form as a browser sends it: the fields first, then the file. */
+function multipart(fields: Record<string, string>, file: { filename: string; content: Buffer | string }) {
+  const boundary = '----textcast' + crypto.randomBytes(8).toString('hex');
+  const parts: Buffer[] = [];
+  for (const [name, value] of Object.entries(fields)) {
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
+  }
+  parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${file.filename}"\r\nContent-Type: text/csv\r\n\r\n`));
+  parts.push(Buffer.isBuffer(file.content) ? file.content : Buffer.from(file.content));
+  parts.push(Buffer.from(`\r\n--${boundary}--\r\n`));
+  return { payload: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+async function upload(client: Client, filename: string, content: Buffer | string) {
+  await client.get('/contacts/imports');
+  const { payload, contentType } = multipart({ _csrf: client.csrf }, { filename, content });
+  return client.app.inject({ method: 'POST', url: '/contacts/imports', payload, headers: { 'content-type': contentType, cookie: client.cookieHeader } });
+}
+
+/** A data directory of the test's own (uploads are stored under DATA_DIR/imports). */
+function dataDir(t: Parameters<typeof buildTestApp>[0]): Record<string, string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tc-import-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return { DATA_DIR: dir };
+}
+
+const idOf = (location: string | undefined) => /\/contacts\/imports\/([0-9a-f-]{36})$/.exec(location ?? '')![1];
+
+async function waitFor(orm: MikroORM, accountId: string, id: string): Promise<ContactImport> {
+  for (let i = 0; i < 600; i++) {
+    const found = await withAccount(orm.em, accountId).findOneOrFail(ContactImport, { id });
+    if (found.status === 'done' || found.status === 'failed') return found;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('the import did not finish');
+}
+
+/** The option selected in the mapping select of a column. */
+function selected(html: string, column: number): string | null {
+  const select = new RegExp(`<select name="column_${column}"[\\s\\S]*?</select>`).exec(html);
+  if (!select) throw new Error(`no select for column ${column}`);
+  return /<option value="([^"]*)" selected/.exec(select[0])?.[1] ?? null;
+}
+
+t.test('an import creates, updates and dedupes contacts, adds them to a list, and reports the rest', async (t) => {
+  const { app, orm, databaseUrl } = await buildTestApp(t, dataDir(t));
+  const scheduler = await startScheduler({ orm, databaseUrl, processJobs: true, log: pino({ level: 'silent' }), sessionLimits: { idleSeconds: 3600, maxSeconds: 3600 } });
+  app.scheduler = scheduler;
+  const { account, owner } = await createTenant(orm, 'Import Bakery');
+  const em = withAccount(orm.em, account.id);
+  await em.nativeUpdate(Account, { id: account.id }, { defaultCountry: 'FR' });
+  const list = em.create(ContactList, { account, name: 'Newsletter' });
+  em.create(CustomField, { account, key: 'tier', label: 'Tier', type: 'text' });
+  em.create(Contact, { account, phone: '+33612345601', firstName: 'Old', email: 'old@example.com' });
+  await em.flush();
+  const client = await signedIn(app, owner);
+
+  const csv = [
+    'Mobile;E-mail;Prénom;Nom;Tier;Notes',
+    '06 12 34 56 01;ann@example.com;Ann;Smith;gold;x',
+    '+33612345602;bob@example.com;Bob;;silver;',
+    '0612345603;;Cy;;;',
+    '12;x@example.com;Bad;;;',
+    '+33612345604;not-an-email;Dee;;;',
+    '+33 6 12 34 56 02;bob2@example.com;Bobby;;;',
+    '=HYPERLINK("x");;Eve;;;',
+  ].join('\r\n');
+  const uploaded = await upload(client, 'customers.csv', csv);
+  t.equal(uploaded.statusCode, 303, 'the upload is stored');
+  const id = idOf(uploaded.headers.location as string);
+
+  const mapping = await client.get(`/contacts/imports/${id}`);
+  t.equal(mapping.statusCode, 200);
+  t.match(mapping.body, '<option value="semicolon" selected', 'the semicolon is detected');
+  t.match(mapping.body, '<td>Ann</td>', 'the first rows are shown');
+  t.equal(selected(mapping.body, 0), 'phone', 'Mobile is guessed as the phone');
+  t.equal(selected(mapping.body, 1), 'email', 'E-mail is guessed as the email');
+  t.equal(selected(mapping.body, 2), 'first_name', 'Prénom is guessed as the first name');
+  t.equal(selected(mapping.body, 3), 'last_name');
+  t.equal(selected(mapping.body, 4), 'tier', 'a custom field is guessed from its label');
+  t.equal(selected(mapping.body, 5), null, 'an unknown header is ignored');
+
+  const started = await client.post(`/contacts/imports/${id}/start`, { column_0: 'phone', column_1: 'email', column_2: 'first_name', column_3: 'last_name', column_4: 'tier', column_5: '', existing: 'update', list: list.id });
+  t.equal(started.statusCode, 303);
+  t.equal(started.headers.location, `/contacts/imports/${id}/progress`);
+  const done = await waitFor(orm, account.id, id);
+  t.equal(done.status, 'done', done.errorMessage ?? '');
+  t.match(done, { total: 7, created: 2, updated: 1, skipped: 1, invalid: 3, badNumbers: 0 });
+
+  const report = await client.get(`/contacts/imports/${id}/progress`);
+  t.equal(report.statusCode, 200);
+  t.match(report.body, /data-count="created">2</);
+  t.match(report.body, /data-count="updated">1</);
+  t.match(report.body, /data-count="skipped">1</);
+  t.match(report.body, /data-count="invalid">3</);
+  t.match(report.body, 'Download the 4 reported rows');
+  t.notMatch(report.body, 'hx-trigger', 'a finished import is not polled');
+
+  const contacts = await em.fork().find(Contact, {}, { orderBy: { phone: 'asc' } });
+  t.same(
+    contacts.map((c) => [c.phone, c.firstName, c.email, c.fields]),
+    [
+      ['+33612345601', 'Ann', 'ann@example.com', { tier: 'gold' }],
+      ['+33612345602', 'Bobby', 'bob2@example.com', {}],
+      ['+33612345603', 'Cy', null, {}],
+    ],
+    'the national numbers are read in the default country; the later of two lines wins',
+  );
+  const members = await orm.em.getConnection().execute(`select count(*)::int as n from contact_list_member where list_id = ?`, [list.id]);
+  t.equal(members[0].n, 3, 'every imported contact is in the list');
+
+  const errors = await client.get(`/contacts/imports/${id}/errors.csv`);
+  t.equal(errors.statusCode, 200);
+  t.match(errors.headers['content-type'], 'text/csv');
+  t.match(errors.headers['content-disposition'], 'attachment; filename="customers-report.csv"');
+  const lines = errors.body.trim().split('\r\n');
+  t.equal(lines[0], 'line,phone,reason');
+  t.match(lines[1], /^3,'\+33612345602,Duplicate of line 7/, 'a duplicate, with its formula-looking phone escaped');
+  t.match(lines[2], /^5,12,"""12"" is not a valid phone number\."$/);
+  t.match(lines[3], /^6,'\+33612345604,"""not-an-email"" is not an email address\."$/);
+  t.match(lines[4], /^8,"'=HYPERLINK\(""x""\)",/, 'a cell that a spreadsheet would run is escaped');
+  t.equal(lines.length, 5);
+
+  // The same file again, skipping existing phones: nothing changes, every valid row is skipped.
+  const again = idOf((await upload(client, 'again.csv', 'phone,first_name\n+33612345601,Changed\n+33612345609,New\n')).headers.location as string);
+  await client.post(`/contacts/imports/${again}/start`, { column_0: 'phone', column_1: 'first_name', existing: 'skip' });
+  const skipped = await waitFor(orm, account.id, again);
+  t.match(skipped, { status: 'done', total: 2, created: 1, updated: 0, skipped: 1, invalid: 0 });
+  t.equal((await em.fork().findOneOrFail(Contact, { phone: '+33612345601' })).firstName, 'Ann', 'skip leaves an existing contact alone');
+
+  // An import opts contacts out, never back in, and records the consent change.
+  const optOut = idOf((await upload(client, 'optout.csv', 'phone,sms\n+33612345603,no\n')).headers.location as string);
+  await client.post(`/contacts/imports/${optOut}/start`, { column_0: 'phone', column_1: 'sms_opt_in', existing: 'update' });
+  t.match(await waitFor(orm, account.id, optOut), { status: 'done', updated: 1 });
+  const cy = await em.fork().findOneOrFail(Contact, { phone: '+33612345603' });
+  t.equal(cy.smsOptIn, false);
+  const events = await em.fork().find(ConsentEvent, { contact: cy.id });
+  t.same(events.map((e) => [e.optedIn, e.source, e.actor]), [[false, 'import', 'import:optout.csv']]);
+
+  const list2 = await client.get('/contacts/imports');
+  t.match(list2.body, 'customers.csv');
+  t.match(list2.body, 'again.csv');
+  await scheduler.stop();
+});
+
+t.test('invalid numbers are kept as contacts flagged bad number only when the user chooses so', async (t) => {
+  const { app, orm } = await buildTestApp(t, dataDir(t));
+  const { account, owner } = await createTenant(orm);
+  const client = await signedIn(app, owner);
+  const em = withAccount(orm.em, account.id);
+
+  const first = idOf((await upload(client, 'a.csv', 'phone,name\n+33612345611,Ann\n12345,Bad\n')).headers.location as string);
+  await client.post(`/contacts/imports/${first}/start`, { column_0: 'phone', column_1: 'first_name', existing: 'update' });
+  t.match(await waitFor(orm, account.id, first), { status: 'done', created: 1, invalid: 1, badNumbers: 0 });
+  t.equal(await em.fork().count(Contact, { phone: '12345' }), 0, 'not kept by default');
+
+  const second = idOf((await upload(client, 'b.csv', 'phone,name\n+33612345612,Ann\n12345,Bad\nabc,Worse\n,Nobody\n')).headers.location as string);
+  await client.post(`/contacts/imports/${second}/start`, { column_0: 'phone', column_1: 'first_name', existing: 'update', keep_bad_numbers: '1' });
+  t.match(await waitFor(orm, account.id, second), { status: 'done', total: 4, created: 3, invalid: 1, badNumbers: 2 });
+  const bad = await em.fork().findOneOrFail(Contact, { phone: '12345' });
+  t.equal(bad.badNumber, true, 'kept with the bad-number flag');
+  t.equal(bad.firstName, 'Bad');
+  t.equal((await em.fork().findOneOrFail(Contact, { phone: '+33612345612' })).badNumber, false);
+  const csv = (await client.get(`/contacts/imports/${second}/errors.csv`)).body;
+  t.match(csv, /3,12345,.*Kept as a contact flagged ""bad number""/, 'a kept number is still reported');
+  t.match(csv, /5,,The phone number is missing\./, 'a row without a number cannot be kept');
+});
+
+t.test('the progress fragment polls while the import runs and stops when it is done', async (t) => {
+  const { app, orm } = await buildTestApp(t, dataDir(t));
+  const { account, owner } = await createTenant(orm);
+  const client = await signedIn(app, owner);
+  const em = withAccount(orm.em, account.id);
+  const running = em.create(ContactImport, {
+    account, createdBy: owner.email, fileName: 'big.csv', filePath: '/nonexistent', fileSize: 10, delimiter: ',', header: ['phone'], preview: [], mapping: ['phone'],
+    status: 'running', total: 100_000, processed: 40_000,
+  });
+  await em.flush();
+  const fragment = await client.get(`/contacts/imports/${running.id}/progress`, { 'hx-request': 'true', 'hx-target': 'div#import-progress' });
+  t.equal(fragment.statusCode, 200);
+  t.notMatch(fragment.body, '<html', 'only the fragment');
+  t.match(fragment.body, `hx-get="/contacts/imports/${running.id}/progress" hx-trigger="every 1s"`);
+  t.match(fragment.body, '<progress value="40000" max="100000"');
+  t.match(fragment.body, '40,000 of about 100,000 (40 %)');
+  t.notMatch(fragment.body, 'noscript', 'no meta refresh in a fragment htmx swaps in');
+
+  const page = await client.get(`/contacts/imports/${running.id}/progress`);
+  t.match(page.body, '<html', 'a full page without htmx');
+  t.match(page.body, 'id="import-progress"');
+  t.match(page.body, '<noscript><meta http-equiv="refresh" content="2">', 'without JavaScript the page refreshes itself');
+
+  await em.nativeUpdate(ContactImport, { id: running.id }, { processed: 100_000 });
+  t.match((await client.get(`/contacts/imports/${running.id}/progress`, { 'hx-request': 'true', 'hx-target': 'div#import-progress' })).body, 'saving the contacts');
+  await em.nativeUpdate(ContactImport, { id: running.id }, { status: 'failed', errorMessage: 'Line 3: a quoted value is never closed. Nothing was imported.' });
+  const failed = await client.get(`/contacts/imports/${running.id}/progress`, { 'hx-request': 'true', 'hx-target': 'div#import-progress' });
+  t.match(failed.body, 'Line 3: a quoted value is never closed');
+  t.notMatch(failed.body, 'hx-trigger');
+  t.equal((await client.get(`/contacts/imports/${running.id}`)).headers.location, `/contacts/imports/${running.id}/progress`, 'a started import has no mapping page');
+});
+
+t.test('a viewer sees imports but cannot upload or start one', async (t) => {
+  const { app, orm } = await buildTestApp(t, dataDir(t));
+  const { account, owner } = await createTenant(orm);
+  const viewer = await addUser(orm, account, 'viewer');
+  const ownerClient = await signedIn(app, owner);
+  const id = idOf((await upload(ownerClient, 'a.csv', 'phone\n+33612345611\n')).headers.location as string);
+
+  const client = await signedIn(app, viewer);
+  const page = await client.get('/contacts/imports');
+  t.equal(page.statusCode, 200);
+  t.notMatch(page.body, 'enctype="multipart/form-data"', 'no upload form');
+  t.equal((await upload(client, 'b.csv', 'phone\n+33612345612\n')).statusCode, 403);
+  t.equal((await client.post(`/contacts/imports/${id}/start`, { column_0: 'phone', existing: 'update' })).statusCode, 403);
+  t.equal((await client.post(`/contacts/imports/${id}/delimiter`, { delimiter: 'comma' })).statusCode, 403);
+  t.equal(await withAccount(orm.em, account.id).count(ContactImport, {}), 1, 'only the owner upload exists');
+  t.equal((await withAccount(orm.em, account.id).findOneOrFail(ContactImport, { id })).status, 'uploaded');
+});

@@ -1,0 +1,51 @@
+import t from 'tap';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { buildTestApp, createTenant, addUser, signedIn } from '../helper.js';
+import { withAccount } from '../../src/db/tenant.js';
+import { Gateway } from '../../src/modules/gateways/gateway.entity.js';
+
+const run = promisify(execFile);
+
+t.test('a new account sends through the built-in simulator until another gateway is the default', async (t) => {
+  const { app, orm } = await buildTestApp(t);
+  const { owner, account } = await createTenant(orm);
+  const gateways = await withAccount(orm.em, account.id).find(Gateway, {});
+  t.same(gateways.map((g) => [g.kind, g.isDefault]), [['simulator', true]]);
+  const client = await signedIn(app, owner);
+  const page = await client.get('/settings/gateways');
+  t.match(page.body, `/webhooks/${gateways[0].id}/dlr`);
+  t.match(page.body, '<mark>default</mark>');
+
+  const refused = await client.post('/settings/gateways', { kind: 'kannel', name: 'Kannel', mps: '100', option_url: 'not a url' });
+  t.equal(refused.statusCode, 422);
+  t.match(refused.body, 'A kannel gateway needs the option username.');
+  t.match(refused.body, 'url must be an http:// or https:// URL.');
+  const added = await client.post('/settings/gateways', { kind: 'kannel', name: 'Kannel', mps: '100', option_url: 'http://127.0.0.1:13013/cgi-bin/sendsms', option_username: 'tc', option_password: 'pw', default: 'on' });
+  t.equal(added.statusCode, 303);
+  const after = await withAccount(orm.em, account.id).find(Gateway, {}, { orderBy: { createdAt: 'asc' } });
+  t.same(after.map((g) => [g.kind, g.isDefault]), [['simulator', false], ['kannel', true]], 'one default at a time');
+  const shown = await client.get('/settings/gateways');
+  t.match(shown.body, `/webhooks/${after[1].id}/inbound?secret=${after[1].secret}&amp;from=%p&amp;to=%P&amp;text=%a`, 'Kannel URLs carry its escape codes');
+  t.notMatch(shown.body, '>pw<', 'passwords are not shown');
+  const marketer = await signedIn(app, await addUser(orm, account, 'marketer'));
+  t.equal((await marketer.post(`/settings/gateways/${after[0].id}/default`)).statusCode, 403);
+  t.notMatch((await marketer.get('/settings/gateways')).body, 'data-secret', 'only owners see webhook secrets');
+});
+
+t.test('npm run cli -- gateway add and gateway urls', async (t) => {
+  const { orm, databaseUrl } = await buildTestApp(t);
+  const { account } = await createTenant(orm);
+  const env = { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', PUBLIC_URL: 'https://sms.example.com' };
+  const cli = (...args: string[]) => run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env });
+  const { stdout } = await cli('gateway', 'add', '--account', account.id, '--kind', 'kannel', '--name', 'Kannel', '--mps', '80', '--option', 'url=http://127.0.0.1:13013/cgi-bin/sendsms', '--option', 'username=tc', '--option', 'password=secret');
+  const last = stdout.trim().split('\n').pop()!;
+  const match = /^id=([0-9a-f-]{36}) secret=(\S+)$/.exec(last);
+  t.ok(match, 'the last line is id=<id> secret=<secret>');
+  const urls = await cli('gateway', 'urls', match![1]);
+  t.match(urls.stdout, `inbound=https://sms.example.com/webhooks/${match![1]}/inbound?secret=${match![2]}&from=%p&to=%P&text=%a&time=%t&id=%I`);
+  t.match(urls.stdout, `dlr=https://sms.example.com/webhooks/${match![1]}/dlr?secret=${match![2]}&type=%d`);
+  const bad = await cli('gateway', 'add', '--account', account.id, '--kind', 'carrier-pigeon', '--name', 'x').catch((e) => e);
+  t.equal(bad.code, 2);
+  t.match(bad.stderr, 'The kind is one of simulator, kannel, twilio, generic.');
+});
