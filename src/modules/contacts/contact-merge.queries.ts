@@ -42,8 +42,6 @@ export interface MergeResult {
   skipped: number;
   /** Lines that repeat a phone of a later line (the last one wins). */
   duplicates: { line: number; keptLine: number; phone: string }[];
-  /** Per staged line: the contact id and whether it was created. */
-  results: Map<number, { id: number; created: boolean }>;
 }
 
 export async function createStage(client: pg.Client): Promise<void> {
@@ -76,7 +74,8 @@ export async function mergeStaged(client: pg.Client, options: MergeOptions): Pro
       `case when c.sms_opt_in = false then false else coalesce(excluded.sms_opt_in, c.sms_opt_in) end`;
 
   // One statement: every CTE sees the table as it was before, so `before` holds the old opt-in.
-  const merged = await client.query<{ line: number; id: string; created: boolean; changed: boolean }>(
+  // Only the counts come back: a million per-row results would cost seconds and memory for nothing.
+  const merged = await client.query<{ created: string; updated: string; skipped: string }>(
     `with src as (
        select distinct on (phone) * from contact_stage order by phone, line desc
      ),
@@ -131,25 +130,18 @@ export async function mergeStaged(client: pg.Client, options: MergeOptions): Pro
        select $2::uuid, t.id, $1 from touched t where $2::uuid is not null
        on conflict do nothing
      )
-     select s.line, t.id, t.created, t.changed from src s join touched t on t.phone = s.phone`,
+     select count(*) filter (where t.created) as created,
+            count(*) filter (where not t.created and t.changed) as updated,
+            count(*) filter (where not t.changed) as skipped
+     from touched t`,
     [options.accountId, options.listId ?? null, options.source, options.actor],
   );
 
-  const results = new Map<number, { id: number; created: boolean }>();
-  let created = 0;
-  let updated = 0;
-  let skipped = 0;
-  for (const row of merged.rows) {
-    results.set(row.line, { id: Number(row.id), created: row.created });
-    if (row.created) created++;
-    else if (row.changed) updated++;
-    else skipped++;
-  }
+  const counts = merged.rows[0];
   return {
-    created,
-    updated,
-    skipped,
+    created: Number(counts.created),
+    updated: Number(counts.updated),
+    skipped: Number(counts.skipped),
     duplicates: duplicates.rows.map((d) => ({ line: d.line, keptLine: d.kept_line, phone: d.phone })),
-    results,
   };
 }
