@@ -10,20 +10,14 @@
 // returning {}, with the same duration and connections. Every dashboard response must be a 200.
 // The last line is `BENCH http page_rps=<int> empty_rps=<int> ratio=<page/empty>`.
 import crypto from 'node:crypto';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Fastify, { type FastifyInstance } from 'fastify';
 import autocannon from 'autocannon';
-import pg from 'pg';
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { startEmbeddedPostgres, type RunningDatabase } from '../src/db/embedded-postgres.js';
-import { openOrm, migrate } from '../src/db/orm.js';
+import { openBenchDatabase } from './database.js';
 import { loadConfig } from '../src/config.js';
 import { buildApp } from '../src/app.js';
 import { createAccount, createUser } from '../src/modules/accounts/accounts.service.js';
 
-const DATA_DIR = '.bench-data';
-const PG_PORT = 5545;
 const PASSWORD = 'bench password 123';
 /** Untimed warm-up before each measured run (JIT, connection pool), the same for both targets. */
 const WARMUP_SECONDS = 1;
@@ -36,25 +30,6 @@ function positiveInteger(name: string, raw: string | undefined, fallback: number
 
 function log(line: string) {
   process.stderr.write(`bench http: ${line}\n`);
-}
-
-async function startServer(): Promise<RunningDatabase> {
-  if (process.env.DATABASE_URL) {
-    const url = new URL(process.env.DATABASE_URL);
-    url.pathname = '/postgres';
-    return { serverUrl: url.toString(), stop: async () => {} };
-  }
-  return startEmbeddedPostgres(path.resolve(DATA_DIR), PG_PORT, log);
-}
-
-async function admin(serverUrl: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
 
 /** `name=value` of each Set-Cookie header of a response. */
@@ -113,19 +88,11 @@ export async function run(args: string[]): Promise<void> {
   const duration = positiveInteger('duration', values.duration, 10);
   const connections = positiveInteger('connections', values.connections, 50);
 
-  const server = await startServer();
-  const dbName = `tc_bench_${crypto.randomBytes(6).toString('hex')}`;
-  const dbUrl = new URL(server.serverUrl);
-  dbUrl.pathname = '/' + dbName;
-  let orm: MikroORM | undefined;
+  const db = await openBenchDatabase(log);
+  const orm = db.orm;
   let app: FastifyInstance | undefined;
   let empty: FastifyInstance | undefined;
-  let created = false;
   try {
-    await admin(server.serverUrl, `create database "${dbName}"`);
-    created = true;
-    orm = await openOrm(dbUrl.toString());
-    await migrate(orm);
 
     const config = loadConfig({ LOG_LEVEL: 'silent' });
     app = await buildApp({ config, orm, sessionSecret: crypto.randomBytes(32).toString('hex'), logger: false });
@@ -159,8 +126,6 @@ export async function run(args: string[]): Promise<void> {
   } finally {
     await app?.close().catch((error) => log(`closing the app failed: ${error}`));
     await empty?.close().catch((error) => log(`closing the empty server failed: ${error}`));
-    await orm?.close().catch((error) => log(`closing the ORM failed: ${error}`));
-    if (created) await admin(server.serverUrl, `drop database if exists "${dbName}" with (force)`).catch((error) => log(`dropping ${dbName} failed: ${error}`));
-    await server.stop();
+    await db.close();
   }
 }

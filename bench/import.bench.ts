@@ -19,19 +19,14 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { once } from 'node:events';
 import pino from 'pino';
-import pg from 'pg';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { startEmbeddedPostgres, type RunningDatabase } from '../src/db/embedded-postgres.js';
-import { openOrm, migrate } from '../src/db/orm.js';
+import { openBenchDatabase } from './database.js';
 import { withAccount } from '../src/db/tenant.js';
 import { createAccount } from '../src/modules/accounts/accounts.service.js';
 import { ContactImport } from '../src/modules/contacts/contact-import.entity.js';
 import { storeUpload, createImport, queueImport } from '../src/modules/contacts/contact-import.service.js';
 import { runContactImport } from '../src/modules/contacts/contact-import.jobs.js';
 import { customFieldsOf } from '../src/modules/contacts/contacts.service.js';
-
-const DATA_DIR = '.bench-data';
-const PG_PORT = 5545;
 
 function log(line: string) {
   process.stderr.write(`bench import: ${line}\n`);
@@ -43,27 +38,6 @@ function positiveInteger(name: string, raw: string | undefined, fallback: number
   return Number(raw);
 }
 
-async function startServer(): Promise<RunningDatabase> {
-  if (process.env.DATABASE_URL) {
-    const url = new URL(process.env.DATABASE_URL);
-    url.pathname = '/postgres';
-    return { serverUrl: url.toString(), stop: async () => {} };
-  }
-  return startEmbeddedPostgres(path.resolve(DATA_DIR), PG_PORT, log);
-}
-
-async function admin(serverUrl: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-/** A realistic file: French mobile numbers written in the three usual ways, emails, names, and
- * optionally an opt-in column where one contact in ten says no. */
 async function generate(file: string, rows: number, optIn: boolean): Promise<void> {
   const out = fs.createWriteStream(file);
   out.write(`Phone,Email,First name,Last name${optIn ? ',SMS opt-in' : ''}\n`);
@@ -107,19 +81,11 @@ export async function run(args: string[]): Promise<void> {
 
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'textcast-bench-import-'));
   const source = path.join(workDir, 'contacts.csv');
-  const server = await startServer();
-  const dbName = `tc_bench_${crypto.randomBytes(6).toString('hex')}`;
-  const dbUrl = new URL(server.serverUrl);
-  dbUrl.pathname = '/' + dbName;
-  let orm: MikroORM | undefined;
-  let created = false;
+  log(`generating ${rows.toLocaleString('en')} rows`);
+  await generate(source, rows, values['opt-in'] ?? false);
+  const db = await openBenchDatabase(log);
+  const orm = db.orm;
   try {
-    log(`generating ${rows.toLocaleString('en')} rows`);
-    await generate(source, rows, values['opt-in'] ?? false);
-    await admin(server.serverUrl, `create database "${dbName}"`);
-    created = true;
-    orm = await openOrm(dbUrl.toString());
-    await migrate(orm);
     const em = orm.em.fork();
     const account = createAccount(em, { name: 'Bench', timeZone: 'Europe/Paris' });
     account.defaultCountry = 'FR';
@@ -137,9 +103,7 @@ export async function run(args: string[]): Promise<void> {
     const rssMb = Math.round(process.resourceUsage().maxRSS / 1024);
     process.stdout.write(`BENCH import rows=${rows} rows_per_s=${Math.round(rows / seconds)} rss_mb=${rssMb} seconds=${seconds.toFixed(1)}\n`);
   } finally {
-    await orm?.close().catch((error) => log(`closing the ORM failed: ${error}`));
-    if (created) await admin(server.serverUrl, `drop database if exists "${dbName}" with (force)`).catch((error) => log(`dropping ${dbName} failed: ${error}`));
-    await server.stop();
+    await db.close();
     fs.rmSync(workDir, { recursive: true, force: true });
   }
 }

@@ -14,21 +14,15 @@
 // checked against the account, compiled, run. One untimed warm-up, then the median of `runs`.
 // The last line is `BENCH segment contacts=<n> count_ms=<median> page_ms=<median> matched=<n>
 // custom_count_ms=<median> custom_page_ms=<median> seed_s=<seconds>`.
-import crypto from 'node:crypto';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { startEmbeddedPostgres, type RunningDatabase } from '../src/db/embedded-postgres.js';
-import { openOrm, migrate } from '../src/db/orm.js';
+import { openBenchDatabase } from './database.js';
 import { withAccount } from '../src/db/tenant.js';
 import { seedDemoContacts } from '../src/db/demo-seed.js';
 import { createAccount } from '../src/modules/accounts/accounts.service.js';
 import { countSegment, segmentPage } from '../src/modules/contacts/segment.queries.js';
 import type { SegmentRules } from '../src/modules/contacts/segment-rules.js';
 
-const DATA_DIR = '.bench-data';
-const PG_PORT = 5545;
 const PAGE_SIZE = 50;
 
 export const BENCH_RULES: SegmentRules = {
@@ -57,15 +51,6 @@ function positiveInteger(name: string, raw: string | undefined, fallback: number
 
 function log(line: string) {
   process.stderr.write(`bench segment: ${line}\n`);
-}
-
-async function startServer(): Promise<RunningDatabase> {
-  if (process.env.DATABASE_URL) {
-    const url = new URL(process.env.DATABASE_URL);
-    url.pathname = '/postgres';
-    return { serverUrl: url.toString(), stop: async () => {} };
-  }
-  return startEmbeddedPostgres(path.resolve(DATA_DIR), PG_PORT, log);
 }
 
 async function withPg<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -101,28 +86,21 @@ export async function run(args: string[]): Promise<void> {
   const contacts = positiveInteger('contacts', values.contacts, 1_000_000);
   const runs = positiveInteger('runs', values.runs, 7);
 
-  const server = await startServer();
-  const dbName = `tc_bench_${crypto.randomBytes(6).toString('hex')}`;
-  const dbUrl = new URL(server.serverUrl);
-  dbUrl.pathname = '/' + dbName;
-  let orm: MikroORM | undefined;
-  let created = false;
+  const db = await openBenchDatabase(log);
+  const orm = db.orm;
+  const dbUrl = db.url;
   try {
-    await withPg(server.serverUrl, (client) => client.query(`create database "${dbName}"`));
-    created = true;
-    orm = await openOrm(dbUrl.toString());
-    await migrate(orm);
     const em = orm.em.fork();
     const account = createAccount(em, { name: 'Bench', timeZone: 'Europe/Paris' });
     await em.flush();
 
     log(`seeding ${contacts} contacts`);
-    const seeded = await withPg(dbUrl.toString(), (client) =>
+    const seeded = await withPg(dbUrl, (client) =>
       seedDemoContacts(client, { accountId: account.id, contacts, onProgress: (done, total) => log(`seeded ${done} of ${total}`) }),
     );
     log(`seeded ${seeded.created} contacts in ${(seeded.ms / 1000).toFixed(1)} s`);
     const vacuumStarted = Date.now();
-    await withPg(dbUrl.toString(), (client) => client.query('vacuum analyze contact, contact_list_member, custom_field'));
+    await withPg(dbUrl, (client) => client.query('vacuum analyze contact, contact_list_member, custom_field'));
     log(`vacuum analyze in ${((Date.now() - vacuumStarted) / 1000).toFixed(1)} s`);
 
     const scoped = withAccount(orm.em, account.id);
@@ -141,8 +119,6 @@ export async function run(args: string[]): Promise<void> {
         `custom_count_ms=${custom.count.ms.toFixed(1)} custom_page_ms=${custom.page.ms.toFixed(1)} seed_s=${(seeded.ms / 1000).toFixed(1)}\n`,
     );
   } finally {
-    await orm?.close().catch((error) => log(`closing the ORM failed: ${error}`));
-    if (created) await withPg(server.serverUrl, (client) => client.query(`drop database if exists "${dbName}" with (force)`)).catch((error) => log(`dropping ${dbName} failed: ${error}`));
-    await server.stop();
+    await db.close();
   }
 }
