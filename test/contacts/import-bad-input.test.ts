@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import type { MikroORM } from '@mikro-orm/postgresql';
 import { buildTestApp, createTenant, signedIn, type Client } from '../helper.js';
+import { importIdOf, waitForImport } from './helpers.js';
 import { withAccount } from '../../src/db/tenant.js';
 import { Contact } from '../../src/modules/contacts/contact.entity.js';
 import { ContactList } from '../../src/modules/contacts/contact-list.entity.js';
@@ -30,17 +30,6 @@ async function upload(client: Client, content: Buffer | string | null, fields?: 
   await client.get('/contacts/imports');
   const { payload, contentType } = multipart(fields ?? { _csrf: client.csrf }, content === null ? null : { filename: 'contacts.csv', content });
   return client.app.inject({ method: 'POST', url: '/contacts/imports', payload, headers: { 'content-type': contentType, cookie: client.cookieHeader } });
-}
-
-const idOf = (location: unknown) => /\/contacts\/imports\/([0-9a-f-]{36})$/.exec(String(location))![1];
-
-async function waitFor(orm: MikroORM, accountId: string, id: string): Promise<ContactImport> {
-  for (let i = 0; i < 600; i++) {
-    const found = await withAccount(orm.em, accountId).findOneOrFail(ContactImport, { id });
-    if (found.status === 'done' || found.status === 'failed') return found;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('the import did not finish');
 }
 
 /** The app on a data directory of its own, an owner signed in. */
@@ -115,7 +104,7 @@ t.test('the mapping is refused with field errors, and nothing starts', async (t)
   const other = await createTenant(orm, 'Other account');
   const foreign = withAccount(orm.em, other.account.id).create(ContactList, { account: other.account, name: 'Theirs' });
   await withAccount(orm.em, other.account.id).flush();
-  const id = idOf((await upload(client, 'phone,email,first_name\n+33612345601,ann@example.com,Ann\n')).headers.location);
+  const id = importIdOf((await upload(client, 'phone,email,first_name\n+33612345601,ann@example.com,Ann\n')).headers.location);
   const start = (form: Record<string, string>) => client.post(`/contacts/imports/${id}/start`, { existing: 'update', ...form });
 
   const unknown = await start({ column_0: 'phone', column_1: 'password_hash' });
@@ -153,7 +142,7 @@ t.test('the mapping is refused with field errors, and nothing starts', async (t)
   const again = await start({ column_0: 'phone' });
   t.equal(again.statusCode, 303, 'a second start (double click) only leads to the progress page');
   t.equal(again.headers.location, `/contacts/imports/${id}/progress`);
-  t.match(await waitFor(orm, (await em.fork().findOneOrFail(ContactImport, { id }, { populate: ['account'] })).account.id, id), { status: 'done', created: 1 });
+  t.match(await waitForImport(orm, (await em.fork().findOneOrFail(ContactImport, { id }, { populate: ['account'] })).account.id, id), { status: 'done', created: 1 });
   void app;
 });
 
@@ -169,11 +158,11 @@ t.test('a malformed file fails as a whole, with the line, and imports nothing', 
     ['a row of 70,000 characters', file(`+33612345699,"${'x'.repeat(70_000)}"`), /^Line 60002: the row is longer than 65,536 characters, most likely because a " quote is never closed\. Nothing was imported\.$/],
   ];
   for (const [what, csv, message] of failures) {
-    const id = idOf((await upload(client, csv)).headers.location);
+    const id = importIdOf((await upload(client, csv)).headers.location);
     const mapping = await client.get(`/contacts/imports/${id}`);
     t.notMatch(mapping.body, 'role="alert"', `${what}: the first rows look fine`);
     t.equal((await client.post(`/contacts/imports/${id}/start`, { column_0: 'phone', column_1: 'first_name', existing: 'update' })).statusCode, 303);
-    const failed = await waitFor(orm, account.id, id);
+    const failed = await waitForImport(orm, account.id, id);
     t.equal(failed.status, 'failed', `${what}: the import failed`);
     t.match(failed.errorMessage, message, `${what}: says where and why`);
     t.equal(await contacts(), 0, `${what}: not one contact was imported, not even the good rows before the problem`);
@@ -187,7 +176,7 @@ t.test('a malformed file fails as a whole, with the line, and imports nothing', 
 
 t.test('a problem in a small file is found at upload: it shows on the mapping page and blocks the start', async (t) => {
   const { client, em } = await setup(t);
-  const id = idOf((await upload(client, ['phone,first_name', ...rows(7), '+33612345699,"Ann', '+33612345698,Bob'].join('\n'))).headers.location);
+  const id = importIdOf((await upload(client, ['phone,first_name', ...rows(7), '+33612345699,"Ann', '+33612345698,Bob'].join('\n'))).headers.location);
   const mapping = await client.get(`/contacts/imports/${id}`);
   t.match(mapping.body, 'Line 9: a quoted value is never closed');
   const start = await client.post(`/contacts/imports/${id}/start`, { column_0: 'phone', existing: 'update' });
@@ -198,7 +187,7 @@ t.test('a problem in a small file is found at upload: it shows on the mapping pa
 
 t.test('a problem in the first rows shows on the mapping page and blocks the start', async (t) => {
   const { client, em } = await setup(t);
-  const id = idOf((await upload(client, 'phone,first_name\n+33612345601,"Ann\n+33612345602,Bob\n')).headers.location);
+  const id = importIdOf((await upload(client, 'phone,first_name\n+33612345601,"Ann\n+33612345602,Bob\n')).headers.location);
   const mapping = await client.get(`/contacts/imports/${id}`);
   t.match(mapping.body, 'Line 2: a quoted value is never closed');
   const start = await client.post(`/contacts/imports/${id}/start`, { column_0: 'phone', existing: 'update' });
@@ -210,7 +199,7 @@ t.test('a problem in the first rows shows on the mapping page and blocks the sta
 t.test('the separator is detected, and can be changed on the mapping page', async (t) => {
   const { client, em } = await setup(t);
   const detect = async (csv: string) => {
-    const id = idOf((await upload(client, csv)).headers.location);
+    const id = importIdOf((await upload(client, csv)).headers.location);
     return { id, found: await em.fork().findOneOrFail(ContactImport, { id }) };
   };
   t.equal((await detect('phone;first_name;notes\n+33612345601;Ann;"a, b"\n')).found.delimiter, ';');
@@ -239,9 +228,9 @@ t.test('the separator is detected, and can be changed on the mapping page', asyn
 t.test('values too long for a field are reported per row; the other rows are imported', async (t) => {
   const { orm, client, account, em } = await setup(t);
   const csv = ['phone,first_name,email', '+33612345601,Ann,ann@example.com', `+33612345602,${'B'.repeat(150)},bob@example.com`, `+33612345603,Cy,${'c'.repeat(250)}@example.com`, `${'6'.repeat(40)},Dee,`].join('\n');
-  const id = idOf((await upload(client, csv)).headers.location);
+  const id = importIdOf((await upload(client, csv)).headers.location);
   await client.post(`/contacts/imports/${id}/start`, { column_0: 'phone', column_1: 'first_name', column_2: 'email', existing: 'update', keep_bad_numbers: '1' });
-  t.match(await waitFor(orm, account.id, id), { status: 'done', total: 4, created: 1, invalid: 3, badNumbers: 0 });
+  t.match(await waitForImport(orm, account.id, id), { status: 'done', total: 4, created: 1, invalid: 3, badNumbers: 0 });
   const report = (await client.get(`/contacts/imports/${id}/errors.csv`)).body;
   t.match(report, '3,\'+33612345602,The first name can have at most 100 characters.');
   t.match(report, '4,\'+33612345603,The email can have at most 254 characters.');

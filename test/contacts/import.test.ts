@@ -7,8 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import pino from 'pino';
-import type { MikroORM } from '@mikro-orm/postgresql';
 import { buildTestApp, createTenant, addUser, signedIn, type Client } from '../helper.js';
+import { importIdOf, waitForImport } from './helpers.js';
 import { withAccount } from '../../src/db/tenant.js';
 import { startScheduler } from '../../src/plugins/scheduler.js';
 import { Account } from '../../src/modules/accounts/account.entity.js';
@@ -44,17 +44,6 @@ function dataDir(t: Parameters<typeof buildTestApp>[0]): Record<string, string> 
   return { DATA_DIR: dir };
 }
 
-const idOf = (location: string | undefined) => /\/contacts\/imports\/([0-9a-f-]{36})$/.exec(location ?? '')![1];
-
-async function waitFor(orm: MikroORM, accountId: string, id: string): Promise<ContactImport> {
-  for (let i = 0; i < 600; i++) {
-    const found = await withAccount(orm.em, accountId).findOneOrFail(ContactImport, { id });
-    if (found.status === 'done' || found.status === 'failed') return found;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('the import did not finish');
-}
-
 /** The option selected in the mapping select of a column. */
 function selected(html: string, column: number): string | null {
   const select = new RegExp(`<select name="column_${column}"[\\s\\S]*?</select>`).exec(html);
@@ -87,7 +76,7 @@ t.test('an import creates, updates and dedupes contacts, adds them to a list, an
   ].join('\r\n');
   const uploaded = await upload(client, 'customers.csv', csv);
   t.equal(uploaded.statusCode, 303, 'the upload is stored');
-  const id = idOf(uploaded.headers.location as string);
+  const id = importIdOf(uploaded.headers.location as string);
 
   const mapping = await client.get(`/contacts/imports/${id}`);
   t.equal(mapping.statusCode, 200);
@@ -103,7 +92,7 @@ t.test('an import creates, updates and dedupes contacts, adds them to a list, an
   const started = await client.post(`/contacts/imports/${id}/start`, { column_0: 'phone', column_1: 'email', column_2: 'first_name', column_3: 'last_name', column_4: 'tier', column_5: '', existing: 'update', list: list.id });
   t.equal(started.statusCode, 303);
   t.equal(started.headers.location, `/contacts/imports/${id}/progress`);
-  const done = await waitFor(orm, account.id, id);
+  const done = await waitForImport(orm, account.id, id);
   t.equal(done.status, 'done', done.errorMessage ?? '');
   t.match(done, { total: 7, created: 2, updated: 1, skipped: 1, invalid: 3, badNumbers: 0 });
 
@@ -142,16 +131,16 @@ t.test('an import creates, updates and dedupes contacts, adds them to a list, an
   t.equal(lines.length, 5);
 
   // The same file again, skipping existing phones: nothing changes, every valid row is skipped.
-  const again = idOf((await upload(client, 'again.csv', 'phone,first_name\n+33612345601,Changed\n+33612345609,New\n')).headers.location as string);
+  const again = importIdOf((await upload(client, 'again.csv', 'phone,first_name\n+33612345601,Changed\n+33612345609,New\n')).headers.location as string);
   await client.post(`/contacts/imports/${again}/start`, { column_0: 'phone', column_1: 'first_name', existing: 'skip' });
-  const skipped = await waitFor(orm, account.id, again);
+  const skipped = await waitForImport(orm, account.id, again);
   t.match(skipped, { status: 'done', total: 2, created: 1, updated: 0, skipped: 1, invalid: 0 });
   t.equal((await em.fork().findOneOrFail(Contact, { phone: '+33612345601' })).firstName, 'Ann', 'skip leaves an existing contact alone');
 
   // An import opts contacts out, never back in, and records the consent change.
-  const optOut = idOf((await upload(client, 'optout.csv', 'phone,sms\n+33612345603,no\n')).headers.location as string);
+  const optOut = importIdOf((await upload(client, 'optout.csv', 'phone,sms\n+33612345603,no\n')).headers.location as string);
   await client.post(`/contacts/imports/${optOut}/start`, { column_0: 'phone', column_1: 'sms_opt_in', existing: 'update' });
-  t.match(await waitFor(orm, account.id, optOut), { status: 'done', updated: 1 });
+  t.match(await waitForImport(orm, account.id, optOut), { status: 'done', updated: 1 });
   const cy = await em.fork().findOneOrFail(Contact, { phone: '+33612345603' });
   t.equal(cy.smsOptIn, false);
   const events = await em.fork().find(ConsentEvent, { contact: cy.id });
@@ -169,14 +158,14 @@ t.test('invalid numbers are kept as contacts flagged bad number only when the us
   const client = await signedIn(app, owner);
   const em = withAccount(orm.em, account.id);
 
-  const first = idOf((await upload(client, 'a.csv', 'phone,name\n+33612345611,Ann\n12345,Bad\n')).headers.location as string);
+  const first = importIdOf((await upload(client, 'a.csv', 'phone,name\n+33612345611,Ann\n12345,Bad\n')).headers.location as string);
   await client.post(`/contacts/imports/${first}/start`, { column_0: 'phone', column_1: 'first_name', existing: 'update' });
-  t.match(await waitFor(orm, account.id, first), { status: 'done', created: 1, invalid: 1, badNumbers: 0 });
+  t.match(await waitForImport(orm, account.id, first), { status: 'done', created: 1, invalid: 1, badNumbers: 0 });
   t.equal(await em.fork().count(Contact, { phone: '12345' }), 0, 'not kept by default');
 
-  const second = idOf((await upload(client, 'b.csv', 'phone,name\n+33612345612,Ann\n12345,Bad\nabc,Worse\n,Nobody\n')).headers.location as string);
+  const second = importIdOf((await upload(client, 'b.csv', 'phone,name\n+33612345612,Ann\n12345,Bad\nabc,Worse\n,Nobody\n')).headers.location as string);
   await client.post(`/contacts/imports/${second}/start`, { column_0: 'phone', column_1: 'first_name', existing: 'update', keep_bad_numbers: '1' });
-  t.match(await waitFor(orm, account.id, second), { status: 'done', total: 4, created: 3, invalid: 1, badNumbers: 2 });
+  t.match(await waitForImport(orm, account.id, second), { status: 'done', total: 4, created: 3, invalid: 1, badNumbers: 2 });
   const bad = await em.fork().findOneOrFail(Contact, { phone: '12345' });
   t.equal(bad.badNumber, true, 'kept with the bad-number flag');
   t.equal(bad.firstName, 'Bad');
@@ -223,7 +212,7 @@ t.test('a viewer sees imports but cannot upload or start one', async (t) => {
   const { account, owner } = await createTenant(orm);
   const viewer = await addUser(orm, account, 'viewer');
   const ownerClient = await signedIn(app, owner);
-  const id = idOf((await upload(ownerClient, 'a.csv', 'phone\n+33612345611\n')).headers.location as string);
+  const id = importIdOf((await upload(ownerClient, 'a.csv', 'phone\n+33612345611\n')).headers.location as string);
 
   const client = await signedIn(app, viewer);
   const page = await client.get('/contacts/imports');
