@@ -22,6 +22,8 @@ export interface Config {
   /** Idle and absolute session lifetimes, in seconds. */
   sessionIdleSeconds: number;
   sessionMaxSeconds: number;
+  /** The largest CSV file an import accepts, in bytes (IMPORT_MAX_MB, default 200). */
+  importMaxBytes: number;
 }
 
 export class ConfigError extends Error {}
@@ -87,5 +89,6 @@ export function loadConfig(env: Env = process.env): Config {
     adminPassword,
     sessionIdleSeconds: integer(env, 'SESSION_IDLE_MINUTES', 60, 1, 60 * 24 * 30) * 60,
     sessionMaxSeconds: integer(env, 'SESSION_MAX_HOURS', 12, 1, 24 * 90) * 3600,
+    importMaxBytes: integer(env, 'IMPORT_MAX_MB', 200, 1, 100_000) * 1024 * 1024,
   };
 }

@@ -76,11 +76,7 @@ t.test('refused uploads say why and store nothing', async (t) => {
 });
 
 t.test('the size limit: declared too large, or found too large while streaming', async (t) => {
-  process.env.IMPORT_MAX_MB = '1';
-  t.teardown(() => {
-    delete process.env.IMPORT_MAX_MB;
-  });
-  const { client, stored, imports } = await setup(t);
+  const { client, stored, imports } = await setup(t, { IMPORT_MAX_MB: '1' });
   const line = '+33612345601,' + 'x'.repeat(86) + '\n';
   const big = 'phone,notes\n' + line.repeat(Math.ceil((3 * 1024 * 1024) / line.length));
   const declared = await upload(client, big);

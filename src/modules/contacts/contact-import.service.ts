@@ -6,7 +6,6 @@ import path from 'node:path';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ConfigError } from '../../config.js';
 import type { Account } from '../accounts/account.entity.js';
 import { ContactImport, EXISTING_MODES, type ExistingMode } from './contact-import.entity.js';
 import { ContactList } from './contact-list.entity.js';
@@ -14,19 +13,8 @@ import type { CustomField } from './custom-field.entity.js';
 import { BUILT_IN_FIELDS } from './fields.js';
 import { analyseHead, detectDelimiter, CsvProblem, type Delimiter } from './contact-import.csv.js';
 
-export const DEFAULT_IMPORT_MAX_MB = 200;
 /** The start of an upload kept in memory to read its header and preview rows. */
 const HEAD_BYTES = 1024 * 1024;
-
-/** IMPORT_MAX_MB: the largest CSV file accepted, in megabytes (default 200). */
-export function importMaxBytes(env: Record<string, string | undefined> = process.env): number {
-  const raw = env.IMPORT_MAX_MB;
-  if (raw === undefined || raw.trim() === '') return DEFAULT_IMPORT_MAX_MB * 1024 * 1024;
-  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`IMPORT_MAX_MB must be a whole number of megabytes, got "${raw}"`);
-  const value = Number(raw.trim());
-  if (value < 1 || value > 100_000) throw new ConfigError(`IMPORT_MAX_MB must be between 1 and 100000, got ${value}`);
-  return value * 1024 * 1024;
-}
 
 export function formatMegabytes(bytes: number): string {
   return `${Math.round(bytes / (1024 * 1024)).toLocaleString('en')} MB`;

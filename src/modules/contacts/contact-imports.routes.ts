@@ -15,7 +15,6 @@ import { ContactImport } from './contact-import.entity.js';
 import { ContactList } from './contact-list.entity.js';
 import { customFieldsOf } from './contacts.service.js';
 import {
-  importMaxBytes,
   importsDir,
   formatMegabytes,
   tooLargeMessage,
@@ -50,7 +49,7 @@ export const STATUS_LABELS: Record<string, string> = {
 };
 
 export async function contactImportRoutes(app: FastifyInstance) {
-  const maxBytes = importMaxBytes();
+  const maxBytes = app.config.importMaxBytes;
   await app.register(multipart, {
     throwFileSizeLimit: false,
     limits: { fileSize: maxBytes, files: 1, fields: 10, fieldSize: 16 * 1024, parts: 12, headerPairs: 50 },
