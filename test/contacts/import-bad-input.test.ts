@@ -8,6 +8,7 @@ import path from 'node:path';
 import t from 'tap';
 import { buildTestApp, createTenant, signedIn, type Client } from '../helper.js';
 import { importIdOf, waitForImport } from './helpers.js';
+import { housekeeping } from '../../src/modules/accounts/housekeeping.js';
 import { withAccount } from '../../src/db/tenant.js';
 import { Contact } from '../../src/modules/contacts/contact.entity.js';
 import { ContactList } from '../../src/modules/contacts/contact-list.entity.js';
@@ -232,4 +233,19 @@ t.test('values too long for a field are reported per row; the other rows are imp
   t.match(report, '4,\'+33612345603,The email can have at most 254 characters.');
   t.match(report, /5,6{40},The phone number is too long\./, 'a number too long to store is not kept, even when bad numbers are');
   t.equal(await em.fork().count(Contact, {}), 1);
+});
+
+t.test('an upload that is never started is deleted after a day, and its page says why', async (t) => {
+  const { client, orm, account, stored } = await setup(t);
+  const uploaded = await upload(client, 'phone\n+33612345601\n');
+  const id = importIdOf(uploaded.headers.location);
+  t.equal(stored().length, 1);
+  await orm.em.getConnection().execute(`update contact_import set created_at = now() - interval '25 hours' where id = ?`, [id]);
+  await housekeeping(orm.em.fork(), { idleSeconds: 3600, maxSeconds: 3600 });
+  t.same(stored(), [], 'the file is gone');
+  const found = await withAccount(orm.em, account.id).findOneOrFail(ContactImport, { id });
+  t.equal(found.status, 'failed');
+  const page = await client.get(`/contacts/imports/${id}`);
+  t.equal(page.statusCode, 303, 'the mapping page sends on to the report');
+  t.match((await client.get(page.headers.location as string)).body, 'The file was not imported within 24 hours of its upload');
 });
