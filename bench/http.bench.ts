@@ -17,16 +17,11 @@ import { openBenchDatabase } from './database.js';
 import { loadConfig } from '../src/config.js';
 import { buildApp } from '../src/app.js';
 import { createAccount, createUser } from '../src/modules/accounts/accounts.service.js';
+import { positiveInteger } from './args.js';
 
 const PASSWORD = 'bench password 123';
 /** Untimed warm-up before each measured run (JIT, connection pool), the same for both targets. */
 const WARMUP_SECONDS = 1;
-
-function positiveInteger(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new Error(`--${name} must be a positive whole number, got "${raw}"`);
-  return Number(raw);
-}
 
 function log(line: string) {
   process.stderr.write(`bench http: ${line}\n`);

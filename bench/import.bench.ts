@@ -27,15 +27,10 @@ import { ContactImport } from '../src/modules/contacts/contact-import.entity.js'
 import { storeUpload, createImport, queueImport } from '../src/modules/contacts/contact-import.service.js';
 import { runContactImport } from '../src/modules/contacts/contact-import.jobs.js';
 import { customFieldsOf } from '../src/modules/contacts/contacts.service.js';
+import { positiveInteger } from './args.js';
 
 function log(line: string) {
   process.stderr.write(`bench import: ${line}\n`);
-}
-
-function positiveInteger(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new Error(`--${name} must be a positive whole number, got "${raw}"`);
-  return Number(raw);
 }
 
 async function generate(file: string, rows: number, optIn: boolean): Promise<void> {

@@ -12,25 +12,9 @@
 import { parseArgs } from 'node:util';
 import { SegmentedMessage } from 'sms-segments-calculator';
 import { countParts } from '../src/modules/campaigns/sms-text.js';
+import { positiveInteger, mulberry32 } from './args.js';
 
 const ROUNDS = 5;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function positiveInteger(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new Error(`--${name} must be a positive whole number, got "${raw}"`);
-  return Number(raw);
-}
 
 function log(line: string) {
   process.stderr.write(`bench parts: ${line}\n`);

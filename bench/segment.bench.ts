@@ -22,6 +22,7 @@ import { seedDemoContacts } from '../src/db/demo-seed.js';
 import { createAccount } from '../src/modules/accounts/accounts.service.js';
 import { countSegment, segmentPage } from '../src/modules/contacts/segment.queries.js';
 import type { SegmentRules } from '../src/modules/contacts/segment-rules.js';
+import { positiveInteger } from './args.js';
 
 const PAGE_SIZE = 50;
 
@@ -42,12 +43,6 @@ export const CUSTOM_FIELD_RULES: SegmentRules = {
     { field: 'field:points', operator: 'greater_than', value: '2500' },
   ],
 };
-
-function positiveInteger(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new Error(`--${name} must be a positive whole number, got "${raw}"`);
-  return Number(raw);
-}
 
 function log(line: string) {
   process.stderr.write(`bench segment: ${line}\n`);

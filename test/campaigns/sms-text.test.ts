@@ -10,6 +10,7 @@ import vm from 'node:vm';
 import { createRequire } from 'node:module';
 import t from 'tap';
 import { SegmentedMessage } from 'sms-segments-calculator';
+import { mulberry32 } from '../../bench/args.js';
 import {
   countParts,
   graphemes,
@@ -30,17 +31,6 @@ import {
 
 const require = createRequire(import.meta.url);
 const SEED = Number(process.env.SMS_TEXT_SEED ?? 20261127) >>> 0;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A JS string literal for the text, with every non-ASCII or control code unit escaped. */
 function literal(text: string): string {

@@ -14,7 +14,7 @@ import { isEditable, isLaunched, typeLabel, canMove } from './campaign-status.js
 import { campaignList, type CampaignFilters } from './campaign.queries.js';
 import {
   checkText, knownPlaceholders, createCampaign, updateMessage, setRecipients, scheduleCampaign, unscheduleCampaign,
-  copyCampaign, deleteCampaign, reachOf, parseSchedule, formatSchedule, recipientChoice, BUILT_IN_PLACEHOLDERS, type MessageInput,
+  copyCampaign, deleteCampaign, reachOf, checkCampaignText, parseSchedule, formatSchedule, recipientChoice, BUILT_IN_PLACEHOLDERS, type MessageInput,
 } from './campaigns.service.js';
 import { recipientFilterOn, previewContactOn } from './recipients.queries.js';
 import { replaceLookalikes, renderTemplate } from './sms-text.js';
@@ -51,8 +51,7 @@ export async function campaignsRoutes(app: FastifyInstance) {
 
   // --- Step 1: message settings ------------------------------------------------------------
   const messagePage = async (request: FastifyRequest, reply: FastifyReply, values: Form, errors: Record<string, string>, campaign: Campaign | null, status = 200) => {
-    const known = await knownPlaceholders(request.em);
-    const text = checkText(values.body ?? '', known, { publicUrl, kind: values.kind === 'automation' ? 'automation' : 'batch' });
+    const text = await checkCampaignText(request.em, campaign, values.body ?? '', publicUrl, values.kind === 'automation' ? 'automation' : 'batch');
     const customFields = [...(await customFieldsOf(request.em)).values()];
     return reply.page(
       'campaigns/message',
@@ -95,27 +94,21 @@ export async function campaignsRoutes(app: FastifyInstance) {
 
   // The live counter and the editor's helpers: they change nothing, so viewers may use them.
   const VIEWER = { config: { role: 'viewer' as const } };
-  const bodyField = async (request: FastifyRequest<{ Body: Form }>, reply: FastifyReply, body: string, notice: string | null = null) => {
-    const known = await knownPlaceholders(request.em);
-    const kind = request.body.kind === 'automation' ? 'automation' : 'batch';
-    let text = checkText(body, known, { publicUrl, kind });
-    // On a campaign whose recipients are chosen, placeholders count at their longest value.
-    if (UUID.test(request.body.id ?? '')) {
-      const campaign = await request.em.findOne(Campaign, { id: request.body.id }, { populate: ['segment', 'list', 'account'] });
-      if (campaign && recipientChoice(campaign)) {
-        const reach = await reachOf(request.em, campaign, publicUrl, body);
-        if (reach) text = reach.text;
-      }
-    }
-    return reply.type('text/html; charset=utf-8').send(await reply.viewAsync('campaigns/_counter', { text, body, notice }));
-  };
+  /** The campaign of the editor (hidden `id`), when it exists: its recipients set the count. */
+  const editorCampaign = (request: FastifyRequest<{ Body: Form }>) =>
+    UUID.test(request.body.id ?? '') ? request.em.findOne(Campaign, { id: request.body.id }, { populate: ['segment', 'list', 'account'] }) : Promise.resolve(null);
+  const editorText = async (request: FastifyRequest<{ Body: Form }>, body: string) =>
+    checkCampaignText(request.em, await editorCampaign(request), body, publicUrl, request.body.kind === 'automation' ? 'automation' : 'batch');
+
+  const bodyField = async (request: FastifyRequest<{ Body: Form }>, reply: FastifyReply, body: string) =>
+    reply.type('text/html; charset=utf-8').send(await reply.viewAsync('campaigns/_counter', { text: await editorText(request, body), body, notice: null }));
 
   app.post('/counter', VIEWER, async (request: FastifyRequest<{ Body: Form }>, reply) => bodyField(request, reply, String(request.body.body ?? '')));
 
   app.post('/lookalikes', VIEWER, async (request: FastifyRequest<{ Body: Form }>, reply) => {
     const { text, replaced } = replaceLookalikes(String(request.body.body ?? ''));
     const html = await reply.viewAsync('campaigns/_body-field', { body: text, errors: {}, oob: false });
-    const counter = await reply.viewAsync('campaigns/_counter', { text: checkText(text, await knownPlaceholders(request.em), { publicUrl, kind: request.body.kind === 'automation' ? 'automation' : 'batch' }), body: text, notice: `${replaced} character${replaced === 1 ? '' : 's'} replaced by GSM equivalents.`, oob: true });
+    const counter = await reply.viewAsync('campaigns/_counter', { text: await editorText(request, text), body: text, notice: `${replaced} character${replaced === 1 ? '' : 's'} replaced by GSM equivalents.`, oob: true });
     return reply.type('text/html; charset=utf-8').send(html + counter);
   });
 
@@ -125,7 +118,7 @@ export async function campaignsRoutes(app: FastifyInstance) {
     const body = String(request.body.body ?? '');
     const next = known.has(name) ? `${body}${body && !/\s$/.test(body) ? ' ' : ''}{{${name}}}` : body;
     const html = await reply.viewAsync('campaigns/_body-field', { body: next, errors: {}, oob: false });
-    const counter = await reply.viewAsync('campaigns/_counter', { text: checkText(next, known, { publicUrl, kind: request.body.kind === 'automation' ? 'automation' : 'batch' }), body: next, notice: null, oob: true });
+    const counter = await reply.viewAsync('campaigns/_counter', { text: await editorText(request, next), body: next, notice: null, oob: true });
     return reply.type('text/html; charset=utf-8').send(html + counter);
   });
 

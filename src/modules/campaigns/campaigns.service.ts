@@ -222,31 +222,36 @@ export interface Reach {
   warnings: string[];
 }
 
+/** The count the editor shows for `body`: placeholders at their longest value among the
+ * campaign's receiving recipients once they are chosen (one query), a fixed estimate before. */
+export async function checkCampaignText(em: EntityManager, campaign: Campaign | null, body: string, publicUrl: string, kind: CampaignKind = (campaign?.kind as CampaignKind) ?? 'batch'): Promise<TextCheck> {
+  const known = await knownPlaceholders(em);
+  const choice = campaign ? recipientChoice(campaign) : null;
+  if (!campaign || !choice) return checkText(body, known, { publicUrl, kind });
+  const names = [...new Set(parsePlaceholders(body).map((p) => p.name))];
+  const longest = await withClient(em, async (client) => longestValuesOn(client, await recipientFilterOn(client, campaign.account.id, choice), names, known));
+  return checkText(body, known, { publicUrl, longest, kind });
+}
+
 /** What the campaign will reach: recipients, parts per country and the country-rule warnings. */
 export async function reachOf(em: EntityManager, campaign: Campaign, publicUrl: string, body: string = campaign.body): Promise<Reach | null> {
   const choice = recipientChoice(campaign);
   if (!choice) return null;
-  const known = await knownPlaceholders(em);
-  return withClient(em, async (client) => {
-    const filter = await recipientFilterOn(client, campaign.account.id, choice);
-    const summary = await summariseOn(client, filter);
-    const names = [...new Set(parsePlaceholders(body).map((p) => p.name))];
-    const longest = await longestValuesOn(client, filter, names, known);
-    const text = checkText(body, known, { publicUrl, longest, kind: campaign.kind as CampaignKind });
-    const prices = await priceTable(em);
-    const partsByCountry = summary.byCountry.map((c) => {
-      const parts = c.receiving * text.count.parts;
-      const priceMicros = partPrice(prices, c.country);
-      return { country: c.country, recipients: c.receiving, parts, priceMicros, costMicros: priceMicros === null ? null : parts * priceMicros };
-    });
-    const costMicros = partsByCountry.some((c) => c.costMicros === null) ? null : partsByCountry.reduce((sum, c) => sum + c.costMicros!, 0);
-    const balanceMicros = await creditBalance(em, campaign.account.id);
-    const warnings = countryWarnings({ sender: campaign.sender, body }, summary);
-    const unpriced = partsByCountry.filter((c) => c.priceMicros === null).map((c) => c.country ?? 'unknown');
-    if (unpriced.length) warnings.push(`No price applies to ${unpriced.join(', ')}: set one (or a default) in Settings → Prices before sending.`);
-    else if (costMicros !== null && costMicros > balanceMicros) warnings.push('The estimated cost is more than your credit balance: the campaign will not be launched until credit is added.');
-    return { summary, text, partsByCountry, costMicros, balanceMicros, warnings };
+  const text = await checkCampaignText(em, campaign, body, publicUrl);
+  const summary = await withClient(em, async (client) => summariseOn(client, await recipientFilterOn(client, campaign.account.id, choice)));
+  const prices = await priceTable(em);
+  const partsByCountry = summary.byCountry.map((c) => {
+    const parts = c.receiving * text.count.parts;
+    const priceMicros = partPrice(prices, c.country);
+    return { country: c.country, recipients: c.receiving, parts, priceMicros, costMicros: priceMicros === null ? null : parts * priceMicros };
   });
+  const costMicros = partsByCountry.some((c) => c.costMicros === null) ? null : partsByCountry.reduce((sum, c) => sum + c.costMicros!, 0);
+  const balanceMicros = await creditBalance(em, campaign.account.id);
+  const warnings = countryWarnings({ sender: campaign.sender, body }, summary);
+  const unpriced = partsByCountry.filter((c) => c.priceMicros === null).map((c) => c.country ?? 'unknown');
+  if (unpriced.length) warnings.push(`No price applies to ${unpriced.join(', ')}: set one (or a default) in Settings → Prices before sending.`);
+  else if (costMicros !== null && costMicros > balanceMicros) warnings.push('The estimated cost is more than your credit balance: the campaign will not be launched until credit is added.');
+  return { summary, text, partsByCountry, costMicros, balanceMicros, warnings };
 }
 
 export function countryWarnings(campaign: Pick<Campaign, 'sender' | 'body'>, summary: RecipientSummary): string[] {
