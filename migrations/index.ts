@@ -6,6 +6,7 @@ import { Migration20261127000300SegmentIndexes } from './Migration20261127000300
 import { Migration20261127000400Campaigns } from './Migration20261127000400Campaigns.js';
 import { Migration20261127000500Credits } from './Migration20261127000500Credits.js';
 import { Migration20261127000600Gateways } from './Migration20261127000600Gateways.js';
+import { Migration20261127000700Sending } from './Migration20261127000700Sending.js';
 
 export const migrationsList = [
   { name: 'Migration20261127000000Foundation', class: Migration20261127000000Foundation },
@@ -15,4 +16,5 @@ export const migrationsList = [
   { name: 'Migration20261127000400Campaigns', class: Migration20261127000400Campaigns },
   { name: 'Migration20261127000500Credits', class: Migration20261127000500Credits },
   { name: 'Migration20261127000600Gateways', class: Migration20261127000600Gateways },
+  { name: 'Migration20261127000700Sending', class: Migration20261127000700Sending },
 ];

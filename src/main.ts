@@ -76,6 +76,7 @@ try {
     processJobs: runsJobs,
     log,
     sessionLimits: { idleSeconds: config.sessionIdleSeconds, maxSeconds: config.sessionMaxSeconds },
+    publicUrl: config.publicUrl,
   });
 
   if (servesHttp) {

@@ -18,6 +18,7 @@ import { gatewaysRoutes } from './modules/gateways/gateways.routes.js';
 import { automationRoutes } from './modules/automation/automation.routes.js';
 import { segmentsAndExportRoutes } from './modules/contacts/segments.routes.js';
 import { contactImportRoutes } from './modules/contacts/contact-imports.routes.js';
+import { webhookRoutes } from './modules/sending/webhooks.routes.js';
 
 export async function registerRoutes(app: FastifyInstance): Promise<void> {
   app.get('/', async (_request, reply) => reply.redirect('/dashboard', 303));
@@ -39,4 +40,5 @@ export async function registerRoutes(app: FastifyInstance): Promise<void> {
   await app.register(accountApiRoutes, { prefix: '/api/v1' });
   await app.register(contactsApiRoutes, { prefix: '/api/v1' });
   await app.register(campaignsApiRoutes, { prefix: '/api/v1' });
+  await app.register(webhookRoutes, { prefix: '/webhooks' });
 }

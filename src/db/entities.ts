@@ -13,5 +13,7 @@ import { Campaign } from '../modules/campaigns/campaign.entity.js';
 import { CreditTransaction } from '../modules/accounts/credit-transaction.entity.js';
 import { Price } from '../modules/sending/price.entity.js';
 import { Gateway } from '../modules/gateways/gateway.entity.js';
+import { SimulatorMessage } from '../modules/gateways/simulator-message.entity.js';
+import { Message, MessageEvent, Link, Click } from '../modules/sending/message.entity.js';
 
-export const entities = [Account, User, ApiKey, Session, Contact, CustomField, ContactList, ContactListMember, Segment, ConsentEvent, Suppression, Campaign, ContactImport, ContactImportError, CreditTransaction, Price, Gateway];
+export const entities = [Account, User, ApiKey, Session, Contact, CustomField, ContactList, ContactListMember, Segment, ConsentEvent, Suppression, Campaign, ContactImport, ContactImportError, CreditTransaction, Price, Gateway, Message, MessageEvent, Link, Click, SimulatorMessage];

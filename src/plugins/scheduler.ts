@@ -7,6 +7,8 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { FastifyBaseLogger } from 'fastify';
 import { defineJobs } from '../jobs.js';
 import type { SessionLimits } from '../modules/accounts/sessions.js';
+import { startSendingSweep } from '../modules/sending/sending.jobs.js';
+import { SimulatorReporter } from '../modules/gateways/simulator-reporter.js';
 
 export interface Scheduler {
   agenda: Agenda;
@@ -32,6 +34,8 @@ export async function startScheduler(options: {
   processJobs: boolean;
   log: FastifyBaseLogger;
   sessionLimits: SessionLimits;
+  /** Base of the webhook URLs the simulator posts its delivery reports to, and of short links. */
+  publicUrl: string;
 }): Promise<Scheduler> {
   const { kind, backend } = await createBackend(options.databaseUrl, options.mongodbUrl);
   const agenda = new Agenda({ backend, name: `textcast-${process.pid}`, processEvery: '5 seconds', defaultLockLifetime: 10 * 60_000 });
@@ -42,11 +46,16 @@ export async function startScheduler(options: {
   channel?.on?.('error', (error) => options.log.warn({ err: error }, 'scheduler notification channel error'));
   agenda.on('fail', (error, job) => options.log.error({ err: error, job: job.attrs.name }, 'job failed'));
 
-  defineJobs(agenda, { orm: options.orm, log: options.log, sessionLimits: options.sessionLimits });
+  let stopping = false;
+  defineJobs(agenda, { orm: options.orm, log: options.log, sessionLimits: options.sessionLimits, publicUrl: options.publicUrl, stopping: () => stopping });
   await agenda.ready;
+  // The simulator gateway's delivery reports are posted by the processes that run jobs.
+  const reporter = options.processJobs ? new SimulatorReporter(options.orm, options.publicUrl, options.log) : null;
   if (options.processJobs) {
     await agenda.start();
     await agenda.every('1 hour', 'housekeeping');
+    await startSendingSweep(agenda);
+    reporter!.start();
   }
   const scheduler: Scheduler = {
     agenda,
@@ -55,6 +64,8 @@ export async function startScheduler(options: {
     async stop(timeoutMs = 15_000) {
       if (!scheduler.running) return;
       scheduler.running = false;
+      stopping = true;
+      await reporter?.stop();
       // drain() waits for running jobs (stop() would unlock them mid-way), then disconnects the
       // notification channel and the backend's pool.
       await agenda.drain({ timeout: timeoutMs, closeConnection: true });

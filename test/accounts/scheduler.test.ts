@@ -9,7 +9,7 @@ t.test('stopping the scheduler lets a running job finish and leaves no lock behi
   const url = await createTestDatabase(t);
   const orm = await openOrm(url, 2);
   t.teardown(() => orm.close());
-  const scheduler = await startScheduler({ orm, databaseUrl: url, processJobs: true, log: pino({ level: 'silent' }), sessionLimits: { idleSeconds: 60, maxSeconds: 60 } });
+  const scheduler = await startScheduler({ orm, databaseUrl: url, processJobs: true, log: pino({ level: 'silent' }), sessionLimits: { idleSeconds: 60, maxSeconds: 60 }, publicUrl: 'http://localhost' });
   let finished = false;
   scheduler.agenda.define('slow-test-job', async () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));

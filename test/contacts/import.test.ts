@@ -53,7 +53,7 @@ function selected(html: string, column: number): string | null {
 
 t.test('an import creates, updates and dedupes contacts, adds them to a list, and reports the rest', async (t) => {
   const { app, orm, databaseUrl } = await buildTestApp(t, dataDir(t));
-  const scheduler = await startScheduler({ orm, databaseUrl, processJobs: true, log: pino({ level: 'silent' }), sessionLimits: { idleSeconds: 3600, maxSeconds: 3600 } });
+  const scheduler = await startScheduler({ orm, databaseUrl, processJobs: true, log: pino({ level: 'silent' }), sessionLimits: { idleSeconds: 3600, maxSeconds: 3600 }, publicUrl: 'http://localhost' });
   app.scheduler = scheduler;
   const { account, owner } = await createTenant(orm, 'Import Bakery');
   const em = withAccount(orm.em, account.id);

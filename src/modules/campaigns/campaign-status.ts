@@ -5,7 +5,7 @@ import type { Campaign, CampaignStatus } from './campaign.entity.js';
 
 const MOVES: Record<CampaignStatus, CampaignStatus[]> = {
   draft: ['scheduled', 'launching', 'cancelled'],
-  scheduled: ['draft', 'launching', 'cancelled'],
+  scheduled: ['draft', 'launching', 'sending', 'cancelled'],
   // A launch that is refused (insufficient credit, say) returns the campaign to draft.
   launching: ['sending', 'draft', 'cancelled'],
   sending: ['paused', 'sent', 'cancelled'],

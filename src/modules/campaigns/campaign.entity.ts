@@ -4,6 +4,7 @@ import { tenantFilter } from '../../db/tenant.js';
 import { Account } from '../accounts/account.entity.js';
 import { Segment } from '../contacts/segment.entity.js';
 import { ContactList } from '../contacts/contact-list.entity.js';
+import { Gateway } from '../gateways/gateway.entity.js';
 
 export const CAMPAIGN_KINDS = ['batch', 'automation'] as const;
 export type CampaignKind = (typeof CAMPAIGN_KINDS)[number];
@@ -48,6 +49,12 @@ export const Campaign = defineEntity({
     launchedAt: p.datetime().nullable(),
     /** Set when the first message goes out: from then on the content is locked. */
     firstSentAt: p.datetime().nullable(),
+    /** The gateway it goes out through: the account's default when it launched. */
+    gateway: () => p.manyToOne(Gateway).nullable().deleteRule('set null'),
+    /** Why it did not launch or stopped on its own ("Not launched: insufficient credit …"). */
+    problem: p.string().length(300).nullable(),
+    /** When its last message was dispatched (status sent) or it was cancelled. */
+    finishedAt: p.datetime().nullable(),
   },
   indexes: [{ properties: ['account', 'status'], name: 'campaign_account_status_index' }],
 });

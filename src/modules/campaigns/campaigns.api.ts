@@ -22,7 +22,7 @@ export async function campaignsApiRoutes(app: FastifyInstance) {
   const publicUrl = app.config.publicUrl;
 
   const serialise = async (request: FastifyRequest, campaign: Campaign) => {
-    const text = checkText(campaign.body, await knownPlaceholders(request.em), { publicUrl, kind: campaign.kind });
+    const text = checkText(campaign.body, await knownPlaceholders(request.em), { publicUrl, kind: campaign.kind, trackLinks: campaign.trackLinks });
     return {
       id: campaign.id,
       name: campaign.name,

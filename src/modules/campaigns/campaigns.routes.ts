@@ -183,7 +183,7 @@ export async function campaignsRoutes(app: FastifyInstance) {
       if (error instanceof ValidationError) return null;
       throw error;
     });
-    const text = reach?.text ?? checkText(campaign.body, await knownPlaceholders(request.em), { publicUrl, kind: campaign.kind });
+    const text = reach?.text ?? checkText(campaign.body, await knownPlaceholders(request.em), { publicUrl, kind: campaign.kind, trackLinks: campaign.trackLinks });
     return reply.page('campaigns/view', { campaign, reach, text, timeZone: request.account!.timeZone, formatSchedule, ...helpers }, { title: campaign.name, tab: 'create' });
   });
 

@@ -14,6 +14,7 @@ import { isEditable, isLaunched, moveTo } from './campaign-status.js';
 import { countParts, estimateText, parsePlaceholders, unknownPlaceholders, malformedPlaceholders, MAX_PARTS } from './sms-text.js';
 import { priceTable, partPrice } from '../sending/prices.js';
 import { creditBalance } from '../accounts/credits.js';
+import { findLinks, replaceLinks, trackedLinkLength } from '../sending/message-render.js';
 import { recipientFilterOn, summariseOn, longestValuesOn, type RecipientChoice, type RecipientSummary } from './recipients.queries.js';
 
 export const BUILT_IN_PLACEHOLDERS = ['first_name', 'last_name', 'email', 'phone', 'unsubscribe_link'] as const;
@@ -77,13 +78,15 @@ export interface TextCheck {
 /** Counts a message the way it will be sent at worst: placeholders at their longest value among
  * the recipients (or a fixed estimate before they are chosen), the unsubscribe link at its real
  * length. */
-export function checkText(body: string, known: Set<string>, options: { publicUrl: string; longest?: Record<string, number>; kind: CampaignKind }): TextCheck {
+export function checkText(body: string, known: Set<string>, options: { publicUrl: string; longest?: Record<string, number>; kind: CampaignKind; trackLinks?: boolean }): TextCheck {
   const placeholders = parsePlaceholders(body);
+  // Tracked links leave as short links: count them at that length.
+  const sent = options.trackLinks ? replaceLinks(body, findLinks(body), () => 'x'.repeat(trackedLinkLength(options.publicUrl))) : body;
   const unknown = unknownPlaceholders(body, known).filter((name) => !(options.kind === 'automation' && name.startsWith('event.')));
   const lengths: Record<string, number> = {};
   for (const { name } of placeholders) lengths[name] = options.longest?.[name] ?? FIXED_PLACEHOLDER_ESTIMATE;
   lengths.unsubscribe_link = unsubscribeLinkLength(options.publicUrl);
-  const count = countParts(estimateText(body, lengths));
+  const count = countParts(estimateText(sent, lengths));
   const basis = placeholders.length === 0 ? 'none' : options.longest ? 'recipients' : 'fixed';
   let error: string | null = null;
   const malformed = malformedPlaceholders(body);
@@ -104,9 +107,9 @@ export async function validateMessage(em: EntityManager, input: MessageInput, pu
   if (senderProblem) errors.sender = senderProblem;
   const body = String(input.body ?? '').replace(/\r\n/g, '\n');
   const kind: CampaignKind = existingKind ?? (input.kind === 'automation' ? 'automation' : 'batch');
-  const text = checkText(body, await knownPlaceholders(em), { publicUrl, kind });
-  if (text.error) errors.body = text.error;
   const trackLinks = input.track_links === undefined ? true : input.track_links === true || input.track_links === 'on' || input.track_links === 'true' || input.track_links === '1';
+  const text = checkText(body, await knownPlaceholders(em), { publicUrl, kind, trackLinks });
+  if (text.error) errors.body = text.error;
   return { values: { name, sender, body, trackLinks, kind }, errors, text };
 }
 
@@ -227,10 +230,11 @@ export interface Reach {
 export async function checkCampaignText(em: EntityManager, campaign: Campaign | null, body: string, publicUrl: string, kind: CampaignKind = (campaign?.kind as CampaignKind) ?? 'batch'): Promise<TextCheck> {
   const known = await knownPlaceholders(em);
   const choice = campaign ? recipientChoice(campaign) : null;
-  if (!campaign || !choice) return checkText(body, known, { publicUrl, kind });
+  const trackLinks = campaign?.trackLinks ?? false;
+  if (!campaign || !choice) return checkText(body, known, { publicUrl, kind, trackLinks });
   const names = [...new Set(parsePlaceholders(body).map((p) => p.name))];
   const longest = await withClient(em, async (client) => longestValuesOn(client, await recipientFilterOn(client, campaign.account.id, choice), names, known));
-  return checkText(body, known, { publicUrl, longest, kind });
+  return checkText(body, known, { publicUrl, longest, kind, trackLinks });
 }
 
 /** What the campaign will reach: recipients, parts per country and the country-rule warnings. */

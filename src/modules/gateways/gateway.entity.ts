@@ -23,6 +23,11 @@ export const Gateway = defineEntity({
     isDefault: p.boolean().default(false),
     secret: p.string().length(64).onCreate(() => randomBytes(24).toString('base64url')),
     createdAt: p.datetime().onCreate(() => new Date()),
+    /** The rate limiter's virtual clock: the time the next message may leave (shared by every
+     * dispatching process, so the limit holds across them). */
+    rateClock: p.datetime().nullable(),
+    /** Webhook requests refused (bad secret, malformed body, unknown message, too large). */
+    rejectedRequests: p.integer().default(0),
   },
   indexes: [{ properties: ['account'], name: 'gateway_account_index' }],
 });

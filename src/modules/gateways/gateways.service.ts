@@ -11,6 +11,7 @@ export const GATEWAY_OPTIONS: Record<GatewayKind, { name: string; required: bool
     { name: 'delay_ms', required: false },
     { name: 'failure_rate', required: false },
     { name: 'soft_bounce_rate', required: false },
+    { name: 'reject_rate', required: false },
   ],
   kannel: [
     { name: 'url', required: true },
@@ -59,7 +60,7 @@ export async function createGateway(em: EntityManager, account: Account, input: 
     }
     for (const option of allowed) if (option.required && !options[option.name]) errors[`option.${option.name}`] = `A ${kind} gateway needs the option ${option.name}.`;
     if (kind === 'simulator') {
-      for (const key of ['failure_rate', 'soft_bounce_rate']) if (!validRate(options[key])) errors[`option.${key}`] = `${key} is a number from 0 to 1.`;
+      for (const key of ['failure_rate', 'soft_bounce_rate', 'reject_rate']) if (!validRate(options[key])) errors[`option.${key}`] = `${key} is a number from 0 to 1.`;
       if (options.delay_ms !== undefined && !/^\d{1,7}$/.test(options.delay_ms)) errors['option.delay_ms'] = 'delay_ms is a whole number of milliseconds.';
     }
     for (const key of ['url', 'base_url']) {

@@ -1,0 +1,109 @@
+// The simulator's other half: it posts each accepted message's delivery report to the gateway's
+// own webhook (`PUBLIC_URL/webhooks/<gateway id>/dlr`, bearer secret, JSON) once its delay has
+// passed, as a real gateway would. Reports are claimed with a lease (several workers can run
+// this), and a report the webhook refuses is tried again later (a 404 means the dispatcher has
+// not recorded the message yet), giving up after MAX_REPORT_ATTEMPTS.
+import type pg from 'pg';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { FastifyBaseLogger } from 'fastify';
+import { withClient } from '../../db/raw-client.js';
+import { webhookUrls } from './gateways.service.js';
+
+const BATCH = 200;
+const CONCURRENCY = 16;
+const POLL_MS = 250;
+const MAX_REPORT_ATTEMPTS = 20;
+
+interface DueReport {
+  id: string;
+  gateway_id: string;
+  report_status: string;
+  error_code: string | null;
+  secret: string;
+  report_attempts: number;
+}
+
+async function claimDue(client: pg.ClientBase): Promise<DueReport[]> {
+  const { rows } = await client.query<DueReport>(
+    `update simulator_message s set report_at = now() + interval '30 seconds', report_attempts = s.report_attempts + 1
+     from gateway g
+     where g.id = s.gateway_id and s.id in (select id from simulator_message where report_at <= now() order by report_at limit $1 for update skip locked)
+     returning s.id, s.gateway_id, s.report_status, s.error_code, g.secret, s.report_attempts`,
+    [BATCH],
+  );
+  return rows;
+}
+
+export class SimulatorReporter {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly publicUrl: string,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  start(): void {
+    this.schedule(POLL_MS);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.tick()
+        .then((count) => this.schedule(count === BATCH ? 0 : POLL_MS))
+        .catch((error) => {
+          this.log.warn({ err: error }, 'simulator reports failed; retrying');
+          this.schedule(5_000);
+        });
+    }, ms);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running?.catch(() => {});
+  }
+
+  /** Posts the reports that are due; returns how many it took. */
+  async tick(): Promise<number> {
+    const em = this.orm.em.fork();
+    const due = await withClient(em, claimDue);
+    if (!due.length) return 0;
+    const done: string[] = [];
+    const refused: string[] = [];
+    const queue = [...due];
+    await Promise.all(
+      Array.from({ length: Math.min(CONCURRENCY, queue.length) }, async () => {
+        for (let report = queue.shift(); report; report = queue.shift()) {
+          if ((await this.post(report)) || report.report_attempts >= MAX_REPORT_ATTEMPTS) done.push(report.id);
+          else refused.push(report.id);
+        }
+      }),
+    );
+    await withClient(em, async (client) => {
+      if (done.length) await client.query('update simulator_message set report_at = null where id = any($1::uuid[])', [done]);
+      // Sooner than the lease: the usual refusal is a report that overtook the dispatcher's write.
+      if (refused.length) await client.query('update simulator_message set report_at = now() + make_interval(secs => 2 * report_attempts) where id = any($1::uuid[])', [refused]);
+    });
+    return due.length;
+  }
+
+  private async post(report: DueReport): Promise<boolean> {
+    const url = webhookUrls({ id: report.gateway_id, kind: 'simulator', secret: report.secret }, this.publicUrl).dlr;
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${report.secret}` },
+        body: JSON.stringify({ id: report.id, status: report.report_status, ...(report.error_code ? { error_code: report.error_code } : {}) }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      await response.arrayBuffer();
+      return response.ok;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,93 @@
+// Launching a batch campaign (DESIGN.md "Sending", step 2): check it can launch and that the
+// credit covers the estimate (otherwise it returns to draft with the reason on its page), then,
+// in one transaction, write one message row per recipient with a single INSERT … SELECT:
+// queued for those who receive it, skipped with the reason for the others. Running it twice
+// creates nothing twice: the campaign row is locked, its status checked, and (campaign, contact)
+// is unique.
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { inTransaction } from '../../db/raw-client.js';
+import { formatMoney } from '../../money.js';
+import { Campaign } from '../campaigns/campaign.entity.js';
+import { reachOf, recipientChoice } from '../campaigns/campaigns.service.js';
+import { recipientFilterOn } from '../campaigns/recipients.queries.js';
+import { Gateway } from '../gateways/gateway.entity.js';
+import { canSend, sendingUnavailable } from '../gateways/adapters.js';
+import { findLinks } from './message-render.js';
+
+export type LaunchResult =
+  | { outcome: 'launched'; queued: number; skipped: number }
+  /** Refused: the campaign went back to draft and `reason` is on its page. */
+  | { outcome: 'refused'; reason: string }
+  /** Nothing to do: launched already, unscheduled, rescheduled or deleted meanwhile. */
+  | { outcome: 'nothing'; reason: string };
+
+/** How early a launch job may run before the campaign's time (clocks of several machines). */
+const EARLY_TOLERANCE_MS = 5_000;
+
+/** Checks a launch can go ahead; returns the refusal reason or the gateway to use. */
+async function launchCheck(em: EntityManager, campaign: Campaign, publicUrl: string): Promise<{ reason: string } | { gateway: Gateway }> {
+  const gateway = await em.findOne(Gateway, { isDefault: true });
+  if (!gateway) return { reason: 'Not launched: there is no default gateway (Settings → Gateways).' };
+  if (!canSend(gateway.kind)) return { reason: `Not launched: ${sendingUnavailable(gateway.kind)}` };
+  const reach = await reachOf(em, campaign, publicUrl);
+  if (!reach) return { reason: 'Not launched: choose the recipients first (a segment or a contact list).' };
+  if (reach.text.error) return { reason: `Not launched: ${reach.text.error}` };
+  if (reach.summary.receiving === 0) return { reason: 'Not launched: no contact of its recipient source can receive it (all are opted out or have a bad number).' };
+  if (reach.costMicros === null) {
+    const unpriced = reach.partsByCountry.filter((c) => c.priceMicros === null).map((c) => c.country ?? 'unknown');
+    return { reason: `Not launched: no price applies to ${unpriced.join(', ')} (Settings → Prices).` };
+  }
+  if (reach.costMicros > reach.balanceMicros) {
+    const currency = campaign.account.currency;
+    return { reason: `Not launched: insufficient credit. It needs up to ${formatMoney(reach.costMicros, currency)}; the balance is ${formatMoney(reach.balanceMicros, currency)}. Add credit and schedule it again.` };
+  }
+  return { gateway };
+}
+
+export async function launchCampaign(em: EntityManager, campaignId: string, publicUrl: string, now = new Date()): Promise<LaunchResult> {
+  const campaign = await em.findOne(Campaign, { id: campaignId }, { populate: ['segment', 'list', 'account'], refresh: true });
+  if (!campaign) return { outcome: 'nothing', reason: 'The campaign no longer exists.' };
+  if (campaign.status !== 'scheduled') return { outcome: 'nothing', reason: `The campaign is ${campaign.status}.` };
+  if (campaign.scheduledAt && campaign.scheduledAt.getTime() > now.getTime() + EARLY_TOLERANCE_MS) return { outcome: 'nothing', reason: 'The campaign was rescheduled for later.' };
+
+  const check = await launchCheck(em, campaign, publicUrl);
+  if ('reason' in check) {
+    // Only a campaign still scheduled returns to draft (a concurrent launch may have won).
+    await em.getConnection().execute(`update campaign set status = 'draft', scheduled_at = null, problem = ?, updated_at = now() where account_id = ? and id = ? and status = 'scheduled'`, [check.reason.slice(0, 300), campaign.account.id, campaign.id]);
+    return { outcome: 'refused', reason: check.reason };
+  }
+  const accountId = campaign.account.id;
+  const choice = recipientChoice(campaign)!;
+  return inTransaction(em, async (client) => {
+    const locked = await client.query<{ status: string }>('select status from campaign where account_id = $1 and id = $2 for update', [accountId, campaign.id]);
+    if (locked.rows[0]?.status !== 'scheduled') return { outcome: 'nothing', reason: `The campaign is ${locked.rows[0]?.status ?? 'gone'}.` } as const;
+    const filter = await recipientFilterOn(client, accountId, choice);
+    const n = filter.params.length;
+    const { rows } = await client.query<{ queued: string; skipped: string }>(
+      `with written as (
+         insert into message (account_id, campaign_id, contact_id, phone, country, status, skip_reason, gateway_id)
+         select c.account_id, $${n + 1}, c.id, c.phone, c.country,
+                case when c.sms_opt_in = false or c.bad_number then 'skipped' else 'queued' end,
+                case when c.sms_opt_in = false then 'opted_out' when c.bad_number then 'bad_number' end,
+                $${n + 2}::uuid
+         from contact c where ${filter.sql}
+         on conflict (account_id, campaign_id, contact_id) where not is_test do nothing
+         returning status)
+       select count(*) filter (where status = 'queued') as queued, count(*) filter (where status = 'skipped') as skipped from written`,
+      [...filter.params, campaign.id, check.gateway.id],
+    );
+    const links = campaign.trackLinks ? findLinks(campaign.body) : [];
+    if (links.length) {
+      await client.query(
+        `insert into link (account_id, campaign_id, position, url) select $1, $2, l.ordinality, l.url from unnest($3::text[]) with ordinality as l(url, ordinality)
+         on conflict do nothing`,
+        [accountId, campaign.id, links],
+      );
+    }
+    await client.query(
+      `update campaign set status = 'sending', launched_at = now(), gateway_id = $3, problem = null, updated_at = now() where account_id = $1 and id = $2`,
+      [accountId, campaign.id, check.gateway.id],
+    );
+    return { outcome: 'launched', queued: Number(rows[0]!.queued), skipped: Number(rows[0]!.skipped) } as const;
+  });
+}

@@ -1,0 +1,127 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { tenantFilter } from '../../db/tenant.js';
+import { Account } from '../accounts/account.entity.js';
+import { Campaign } from '../campaigns/campaign.entity.js';
+
+export const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'skipped', 'unknown'] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+/** Why a recipient got no message. */
+export const SKIP_REASONS = ['opted_out', 'opted_out_of_number', 'bad_number', 'duplicate', 'cancelled'] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
+
+/** Why a queued message waits past its time. */
+export const WAIT_REASONS = ['quiet_hours', 'retry'] as const;
+
+// The outbox and the record: one row per recipient per campaign (plus test sends), written by
+// the launch in one INSERT … SELECT and moved along by the dispatcher and delivery reports in
+// set-based statements (sending/*.queries.ts), never one ORM entity at a time. The entity exists
+// for the schema and for small reads. `contact_id` has no foreign key: the record outlives the
+// contact, and a million foreign-key checks would slow every launch.
+export const Message = defineEntity({
+  name: 'Message',
+  tableName: 'message',
+  filters: tenantFilter(),
+  properties: {
+    id: p.bigint('number').primary().autoincrement(),
+    account: () => p.manyToOne(Account).deleteRule('cascade'),
+    campaign: () => p.manyToOne(Campaign).deleteRule('cascade'),
+    contactId: p.bigint('number').nullable(),
+    phone: p.string().length(16),
+    country: p.string().length(2).nullable(),
+    status: p.enum([...MESSAGE_STATUSES]).default('queued'),
+    skipReason: p.enum([...SKIP_REASONS]).nullable(),
+    /** A test send from the wizard: billed, not counted in the campaign's figures. */
+    isTest: p.boolean().default(false),
+    /** The text as sent, personalised; set when the message is dispatched. */
+    body: p.text().nullable(),
+    encoding: p.string().length(5).nullable(),
+    parts: p.smallint().nullable(),
+    priceMicros: p.bigint('number').nullable(),
+    /** What was debited for it (parts × price); set once, so a retry is not billed again. */
+    costMicros: p.bigint('number').nullable(),
+    gatewayId: p.uuid().nullable(),
+    gatewayMessageId: p.string().length(100).nullable(),
+    /** The per-message token of `/u/<token>` and `/l/<token><link>`, when the text needs one. */
+    token: p.string().length(12).nullable(),
+    attempts: p.smallint().default(0),
+    /** Not dispatched before this time (the quiet-hours window or a retry's backoff). */
+    notBefore: p.datetime().defaultRaw('now()'),
+    waiting: p.enum([...WAIT_REASONS]).nullable(),
+    errorCode: p.string().length(50).nullable(),
+    /** When a dispatcher took it (status sending); a stale claim is a crashed dispatcher's. */
+    claimedAt: p.datetime().nullable(),
+    createdAt: p.datetime().defaultRaw('now()'),
+    sentAt: p.datetime().nullable(),
+    /** When the last delivery report changed its status. */
+    reportedAt: p.datetime().nullable(),
+    unsubscribedAt: p.datetime().nullable(),
+  },
+  indexes: [
+    {
+      expression: 'create unique index "message_campaign_contact_unique" on "message" ("account_id", "campaign_id", "contact_id") where not "is_test"',
+      name: 'message_campaign_contact_unique',
+    },
+    {
+      // The dispatcher's queue: small, because rows leave it once sent.
+      expression: `create index "message_queue_index" on "message" ("account_id", "campaign_id", "status", "not_before") where "status" in ('queued', 'sending')`,
+      name: 'message_queue_index',
+    },
+    {
+      expression: 'create unique index "message_gateway_message_unique" on "message" ("account_id", "gateway_id", "gateway_message_id") where "gateway_message_id" is not null',
+      name: 'message_gateway_message_unique',
+    },
+    { expression: 'create unique index "message_token_unique" on "message" ("token") where "token" is not null', name: 'message_token_unique' },
+  ],
+});
+export type Message = InferEntity<typeof Message>;
+
+// Every delivery report received, raw and append-only, whether or not it changed the message.
+export const MessageEvent = defineEntity({
+  name: 'MessageEvent',
+  tableName: 'message_event',
+  filters: tenantFilter(),
+  properties: {
+    id: p.bigint('number').primary().autoincrement(),
+    account: () => p.manyToOne(Account).deleteRule('cascade'),
+    gatewayId: p.uuid(),
+    messageId: p.bigint('number'),
+    status: p.string().length(20),
+    errorCode: p.string().length(50).nullable(),
+    raw: p.json<unknown>(),
+    receivedAt: p.datetime().defaultRaw('now()'),
+  },
+  indexes: [{ properties: ['account', 'messageId'], name: 'message_event_account_message_index' }],
+});
+export type MessageEvent = InferEntity<typeof MessageEvent>;
+
+// The links of a tracked campaign, numbered in text order; a click is recorded per message and link.
+export const Link = defineEntity({
+  name: 'Link',
+  tableName: 'link',
+  filters: tenantFilter(),
+  properties: {
+    id: p.bigint('number').primary().autoincrement(),
+    account: () => p.manyToOne(Account).deleteRule('cascade'),
+    campaign: () => p.manyToOne(Campaign).deleteRule('cascade'),
+    position: p.smallint(),
+    url: p.text(),
+  },
+  uniques: [{ properties: ['account', 'campaign', 'position'], name: 'link_campaign_position_unique' }],
+});
+export type Link = InferEntity<typeof Link>;
+
+export const Click = defineEntity({
+  name: 'Click',
+  tableName: 'click',
+  filters: tenantFilter(),
+  properties: {
+    id: p.bigint('number').primary().autoincrement(),
+    account: () => p.manyToOne(Account).deleteRule('cascade'),
+    link: () => p.manyToOne(Link).deleteRule('cascade'),
+    messageId: p.bigint('number'),
+    at: p.datetime().defaultRaw('now()'),
+  },
+  indexes: [{ properties: ['account', 'link'], name: 'click_account_link_index' }],
+});
+export type Click = InferEntity<typeof Click>;

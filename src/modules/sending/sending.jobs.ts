@@ -1,0 +1,90 @@
+// The Agenda side of sending: one `campaign-launch` job per scheduled campaign at its time, and
+// `campaign-dispatch` jobs (DISPATCH_LANES per campaign, so several processes share a big one)
+// that run the dispatcher and schedule themselves again while messages wait (quiet hours,
+// retries). A sweep every minute launches campaigns whose job went missing and restarts
+// dispatching where no job is left, so a lost job delays a campaign but never strands it.
+import type { Agenda } from 'agenda';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { FastifyBaseLogger } from 'fastify';
+import { withAccount } from '../../db/tenant.js';
+import { launchCampaign } from './launch.js';
+import { dispatchCampaign } from './dispatcher.js';
+
+export interface CampaignJobData {
+  accountId: string;
+  campaignId: string;
+  lane?: number;
+}
+
+export const DISPATCH_LANES = 2;
+
+export interface SendingJobContext {
+  orm: MikroORM;
+  log: FastifyBaseLogger;
+  publicUrl: string;
+  stopping: () => boolean;
+}
+
+/** Replaces any launch job of the campaign by one at `at`. */
+export async function scheduleLaunch(agenda: Agenda, accountId: string, campaignId: string, at: Date): Promise<void> {
+  await agenda.cancel({ name: 'campaign-launch', data: { campaignId } });
+  await agenda.schedule<CampaignJobData>(at, 'campaign-launch', { accountId, campaignId });
+}
+
+export async function cancelLaunch(agenda: Agenda, campaignId: string): Promise<void> {
+  await agenda.cancel({ name: 'campaign-launch', data: { campaignId } });
+}
+
+/** Makes sure each lane of the campaign has a dispatch job due by `at`. A running job counts only
+ * when `evenIfRunning` is false (the sweep): new work (a launch, a test send, a resume) must not
+ * wait for a run that may be finishing. */
+export async function ensureDispatch(agenda: Agenda, accountId: string, campaignId: string, options: { at?: Date; evenIfRunning?: boolean; lanes?: number[] } = {}): Promise<void> {
+  const at = options.at ?? new Date();
+  for (const lane of options.lanes ?? Array.from({ length: DISPATCH_LANES }, (_, i) => i)) {
+    const { jobs } = await agenda.queryJobs({ name: 'campaign-dispatch', data: { campaignId, lane } });
+    const covered = jobs.some((job) => (job.state === 'running' && !options.evenIfRunning) || ((job.state === 'scheduled' || job.state === 'queued') && job.nextRunAt && job.nextRunAt.getTime() <= at.getTime()));
+    if (!covered) await agenda.schedule<CampaignJobData>(at, 'campaign-dispatch', { accountId, campaignId, lane });
+  }
+}
+
+export function defineSendingJobs(agenda: Agenda, context: SendingJobContext): void {
+  agenda.define<CampaignJobData>(
+    'campaign-launch',
+    async (job) => {
+      const { accountId, campaignId } = job.attrs.data;
+      const result = await launchCampaign(withAccount(context.orm.em, accountId), campaignId, context.publicUrl);
+      context.log.info({ campaignId, ...result }, 'campaign launch');
+      if (result.outcome === 'launched') await ensureDispatch(agenda, accountId, campaignId, { evenIfRunning: true });
+    },
+    { lockLifetime: 5 * 60_000, removeOnComplete: true },
+  );
+
+  agenda.define<CampaignJobData>(
+    'campaign-dispatch',
+    async (job) => {
+      const { accountId, campaignId, lane = 0 } = job.attrs.data;
+      const outcome = await dispatchCampaign(withAccount(context.orm.em, accountId), accountId, campaignId, {
+        publicUrl: context.publicUrl,
+        touch: () => job.touch(),
+        stopping: context.stopping,
+        log: context.log,
+      });
+      if (outcome.nextAt) await ensureDispatch(agenda, accountId, campaignId, { at: outcome.nextAt, evenIfRunning: true, lanes: [lane] });
+    },
+    // The lock is touched after every batch: a dead worker's campaign is taken up within 30 s.
+    { lockLifetime: 30_000, concurrency: 4, removeOnComplete: true },
+  );
+
+  agenda.define('sending-sweep', async () => {
+    const em = context.orm.em.fork();
+    const connection = em.getConnection();
+    const overdue = await connection.execute<{ account_id: string; id: string }[]>(`select account_id, id from campaign where status = 'scheduled' and scheduled_at <= now() - interval '1 minute'`);
+    for (const row of overdue) await agenda.now<CampaignJobData>('campaign-launch', { accountId: row.account_id, campaignId: row.id });
+    const sending = await connection.execute<{ account_id: string; id: string }[]>(`select account_id, id from campaign where status = 'sending'`);
+    for (const row of sending) await ensureDispatch(agenda, row.account_id, row.id);
+  }, { lockLifetime: 60_000 });
+}
+
+export async function startSendingSweep(agenda: Agenda): Promise<void> {
+  await agenda.every('1 minute', 'sending-sweep');
+}
