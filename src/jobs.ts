@@ -25,7 +25,7 @@ export function defineJobs(agenda: Agenda, context: JobContext): void {
       await housekeeping(context.orm.em.fork(), context.sessionLimits);
       await markUnknownDeliveries(context.orm.em.fork());
     },
-    { lockLifetime: 60_000 },
+    { lockLifetime: 10_000 },
   );
   defineSendingJobs(agenda, context);
   // An import touches its lock every 10 s while it runs: a crashed worker's import is taken up again soon.

@@ -19,6 +19,8 @@ import { automationRoutes } from './modules/automation/automation.routes.js';
 import { segmentsAndExportRoutes } from './modules/contacts/segments.routes.js';
 import { contactImportRoutes } from './modules/contacts/contact-imports.routes.js';
 import { webhookRoutes } from './modules/sending/webhooks.routes.js';
+import { campaignSendingRoutes } from './modules/sending/campaign-sending.routes.js';
+import { linkRoutes } from './modules/sending/links.routes.js';
 
 export async function registerRoutes(app: FastifyInstance): Promise<void> {
   app.get('/', async (_request, reply) => reply.redirect('/dashboard', 303));
@@ -26,6 +28,8 @@ export async function registerRoutes(app: FastifyInstance): Promise<void> {
   await app.register(authRoutes);
   await app.register(reportingRoutes);
   await app.register(campaignsRoutes, { prefix: '/create' });
+  await app.register(campaignSendingRoutes, { prefix: '/create' });
+  await app.register(linkRoutes); // /u/<token>, /l/<token>
   await app.register(inboundRoutes, { prefix: '/inbound' });
   await app.register(contactsRoutes, { prefix: '/contacts' });
   await app.register(contactListsRoutes, { prefix: '/contacts/lists' });

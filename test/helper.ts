@@ -3,10 +3,13 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import net from 'node:net';
 import pg from 'pg';
+import pino from 'pino';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { buildApp } from '../src/app.js';
+import { startScheduler, type Scheduler } from '../src/plugins/scheduler.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { openOrm } from '../src/db/orm.js';
 import { createAccount, createUser, createApiKey } from '../src/modules/accounts/accounts.service.js';
@@ -39,12 +42,18 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-/** A fresh, migrated database for one test file, dropped when the test ends. */
-export async function createTestDatabase(t: Teardown): Promise<string> {
+/** A fresh, migrated database (cloned from the template) and how to drop it. */
+async function newDatabase(): Promise<{ url: string; drop: () => Promise<unknown> }> {
   const name = `tc_t${process.env.TEST_RUN_ID}_${crypto.randomBytes(6).toString('hex')}`;
   await admin((client) => client.query(`create database "${name}" template "${process.env.TEST_TEMPLATE_DB}"`));
-  t.teardown(() => admin((client) => client.query(`drop database if exists "${name}" with (force)`)));
-  return databaseUrl(name);
+  return { url: databaseUrl(name), drop: () => admin((client) => client.query(`drop database if exists "${name}" with (force)`)) };
+}
+
+/** A fresh, migrated database for one test file, dropped when the test ends. */
+export async function createTestDatabase(t: Teardown): Promise<string> {
+  const { url, drop } = await newDatabase();
+  t.teardown(drop);
+  return url;
 }
 
 export function testConfig(env: Record<string, string> = {}): Config {
@@ -55,20 +64,48 @@ export interface TestApp {
   app: FastifyInstance;
   orm: MikroORM;
   databaseUrl: string;
+  /** With `listen`: the server's base URL (also its PUBLIC_URL, so webhooks reach it). */
+  base: string;
+  scheduler: Scheduler | null;
+}
+
+export interface TestAppOptions {
+  /** Run Agenda jobs (launches, dispatch, the simulator's reports) in this process. */
+  jobs?: boolean;
+  /** Listen on a free local port, with PUBLIC_URL pointing at it. */
+  listen?: boolean;
+}
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 /** The app on a fresh database. `extend` may add routes before the app is ready. */
-export async function buildTestApp(t: Teardown, env: Record<string, string> = {}, extend?: (app: FastifyInstance) => void): Promise<TestApp> {
-  const url = await createTestDatabase(t);
-  const orm = await openOrm(url, 4);
-  const app = await buildApp({ config: testConfig(env), orm, sessionSecret: 'test-secret-' + crypto.randomBytes(8).toString('hex'), logger: false });
+export async function buildTestApp(t: Teardown, env: Record<string, string> = {}, extend?: (app: FastifyInstance) => void, options: TestAppOptions = {}): Promise<TestApp> {
+  const { url, drop } = await newDatabase();
+  const orm = await openOrm(url, 6);
+  const port = options.listen ? await freePort() : 0;
+  const base = options.listen ? `http://127.0.0.1:${port}` : 'http://localhost:3000';
+  const config = testConfig({ ...(options.listen ? { PUBLIC_URL: base } : {}), ...env });
+  const scheduler = options.jobs
+    ? await startScheduler({ orm, databaseUrl: url, processJobs: true, log: pino({ level: 'silent' }), sessionLimits: { idleSeconds: 3600, maxSeconds: 3600 }, publicUrl: config.publicUrl })
+    : null;
+  const app = await buildApp({ config, orm, scheduler, sessionSecret: 'test-secret-' + crypto.randomBytes(8).toString('hex'), logger: false });
   extend?.(app);
   await app.ready();
+  if (options.listen) await app.listen({ port, host: '127.0.0.1' });
+  // One teardown, in order: jobs stop while the database is still there, the database goes last.
   t.teardown(async () => {
+    await scheduler?.stop(5_000);
     await app.close();
     await orm.close();
+    await drop();
   });
-  return { app, orm, databaseUrl: url };
+  return { app, orm, databaseUrl: url, base, scheduler };
 }
 
 export const PASSWORD = 'correct horse battery';

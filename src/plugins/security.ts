@@ -12,7 +12,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Routes authenticated by something other than a browser cookie carry no CSRF token. */
 function exemptFromCsrf(url: string): boolean {
-  return url.startsWith('/api/') || url.startsWith('/webhooks/');
+  // /u/<token>: the unsubscribe page of a message, for recipients who have no session.
+  return url.startsWith('/api/') || url.startsWith('/webhooks/') || url.startsWith('/u/');
 }
 
 export const securityPlugin = fp<{ secret: string; secureCookies: boolean }>(async (app, { secret, secureCookies }) => {

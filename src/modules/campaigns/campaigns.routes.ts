@@ -18,6 +18,8 @@ import {
 } from './campaigns.service.js';
 import { recipientFilterOn, previewContactOn } from './recipients.queries.js';
 import { replaceLookalikes, renderTemplate } from './sms-text.js';
+import { afterSchedule, afterUnschedule } from '../sending/campaign-sending.js';
+import { progressOf, testsOf } from '../sending/campaign-sending.routes.js';
 
 type Form = Record<string, string | undefined>;
 type WithId = FastifyRequest<{ Params: { id: string }; Body: Form; Querystring: Form }>;
@@ -162,6 +164,7 @@ export async function campaignsRoutes(app: FastifyInstance) {
     try {
       const at = parseSchedule(request.body.when === 'now' ? 'now' : request.body.at, request.account!.timeZone);
       await scheduleCampaign(request.em, campaign, at, publicUrl);
+      await afterSchedule(campaign, app.scheduler?.agenda ?? null);
     } catch (error) {
       if (error instanceof ValidationError) return recipientsPage(request, reply, campaign, error.fields, request.body, 422);
       if (error instanceof AppError && error.statusCode === 409) return recipientsPage(request, reply, campaign, { at: error.message }, request.body, 409);
@@ -173,6 +176,7 @@ export async function campaignsRoutes(app: FastifyInstance) {
   app.post('/:id/unschedule', async (request: WithId, reply) => {
     const campaign = await loadCampaign(request);
     await unscheduleCampaign(request.em, campaign);
+    await afterUnschedule(campaign, app.scheduler?.agenda ?? null);
     return reply.redirect(`/create/${campaign.id}`, 303);
   });
 
@@ -184,7 +188,12 @@ export async function campaignsRoutes(app: FastifyInstance) {
       throw error;
     });
     const text = reach?.text ?? checkText(campaign.body, await knownPlaceholders(request.em), { publicUrl, kind: campaign.kind, trackLinks: campaign.trackLinks });
-    return reply.page('campaigns/view', { campaign, reach, text, timeZone: request.account!.timeZone, formatSchedule, ...helpers }, { title: campaign.name, tab: 'create' });
+    const progress = isLaunched(campaign) ? await progressOf(request.em, campaign) : null;
+    return reply.page(
+      'campaigns/view',
+      { campaign, reach, text, progress, ...(await testsOf(request.em, campaign)), notice: request.query.notice ?? null, currency: request.account!.currency, timeZone: request.account!.timeZone, formatSchedule, ...helpers },
+      { title: campaign.name, tab: 'create' },
+    );
   });
 
   app.get('/:id/preview', async (request: WithId, reply) => {

@@ -17,6 +17,9 @@ export interface CampaignJobData {
 }
 
 export const DISPATCH_LANES = 2;
+// Short job locks: a dead worker's job is taken up soon, and Agenda's lock check (a timer of
+// half the lifetime, left running after drain) does not hold a stopping process for long.
+const LAUNCH_LOCK_MS = 20_000;
 
 export interface SendingJobContext {
   orm: MikroORM;
@@ -52,11 +55,17 @@ export function defineSendingJobs(agenda: Agenda, context: SendingJobContext): v
     'campaign-launch',
     async (job) => {
       const { accountId, campaignId } = job.attrs.data;
-      const result = await launchCampaign(withAccount(context.orm.em, accountId), campaignId, context.publicUrl);
-      context.log.info({ campaignId, ...result }, 'campaign launch');
-      if (result.outcome === 'launched') await ensureDispatch(agenda, accountId, campaignId, { evenIfRunning: true });
+      // A million-row launch is one long statement: its lock is touched beside it.
+      const touching = setInterval(() => void job.touch().catch(() => {}), LAUNCH_LOCK_MS / 4);
+      try {
+        const result = await launchCampaign(withAccount(context.orm.em, accountId), campaignId, context.publicUrl);
+        context.log.info({ campaignId, ...result }, 'campaign launch');
+        if (result.outcome === 'launched') await ensureDispatch(agenda, accountId, campaignId, { evenIfRunning: true });
+      } finally {
+        clearInterval(touching);
+      }
     },
-    { lockLifetime: 5 * 60_000, removeOnComplete: true },
+    { lockLifetime: LAUNCH_LOCK_MS, removeOnComplete: true },
   );
 
   agenda.define<CampaignJobData>(
@@ -71,8 +80,8 @@ export function defineSendingJobs(agenda: Agenda, context: SendingJobContext): v
       });
       if (outcome.nextAt) await ensureDispatch(agenda, accountId, campaignId, { at: outcome.nextAt, evenIfRunning: true, lanes: [lane] });
     },
-    // The lock is touched after every batch: a dead worker's campaign is taken up within 30 s.
-    { lockLifetime: 30_000, concurrency: 4, removeOnComplete: true },
+    // The lock is touched after every batch: a dead worker's campaign is taken up within 10 s.
+    { lockLifetime: 10_000, concurrency: 4, removeOnComplete: true },
   );
 
   agenda.define('sending-sweep', async () => {
@@ -82,7 +91,7 @@ export function defineSendingJobs(agenda: Agenda, context: SendingJobContext): v
     for (const row of overdue) await agenda.now<CampaignJobData>('campaign-launch', { accountId: row.account_id, campaignId: row.id });
     const sending = await connection.execute<{ account_id: string; id: string }[]>(`select account_id, id from campaign where status = 'sending'`);
     for (const row of sending) await ensureDispatch(agenda, row.account_id, row.id);
-  }, { lockLifetime: 60_000 });
+  }, { lockLifetime: 10_000 });
 }
 
 export async function startSendingSweep(agenda: Agenda): Promise<void> {

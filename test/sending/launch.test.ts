@@ -1,0 +1,39 @@
+import t from 'tap';
+import { buildTestApp, createTenant } from '../helper.js';
+import { withAccount } from '../../src/db/tenant.js';
+import { launchCampaign } from '../../src/modules/sending/launch.js';
+import { readyToSend, scheduleNow, query } from './helpers.js';
+
+t.test('a launch writes one message per recipient, skipped ones with their reason, and running it twice adds nothing', async (t) => {
+  const { orm } = await buildTestApp(t);
+  const { account } = await createTenant(orm);
+  const { campaign } = await readyToSend(orm, account);
+  await scheduleNow(orm, account, campaign.id);
+  const first = await launchCampaign(withAccount(orm.em, account.id), campaign.id, 'http://localhost:3000');
+  t.same(first, { outcome: 'launched', queued: 3, skipped: 2 });
+  const second = await launchCampaign(withAccount(orm.em, account.id), campaign.id, 'http://localhost:3000');
+  t.equal(second.outcome, 'nothing', 'the second launch does nothing');
+  const rows = await query<{ phone: string; status: string; skip_reason: string | null }>(orm, 'select phone, status, skip_reason from message where campaign_id = ? order by phone', [campaign.id]);
+  t.same(rows.map((r) => [r.phone, r.status, r.skip_reason]), [
+    ['+33612345601', 'queued', null],
+    ['+33612345602', 'queued', null],
+    ['+33612345604', 'skipped', 'opted_out'],
+    ['+33612345605', 'skipped', 'bad_number'],
+    ['+4915112345603', 'queued', null],
+  ]);
+  const [status] = await query<{ status: string }>(orm, 'select status from campaign where id = ?', [campaign.id]);
+  t.equal(status.status, 'sending');
+});
+
+t.test('a launch the credit does not cover is refused: back to draft with the reason, no message written', async (t) => {
+  const { orm } = await buildTestApp(t);
+  const { account } = await createTenant(orm);
+  const { campaign } = await readyToSend(orm, account, { credit: 10_000 });
+  await scheduleNow(orm, account, campaign.id);
+  const result = await launchCampaign(withAccount(orm.em, account.id), campaign.id, 'http://localhost:3000');
+  t.equal(result.outcome, 'refused');
+  const [row] = await query<{ status: string; problem: string }>(orm, 'select status, problem from campaign where id = ?', [campaign.id]);
+  t.equal(row.status, 'draft');
+  t.match(row.problem, /^Not launched: insufficient credit/);
+  t.same(await query(orm, 'select 1 from message where campaign_id = ?', [campaign.id]), []);
+});
