@@ -319,7 +319,7 @@ async function finishOrNext(client: pg.ClientBase, accountId: string, campaignId
     [accountId, campaignId],
   );
   const { next, in_flight } = rows[0]!;
-  if (next) return next;
+  if (next) return new Date(next);
   if (Number(in_flight) > 0) return new Date(Date.now() + CLAIM_LEASE_SECONDS * 1000);
   await client.query(`update campaign set status = 'sent', finished_at = now(), updated_at = now() where account_id = $1 and id = $2 and status = 'sending'`, [accountId, campaignId]);
   return null;

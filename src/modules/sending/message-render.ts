@@ -15,10 +15,11 @@ export function newToken(): string {
   return token;
 }
 
-/** Link numbers are one base-62 character after the token (a campaign tracks at most 62 links). */
-export const MAX_TRACKED_LINKS = 62;
-export const linkSuffix = (position: number) => ALPHABET[position - 1]!;
-export const linkPosition = (suffix: string) => ALPHABET.indexOf(suffix) + 1;
+/** Link numbers (1, 2, …) are one base-62 character after the token: at most 61 tracked links. */
+export const MAX_TRACKED_LINKS = 61;
+export const linkSuffix = (position: number) => ALPHABET[position]!;
+/** The link number of a suffix; 0 (no link) for anything else. */
+export const linkPosition = (suffix: string) => Math.max(0, ALPHABET.indexOf(suffix));
 
 // A URL as people write them in SMS; trailing punctuation belongs to the sentence.
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"{}]+/g;

@@ -1,0 +1,192 @@
+import t from 'tap';
+import { buildTestApp, createTenant, signedIn, createKey } from '../helper.js';
+import { withAccount } from '../../src/db/tenant.js';
+import { launchCampaign } from '../../src/modules/sending/launch.js';
+import { dispatchCampaign } from '../../src/modules/sending/dispatcher.js';
+import { readyToSend, scheduleNow, query, PART_PRICE } from './helpers.js';
+
+const PUBLIC_URL = 'http://localhost:3000';
+
+async function launched(t: Parameters<typeof buildTestApp>[0], options: Parameters<typeof readyToSend>[2] = {}) {
+  const { app, orm } = await buildTestApp(t);
+  const { account, owner } = await createTenant(orm);
+  const ready = await readyToSend(orm, account, options);
+  await scheduleNow(orm, account, ready.campaign.id);
+  const em = withAccount(orm.em, account.id);
+  const launch = await launchCampaign(em, ready.campaign.id, PUBLIC_URL);
+  const dispatch = (now?: Date) => dispatchCampaign(withAccount(orm.em, account.id), account.id, ready.campaign.id, { publicUrl: PUBLIC_URL, ...(now ? { now: () => now } : {}) });
+  const statuses = async () => (await query<{ phone: string; status: string }>(orm, 'select phone, status from message where campaign_id = ? and not is_test order by phone', [ready.campaign.id])).map((r) => `${r.phone}:${r.status}`);
+  const balance = async () => Number((await query<{ b: string }>(orm, 'select sum(amount_micros) as b from credit_transaction where account_id = ?', [account.id]))[0].b);
+  return { app, orm, account, owner, ...ready, launch, dispatch, statuses, balance, client: await signedIn(app, owner) };
+}
+
+t.test('a paused campaign sends nothing until it is resumed', async (t) => {
+  const { client, campaign, dispatch, statuses } = await launched(t);
+  await client.get(`/create/${campaign.id}`);
+  const paused = await client.post(`/create/${campaign.id}/pause`);
+  t.equal(paused.statusCode, 303);
+  t.match(decodeURIComponent(paused.headers.location as string), /Paused/);
+  const outcome = await dispatch();
+  t.equal(outcome.dispatched, 0);
+  t.notOk((await statuses()).some((s) => s.endsWith(':sent')), 'nothing sent while paused');
+  await client.post(`/create/${campaign.id}/resume`);
+  t.equal((await dispatch()).dispatched, 3);
+  t.equal((await statuses()).filter((s) => s.endsWith(':sent')).length, 3);
+});
+
+t.test('cancelling a sending campaign skips what has not left, and it cannot be resumed', async (t) => {
+  const { client, campaign, dispatch, statuses } = await launched(t);
+  await client.get(`/create/${campaign.id}`);
+  const cancelled = await client.post(`/create/${campaign.id}/cancel`);
+  t.match(decodeURIComponent(cancelled.headers.location as string), /3 messages will not be sent/);
+  t.equal((await dispatch()).dispatched, 0);
+  const reasons = await query<{ skip_reason: string }>(orm(client), `select skip_reason from message where campaign_id = ? and status = 'skipped' order by skip_reason`, [campaign.id]);
+  t.same(reasons.map((r) => r.skip_reason), ['bad_number', 'cancelled', 'cancelled', 'cancelled', 'opted_out']);
+  const resumed = await client.post(`/create/${campaign.id}/resume`);
+  t.match(decodeURIComponent(resumed.headers.location as string), /cancelled: it cannot be sent/);
+  t.same((await statuses()).filter((s) => s.endsWith(':sent')), []);
+});
+
+function orm(client: { app: { orm?: unknown } }) {
+  return (client.app as unknown as { orm: import('@mikro-orm/postgresql').MikroORM }).orm;
+}
+
+t.test('messages the gateway refuses for good fail with its code and their cost is refunded', async (t) => {
+  const { dispatch, campaign, orm, balance } = await launched(t, { simulator: { reject_rate: '1' } });
+  const before = await balance();
+  await dispatch();
+  const rows = await query<{ status: string; error_code: string }>(orm, `select status, error_code from message where campaign_id = ? and status <> 'skipped'`, [campaign.id]);
+  t.same(rows.map((r) => `${r.status}:${r.error_code}`), ['failed:SIM-REJECTED', 'failed:SIM-REJECTED', 'failed:SIM-REJECTED']);
+  t.equal(await balance(), before, 'debited, then refunded in full');
+  const kinds = await query<{ kind: string; amount: string }>(orm, `select kind, amount_micros as amount from credit_transaction where campaign_id = ? order by id`, [campaign.id]);
+  t.same(kinds.map((k) => [k.kind, Number(k.amount)]), [['debit', -3 * PART_PRICE], ['refund', 3 * PART_PRICE]]);
+});
+
+t.test('a temporary refusal is retried later, without billing the message twice', async (t) => {
+  const { dispatch, campaign, orm, balance } = await launched(t, { simulator: { soft_bounce_rate: '1' } });
+  const before = await balance();
+  const outcome = await dispatch();
+  t.ok(outcome.nextAt && outcome.nextAt.getTime() > Date.now() + 20_000, 'it looks again after the backoff');
+  const rows = await query<{ status: string; waiting: string; attempts: number }>(orm, `select status, waiting, attempts from message where campaign_id = ? and status <> 'skipped'`, [campaign.id]);
+  t.same(rows.map((r) => `${r.status}:${r.waiting}:${r.attempts}`), ['queued:retry:1', 'queued:retry:1', 'queued:retry:1']);
+  await query(orm, `update message set not_before = now() where campaign_id = ?`, [campaign.id]);
+  await dispatch();
+  t.equal(await balance(), before - 3 * PART_PRICE, 'billed once over two attempts');
+});
+
+t.test('when the credit runs out mid-campaign it pauses and says why', async (t) => {
+  const { dispatch, campaign, orm, account, client } = await launched(t);
+  await query(orm, `insert into credit_transaction (account_id, kind, amount_micros, actor) select ?, 'adjustment', -sum(amount_micros), 'test' from credit_transaction where account_id = ?`, [account.id, account.id]);
+  const outcome = await dispatch();
+  t.match(outcome.stopped, /credit ran out/);
+  const page = await client.get(`/create/${campaign.id}`);
+  t.match(page.body, /data-field="problem">Paused: the credit ran out/);
+  t.match(page.body, /data-field="status">paused/);
+});
+
+t.test('outside quiet hours messages wait for the window, and the page says how many and until when', async (t) => {
+  const { dispatch, campaign, orm, client, account } = await launched(t);
+  await query(orm, 'update account set quiet_hours = true where id = ?', [account.id]);
+  // A Sunday at 13:00 in Paris: France is closed all day, Germany open.
+  const sunday = new Date('2026-11-29T12:00:00Z');
+  const outcome = await dispatch(sunday);
+  t.equal(outcome.dispatched, 1, 'only the German recipient');
+  const waiting = await query<{ phone: string; not_before: Date; waiting: string }>(orm, `select phone, not_before, waiting from message where campaign_id = ? and status = 'queued' order by phone`, [campaign.id]);
+  t.same(waiting.map((w) => [w.phone, new Date(w.not_before).toISOString(), w.waiting]), [
+    ['+33612345601', '2026-11-30T07:00:00.000Z', 'quiet_hours'],
+    ['+33612345602', '2026-11-30T07:00:00.000Z', 'quiet_hours'],
+  ]);
+  // Seen from before that Monday (the figures count what still waits).
+  await query(orm, `update message set not_before = now() + interval '1 day' where campaign_id = ? and status = 'queued'`, [campaign.id]);
+  const page = await client.get(`/create/${campaign.id}`);
+  t.match(page.body, /data-field="waiting"><strong>2<\/strong> messages wait for the recipients' send window/);
+});
+
+t.test('a test send goes at once to up to five numbers, is billed, and stays out of the figures', async (t) => {
+  const { app, orm, account, owner, campaign } = await (async () => {
+    const { app, orm } = await buildTestApp(t);
+    const { account, owner } = await createTenant(orm);
+    return { app, orm, account, owner, ...(await readyToSend(orm, account)) };
+  })();
+  const client = await signedIn(app, owner);
+  await client.get(`/create/${campaign.id}`);
+  const tooMany = await client.post(`/create/${campaign.id}/test`, { phones: '+33612345601, +33612345611, +33612345612, +33612345613, +33612345614, +33612345615' });
+  t.match(decodeURIComponent(tooMany.headers.location as string), /at most 5 numbers/);
+  const bad = await client.post(`/create/${campaign.id}/test`, { phones: '+33612345601, hello' });
+  t.match(decodeURIComponent(bad.headers.location as string), /Not a phone number: hello/);
+  t.same(await query(orm, 'select 1 from message where campaign_id = ?', [campaign.id]), [], 'a refused test writes nothing');
+  const sent = await client.post(`/create/${campaign.id}/test`, { phones: '+33612345601, +33699999999' });
+  t.match(decodeURIComponent(sent.headers.location as string), /Test sent to 2 numbers/);
+  await dispatchCampaign(withAccount(orm.em, account.id), account.id, campaign.id, { publicUrl: PUBLIC_URL });
+  const tests = await query<{ phone: string; body: string; status: string }>(orm, 'select phone, body, status from message where campaign_id = ? and is_test order by phone', [campaign.id]);
+  t.same(tests.map((m) => [m.phone, m.body, m.status]), [
+    ['+33612345601', 'Hello Ann, spring sale today!', 'sent'],
+    ['+33699999999', 'Hello there, spring sale today!', 'sent'],
+  ]);
+  const [draft] = await query<{ status: string; first_sent_at: Date | null }>(orm, 'select status, first_sent_at from campaign where id = ?', [campaign.id]);
+  t.same([draft.status, draft.first_sent_at], ['draft', null], 'the draft stays editable');
+  const key = await createKey(orm, account);
+  const stats = await app.inject({ method: 'GET', url: `/api/v1/sms-campaigns/${campaign.id}/stats`, headers: { authorization: `Bearer ${key}` } });
+  t.equal(stats.json().recipients, 0, 'tests are not recipients');
+  t.equal(stats.json().spent_micros, 2 * PART_PRICE, 'but they are billed');
+});
+
+t.test('the unsubscribe link asks to confirm, then opts the contact out and counts it on the campaign', async (t) => {
+  const { dispatch, campaign, orm, app, account } = await launched(t, { body: 'Sale! Stop: {{unsubscribe_link}}' });
+  await dispatch();
+  const [message] = await query<{ token: string; body: string; contact_id: string }>(orm, `select token, body, contact_id from message where campaign_id = ? and phone = '+33612345601'`, [campaign.id]);
+  t.equal(message.body, `Sale! Stop: ${PUBLIC_URL}/u/${message.token}`);
+  const page = await app.inject({ method: 'GET', url: `/u/${message.token}` });
+  t.equal(page.statusCode, 200);
+  t.match(page.body, /Stop marketing text messages to <strong>\+336/);
+  const [still] = await query<{ sms_opt_in: boolean | null }>(orm, 'select sms_opt_in from contact where id = ?', [message.contact_id]);
+  t.not(still.sms_opt_in, false, 'opening the link changes nothing');
+  const confirmed = await app.inject({ method: 'POST', url: `/u/${message.token}` });
+  t.match(confirmed.body, /You are unsubscribed/);
+  const [contact] = await query<{ sms_opt_in: boolean; opt_out_source: string }>(orm, 'select sms_opt_in, opt_out_source from contact where id = ?', [message.contact_id]);
+  t.same([contact.sms_opt_in, contact.opt_out_source], [false, 'unsubscribe_link']);
+  const key = await createKey(orm, account);
+  const stats = await app.inject({ method: 'GET', url: `/api/v1/sms-campaigns/${campaign.id}/stats`, headers: { authorization: `Bearer ${key}` } });
+  t.equal(stats.json().unsubscribes, 1);
+  t.equal((await app.inject({ method: 'GET', url: '/u/AAAAAAAAAA' })).statusCode, 404, 'a made-up token finds nothing');
+});
+
+t.test('a tracked link redirects to its address and records the click for the message', async (t) => {
+  const { dispatch, campaign, orm, app } = await launched(t, { body: 'See https://shop.example.com/sale?x=1.' });
+  await dispatch();
+  const [message] = await query<{ id: string; token: string; body: string }>(orm, `select id, token, body from message where campaign_id = ? and phone = '+33612345601'`, [campaign.id]);
+  t.equal(message.body, `See ${PUBLIC_URL}/l/${message.token}1.`);
+  const response = await app.inject({ method: 'GET', url: `/l/${message.token}1` });
+  t.equal(response.statusCode, 302);
+  t.equal(response.headers.location, 'https://shop.example.com/sale?x=1');
+  const clicks = await query<{ message_id: string }>(orm, 'select message_id from click');
+  t.same(clicks.map((c) => c.message_id), [message.id]);
+  t.equal((await app.inject({ method: 'GET', url: `/l/${message.token}2` })).statusCode, 404, 'no second link');
+});
+
+t.test('the API launches, refuses a second launch and a draft without recipients, and reports progress', async (t) => {
+  const { app, orm } = await buildTestApp(t);
+  const { account } = await createTenant(orm);
+  const { campaign, em } = await readyToSend(orm, account);
+  const key = await createKey(orm, account);
+  const api = (method: 'GET' | 'POST', url: string) => app.inject({ method, url: `/api/v1/sms-campaigns/${url}`, headers: { authorization: `Bearer ${key}` } });
+  const launch = await api('POST', `${campaign.id}/launch`);
+  t.equal(launch.statusCode, 202);
+  t.equal(launch.json().status, 'scheduled');
+  const again = await api('POST', `${campaign.id}/launch`);
+  t.equal(again.statusCode, 409);
+  t.match(again.json().error.message, /already launching/);
+  await launchCampaign(withAccount(orm.em, account.id), campaign.id, PUBLIC_URL);
+  const third = await api('POST', `${campaign.id}/launch`);
+  t.match(third.json().error.message, /sending: it has been launched already/);
+  const stats = await api('GET', `${campaign.id}/stats`);
+  t.same([stats.json().queued, stats.json().skipped], [3, { opted_out: 1, bad_number: 1 }]);
+  t.equal((await api('POST', `${campaign.id}/pause`)).json().status, 'paused');
+  t.equal((await api('POST', `${campaign.id}/resume`)).json().status, 'sending');
+  t.equal((await api('POST', `${campaign.id}/cancel`)).json().status, 'cancelled');
+  const draft = em.create((await import('../../src/modules/campaigns/campaign.entity.js')).Campaign, { account: account.id, name: 'Empty', sender: 'Textcast', body: 'Hi', createdBy: 'test' });
+  await em.flush();
+  const empty = await api('POST', `${draft.id}/launch`);
+  t.equal(empty.statusCode, 422);
+  t.match(JSON.stringify(empty.json()), /Choose the recipients/);
+});
