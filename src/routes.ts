@@ -21,6 +21,7 @@ import { contactImportRoutes } from './modules/contacts/contact-imports.routes.j
 import { webhookRoutes } from './modules/sending/webhooks.routes.js';
 import { campaignSendingRoutes } from './modules/sending/campaign-sending.routes.js';
 import { linkRoutes } from './modules/sending/links.routes.js';
+import { quietHoursRoutes } from './modules/sending/quiet-hours.routes.js';
 
 export async function registerRoutes(app: FastifyInstance): Promise<void> {
   app.get('/', async (_request, reply) => reply.redirect('/dashboard', 303));
@@ -41,6 +42,7 @@ export async function registerRoutes(app: FastifyInstance): Promise<void> {
   await app.register(creditsRoutes, { prefix: '/settings/credits' });
   await app.register(pricesRoutes, { prefix: '/settings/prices' });
   await app.register(gatewaysRoutes, { prefix: '/settings/gateways' });
+  await app.register(quietHoursRoutes, { prefix: '/settings/quiet-hours' });
   await app.register(accountApiRoutes, { prefix: '/api/v1' });
   await app.register(contactsApiRoutes, { prefix: '/api/v1' });
   await app.register(campaignsApiRoutes, { prefix: '/api/v1' });

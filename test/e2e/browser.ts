@@ -2,6 +2,7 @@
 // visible message when Chromium is absent (and failed under CI=true), the app on a real socket,
 // and every console error, page error and CSP violation collected so a test can assert there
 // were none.
+import type { AddressInfo } from 'node:net';
 import fs from 'node:fs';
 import t from 'tap';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -30,7 +31,9 @@ export interface Browsing {
 
 /** Serves `app` on a free port and opens a page on it in a fresh browser (closed at teardown). */
 export async function browse(t: Test, app: FastifyInstance, options: { acceptDownloads?: boolean; timeoutMs?: number } = {}): Promise<Browsing> {
-  const base = await app.listen({ port: 0, host: '127.0.0.1' });
+  // An app already listening (a test whose webhooks need its address) is browsed where it is.
+  const address = app.server.listening ? (app.server.address() as AddressInfo) : null;
+  const base = address ? `http://127.0.0.1:${address.port}` : await app.listen({ port: 0, host: '127.0.0.1' });
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS, timeout: 15_000 });
   t.teardown(() => browser.close());
   const context = await browser.newContext({ baseURL: base, acceptDownloads: options.acceptDownloads ?? false });

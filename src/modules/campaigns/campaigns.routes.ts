@@ -19,7 +19,7 @@ import {
 import { recipientFilterOn, previewContactOn } from './recipients.queries.js';
 import { replaceLookalikes, renderTemplate } from './sms-text.js';
 import { afterSchedule, afterUnschedule } from '../sending/campaign-sending.js';
-import { progressOf, testsOf } from '../sending/campaign-sending.routes.js';
+import { progressOf, testsOf, showsProgress } from '../sending/campaign-sending.routes.js';
 
 type Form = Record<string, string | undefined>;
 type WithId = FastifyRequest<{ Params: { id: string }; Body: Form; Querystring: Form }>;
@@ -188,7 +188,7 @@ export async function campaignsRoutes(app: FastifyInstance) {
       throw error;
     });
     const text = reach?.text ?? checkText(campaign.body, await knownPlaceholders(request.em), { publicUrl, kind: campaign.kind, trackLinks: campaign.trackLinks });
-    const progress = isLaunched(campaign) ? await progressOf(request.em, campaign) : null;
+    const progress = showsProgress(campaign) ? await progressOf(request.em, campaign) : null;
     return reply.page(
       'campaigns/view',
       { campaign, reach, text, progress, ...(await testsOf(request.em, campaign)), notice: request.query.notice ?? null, currency: request.account!.currency, timeZone: request.account!.timeZone, formatSchedule, ...helpers },

@@ -1,8 +1,18 @@
-// The Dashboard and Reporting tabs. Figures arrive with the sending engine; until a message has
-// been sent the pages say what they will show.
-import type { FastifyInstance } from 'fastify';
+// The Dashboard and Reporting tabs. Reporting lists launched campaigns, newest first, each
+// linking to its page (progress, delivery, cost); richer reports arrive with the reporting issue.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Campaign } from '../campaigns/campaign.entity.js';
+import { formatSchedule } from '../campaigns/campaigns.service.js';
 
 export async function reportingRoutes(app: FastifyInstance) {
   app.get('/dashboard', async (_request, reply) => reply.page('reporting/dashboard', {}, { title: 'Dashboard', tab: 'dashboard' }));
-  app.get('/reporting', async (_request, reply) => reply.page('reporting/reporting', {}, { title: 'Reporting', tab: 'reporting' }));
+  app.get('/reporting', async (request: FastifyRequest<{ Querystring: { q?: string } }>, reply) => {
+    const q = String(request.query.q ?? '').trim().slice(0, 100);
+    const campaigns = await request.em.find(
+      Campaign,
+      { status: { $in: ['sending', 'paused', 'sent', 'cancelled'] }, ...(q ? { name: { $ilike: `%${q.replace(/[\\%_]/g, (c) => '\\' + c)}%` } } : {}) },
+      { orderBy: { launchedAt: 'desc' }, limit: 200 },
+    );
+    return reply.page('reporting/reporting', { campaigns, q, formatSchedule, timeZone: request.account!.timeZone }, { title: 'Reporting', tab: 'reporting' });
+  });
 }

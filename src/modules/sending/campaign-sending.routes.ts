@@ -6,16 +6,24 @@ import { AppError, ValidationError } from '../../errors.js';
 import { findOr404 } from '../../db/find.js';
 import { formatMoney } from '../../money.js';
 import { Campaign } from '../campaigns/campaign.entity.js';
+import { isLaunched } from '../campaigns/campaign-status.js';
 import { formatSchedule } from '../campaigns/campaigns.service.js';
 import { launchNow, pauseCampaign, resumeCampaign, cancelCampaign, sendTest, campaignStats, campaignSpend, recentTests, MAX_TEST_NUMBERS } from './campaign-sending.js';
 
 type WithId = FastifyRequest<{ Params: { id: string }; Body: Record<string, string | undefined> }>;
 
+/** Whether the campaign page shows the progress panel: once launched, or when its launch is due. */
+export function showsProgress(campaign: Campaign): boolean {
+  if (campaign.status === 'scheduled') return Boolean(campaign.scheduledAt && campaign.scheduledAt.getTime() <= Date.now());
+  return isLaunched(campaign);
+}
+
 /** What the progress panel shows. */
 export async function progressOf(em: EntityManager, campaign: Campaign) {
   const [stats, spentMicros] = await Promise.all([campaignStats(em, campaign.account.id, campaign.id), campaignSpend(em, campaign.account.id, campaign.id)]);
   const finished = stats.done && campaign.status !== 'sending';
-  const polling = campaign.status === 'sending' || (campaign.status === 'sent' && stats.sent > 0);
+  // Refresh while it launches or sends, and after while delivery reports keep arriving.
+  const polling = campaign.status === 'scheduled' || campaign.status === 'sending' || (campaign.status === 'sent' && stats.sent > 0);
   return { stats, spentMicros, finished, polling, formatMoney, formatSchedule };
 }
 
