@@ -24,3 +24,18 @@ t.test('a campaign sent now from the wizard reaches the simulator, is delivered,
   const [status] = await query<{ status: string }>(orm, 'select status from campaign where id = ?', [campaign.id]);
   t.equal(status.status, 'sent');
 });
+
+t.test('scheduling a campaign for later sets its launch job at that time, and unscheduling removes it', async (t) => {
+  const { app, orm } = await buildTestApp(t, {}, undefined, { jobs: true });
+  const { account, owner } = await createTenant(orm);
+  const { campaign } = await readyToSend(orm, account);
+  const client = await signedIn(app, owner);
+  await client.get(`/create/${campaign.id}/recipients`);
+  const at = new Date(Date.now() + 3 * 3600_000);
+  await client.post(`/create/${campaign.id}/schedule`, { when: 'later', at: at.toISOString().slice(0, 16) + 'Z' });
+  const jobs = await query<{ next_run_at: Date }>(orm, `select next_run_at from agenda_jobs where name = 'campaign-launch' and data->>'campaignId' = ?`, [campaign.id]);
+  t.equal(jobs.length, 1);
+  t.equal(Math.round(new Date(jobs[0].next_run_at).getTime() / 60_000), Math.round(new Date(at.toISOString().slice(0, 16) + 'Z').getTime() / 60_000), 'at the scheduled minute');
+  await client.post(`/create/${campaign.id}/unschedule`);
+  t.same(await query(orm, `select 1 from agenda_jobs where name = 'campaign-launch' and data->>'campaignId' = ?`, [campaign.id]), []);
+});
