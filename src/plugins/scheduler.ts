@@ -2,6 +2,7 @@
 // or MongoDB when MONGODB_URL is set (for those who already run MongoDB). Modules define their
 // jobs in src/jobs.ts; a process with ROLE=web schedules jobs but does not run them.
 import { Agenda } from 'agenda';
+import pg from 'pg';
 import { PostgresBackend } from '@agendajs/postgres-backend';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { FastifyBaseLogger } from 'fastify';
@@ -18,13 +19,17 @@ export interface Scheduler {
   stop(timeoutMs?: number): Promise<void>;
 }
 
-async function createBackend(databaseUrl: string, mongodbUrl: string | undefined) {
+async function createBackend(databaseUrl: string, mongodbUrl: string | undefined, log: FastifyBaseLogger) {
   if (mongodbUrl) {
     // Loaded only when asked for: most installations never touch MongoDB.
     const { MongoBackend } = await import('@agendajs/mongo-backend');
-    return { kind: 'mongodb' as const, backend: new MongoBackend({ address: mongodbUrl, collection: 'agenda_jobs' }) };
+    return { kind: 'mongodb' as const, backend: new MongoBackend({ address: mongodbUrl, collection: 'agenda_jobs' }), close: async () => {} };
   }
-  return { kind: 'postgres' as const, backend: new PostgresBackend({ poolConfig: { connectionString: databaseUrl, max: 4 }, tableName: 'agenda_jobs' }) };
+  // Our own pool, so it has an 'error' listener: without one, an idle connection dropped by a
+  // database restart (57P01) is an unhandled 'error' event that ends the process.
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+  pool.on('error', (error) => log.warn({ err: error }, 'scheduler database connection lost'));
+  return { kind: 'postgres' as const, backend: new PostgresBackend({ pool, tableName: 'agenda_jobs' }), close: () => pool.end() };
 }
 
 export async function startScheduler(options: {
@@ -37,7 +42,7 @@ export async function startScheduler(options: {
   /** Base of the webhook URLs the simulator posts its delivery reports to, and of short links. */
   publicUrl: string;
 }): Promise<Scheduler> {
-  const { kind, backend } = await createBackend(options.databaseUrl, options.mongodbUrl);
+  const { kind, backend, close } = await createBackend(options.databaseUrl, options.mongodbUrl, options.log);
   const agenda = new Agenda({ backend, name: `textcast-${process.pid}`, processEvery: '5 seconds', defaultLockLifetime: 10 * 60_000 });
   // Without a listener an 'error' event (a dropped LISTEN connection, say) would crash the
   // process; with one, the channel reconnects by itself.
@@ -69,6 +74,7 @@ export async function startScheduler(options: {
       // drain() waits for running jobs (stop() would unlock them mid-way), then disconnects the
       // notification channel and the backend's pool.
       await agenda.drain({ timeout: timeoutMs, closeConnection: true });
+      await close();
     },
   };
   return scheduler;

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { buildTestApp, createTenant } from '../helper.js';
+import { buildTestApp, createTenant, signedIn } from '../helper.js';
 import { withAccount } from '../../src/db/tenant.js';
 import { launchCampaign } from '../../src/modules/sending/launch.js';
 import { readyToSend, scheduleNow, query } from './helpers.js';
@@ -26,8 +26,8 @@ t.test('a launch writes one message per recipient, skipped ones with their reaso
 });
 
 t.test('a launch the credit does not cover is refused: back to draft with the reason, no message written', async (t) => {
-  const { orm } = await buildTestApp(t);
-  const { account } = await createTenant(orm);
+  const { app, orm } = await buildTestApp(t);
+  const { account, owner } = await createTenant(orm);
   const { campaign } = await readyToSend(orm, account, { credit: 10_000 });
   await scheduleNow(orm, account, campaign.id);
   const result = await launchCampaign(withAccount(orm.em, account.id), campaign.id, 'http://localhost:3000');
@@ -36,4 +36,7 @@ t.test('a launch the credit does not cover is refused: back to draft with the re
   t.equal(row.status, 'draft');
   t.match(row.problem, /^Not launched: insufficient credit/);
   t.same(await query(orm, 'select 1 from message where campaign_id = ?', [campaign.id]), []);
+  const client = await signedIn(app, owner);
+  t.match((await client.get('/create')).body, /data-field="problem">Not launched: insufficient credit</, 'the Create tab says why');
+  t.match((await client.get(`/create/${campaign.id}`)).body, /It needs up to €0.15; the balance is €0.01/, 'its page gives the figures');
 });

@@ -6,8 +6,10 @@
 //   1. one transaction: claim, render, debit, mark `sending` (cost recorded, so never billed twice);
 //   2. send (the message id is the gateway's client reference);
 //   3. one transaction: sent with the gateway's id / retry later / failed and refunded.
-// A crash between 1 and 3 leaves rows in `sending`; after CLAIM_LEASE they are queued again and
-// resent with the same client reference, which the gateway uses to deliver them once.
+// A crash between 1 and 3 leaves rows in `sending`; after CLAIM_LEASE_SECONDS they are queued
+// again and resent with the same client reference, which the gateway uses to deliver them once.
+// A live dispatcher holds a batch for at most about a second of the gateway's rate plus the
+// gateway call (whose timeout must stay well under the lease).
 import type pg from 'pg';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { withClient, inTransaction } from '../../db/raw-client.js';
@@ -20,7 +22,7 @@ import { reserveSendSlots } from './rate-limit.js';
 /** Messages per claim; also at most one second of the gateway's rate, so pause acts quickly. */
 export const MAX_BATCH = 1000;
 /** A message left `sending` this long belongs to a dispatcher that died. */
-export const CLAIM_LEASE_SECONDS = 60;
+export const CLAIM_LEASE_SECONDS = 30;
 /** Attempts before a message that keeps meeting transient errors fails. */
 export const MAX_ATTEMPTS = 5;
 const RETRY_BASE_SECONDS = 30;
@@ -313,14 +315,16 @@ export async function dispatchCampaign(em: EntityManager, accountId: string, cam
 
 /** After a pass: the campaign is sent when nothing is queued or in flight; otherwise when to look again. */
 async function finishOrNext(client: pg.ClientBase, accountId: string, campaignId: string): Promise<Date | null> {
-  const { rows } = await client.query<{ next: Date | null; in_flight: string }>(
-    `select min(not_before) filter (where status = 'queued') as next, count(*) filter (where status = 'sending') as in_flight
+  const { rows } = await client.query<{ next: Date | null; reclaimable: Date | null }>(
+    `select min(not_before) filter (where status = 'queued') as next,
+            min(claimed_at) filter (where status = 'sending') + make_interval(secs => $3 + 1) as reclaimable
      from message where account_id = $1 and campaign_id = $2 and status in ('queued', 'sending')`,
-    [accountId, campaignId],
+    [accountId, campaignId, CLAIM_LEASE_SECONDS],
   );
-  const { next, in_flight } = rows[0]!;
+  const { next, reclaimable } = rows[0]!;
   if (next) return new Date(next);
-  if (Number(in_flight) > 0) return new Date(Date.now() + CLAIM_LEASE_SECONDS * 1000);
+  // Only in-flight messages left: look again when the oldest claim could be a dead dispatcher's.
+  if (reclaimable) return new Date(Math.max(Date.now() + 1000, new Date(reclaimable).getTime()));
   await client.query(`update campaign set status = 'sent', finished_at = now(), updated_at = now() where account_id = $1 and id = $2 and status = 'sending'`, [accountId, campaignId]);
   return null;
 }

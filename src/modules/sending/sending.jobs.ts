@@ -8,7 +8,8 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { FastifyBaseLogger } from 'fastify';
 import { withAccount } from '../../db/tenant.js';
 import { launchCampaign } from './launch.js';
-import { dispatchCampaign } from './dispatcher.js';
+import { dispatchCampaign, reclaimStale } from './dispatcher.js';
+import { withClient } from '../../db/raw-client.js';
 
 export interface CampaignJobData {
   accountId: string;
@@ -89,8 +90,13 @@ export function defineSendingJobs(agenda: Agenda, context: SendingJobContext): v
     const connection = em.getConnection();
     const overdue = await connection.execute<{ account_id: string; id: string }[]>(`select account_id, id from campaign where status = 'scheduled' and scheduled_at <= now() - interval '1 minute'`);
     for (const row of overdue) await agenda.now<CampaignJobData>('campaign-launch', { accountId: row.account_id, campaignId: row.id });
-    const sending = await connection.execute<{ account_id: string; id: string }[]>(`select account_id, id from campaign where status = 'sending'`);
-    for (const row of sending) await ensureDispatch(agenda, row.account_id, row.id);
+    const active = await connection.execute<{ account_id: string; id: string; status: string }[]>(`select account_id, id, status from campaign where status in ('sending', 'paused')`);
+    for (const row of active) {
+      if (row.status === 'sending') await ensureDispatch(agenda, row.account_id, row.id);
+      // A paused campaign is not dispatched, but what a dead dispatcher left mid-batch is queued
+      // again (its delivery report, if any, then finds the message once it is resent).
+      else await withClient(em, (client) => reclaimStale(client, row.account_id, row.id));
+    }
   }, { lockLifetime: 10_000 });
 }
 
