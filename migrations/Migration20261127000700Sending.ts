@@ -20,13 +20,12 @@ export class Migration20261127000700Sending extends Migration {
     this.addSql(`create index "simulator_message_report_index" on "simulator_message" ("report_at") where "report_at" is not null;`);
     this.addSql(`alter table "simulator_message" add constraint "simulator_message_client_ref_unique" unique ("gateway_id", "client_ref");`);
     this.addSql(`alter table "message_event" add constraint "message_event_account_id_foreign" foreign key ("account_id") references "account" ("id") on update cascade on delete cascade;`);
-    this.addSql(`alter table "message" add constraint "message_account_id_foreign" foreign key ("account_id") references "account" ("id") on update cascade on delete cascade;`);
     this.addSql(`alter table "message" add constraint "message_campaign_id_foreign" foreign key ("campaign_id") references "campaign" ("id") on update cascade on delete cascade;`);
+    this.addSql(`alter table "simulator_message" add constraint "simulator_message_account_id_foreign" foreign key ("account_id") references "account" ("id") on update cascade on delete cascade;`);
     this.addSql(`alter table "link" add constraint "link_account_id_foreign" foreign key ("account_id") references "account" ("id") on update cascade on delete cascade;`);
     this.addSql(`alter table "link" add constraint "link_campaign_id_foreign" foreign key ("campaign_id") references "campaign" ("id") on update cascade on delete cascade;`);
     this.addSql(`alter table "click" add constraint "click_account_id_foreign" foreign key ("account_id") references "account" ("id") on update cascade on delete cascade;`);
     this.addSql(`alter table "click" add constraint "click_link_id_foreign" foreign key ("link_id") references "link" ("id") on update cascade on delete cascade;`);
-    this.addSql(`alter table "simulator_message" add constraint "simulator_message_account_id_foreign" foreign key ("account_id") references "account" ("id") on update cascade on delete cascade;`);
     this.addSql(`alter table "account" add column "quiet_hours" boolean not null default true, add column "quiet_hour_rules" jsonb null;`);
     this.addSql(`alter table "gateway" add column "rate_clock" timestamptz null, add column "rejected_requests" int not null default 0;`);
     this.addSql(`alter table "campaign" add column "gateway_id" uuid null, add column "problem" varchar(300) null, add column "finished_at" timestamptz null;`);

@@ -241,8 +241,11 @@ export async function checkCampaignText(em: EntityManager, campaign: Campaign | 
 export async function reachOf(em: EntityManager, campaign: Campaign, publicUrl: string, body: string = campaign.body): Promise<Reach | null> {
   const choice = recipientChoice(campaign);
   if (!choice) return null;
-  const text = await checkCampaignText(em, campaign, body, publicUrl);
-  const summary = await withClient(em, async (client) => summariseOn(client, await recipientFilterOn(client, campaign.account.id, choice)));
+  // One scan: who it reaches, and the longest placeholder values among them for the part count.
+  const known = await knownPlaceholders(em);
+  const names = [...new Set(parsePlaceholders(body).map((p) => p.name))];
+  const summary = await withClient(em, async (client) => summariseOn(client, await recipientFilterOn(client, campaign.account.id, choice), { names, customKeys: known }));
+  const text = checkText(body, known, { publicUrl, longest: summary.longest, kind: campaign.kind as CampaignKind, trackLinks: campaign.trackLinks });
   const prices = await priceTable(em);
   const partsByCountry = summary.byCountry.map((c) => {
     const parts = c.receiving * text.count.parts;

@@ -39,14 +39,19 @@ export interface RecipientSummary {
 
 export const RECEIVING = `c.sms_opt_in is distinct from false and not c.bad_number`;
 
-export async function summariseOn(client: pg.Client, filter: RecipientFilter): Promise<RecipientSummary> {
-  const { rows } = await client.query<{ country: string | null; total: string; receiving: string; opted_out: string; bad_number: string }>(
+/** Who the source reaches, by country; with `placeholders`, also the longest value of each among
+ * the receiving recipients (`longest`), in the same scan. */
+export async function summariseOn(client: pg.Client, filter: RecipientFilter, placeholders: { names: string[]; customKeys: Set<string> } = { names: [], customKeys: new Set() }): Promise<RecipientSummary & { longest: Record<string, number> }> {
+  const params = [...filter.params];
+  const { wanted, columns } = longestColumns(placeholders.names, placeholders.customKeys, params, RECEIVING);
+  const { rows } = await client.query<{ country: string | null; total: string; receiving: string; opted_out: string; bad_number: string } & Record<string, number>>(
     `select c.country, count(*) as total,
             count(*) filter (where ${RECEIVING}) as receiving,
             count(*) filter (where c.sms_opt_in = false) as opted_out,
             count(*) filter (where c.bad_number and c.sms_opt_in is distinct from false) as bad_number
+            ${columns.map((column, i) => `, ${column} as v${i}`).join('')}
      from contact c where ${filter.sql} group by c.country order by count(*) filter (where ${RECEIVING}) desc, c.country`,
-    filter.params,
+    params,
   );
   const sum = (key: 'total' | 'receiving' | 'opted_out' | 'bad_number') => rows.reduce((n, row) => n + Number(row[key]), 0);
   return {
@@ -55,23 +60,31 @@ export async function summariseOn(client: pg.Client, filter: RecipientFilter): P
     optedOut: sum('opted_out'),
     badNumber: sum('bad_number'),
     byCountry: rows.filter((row) => Number(row.receiving) > 0).map((row) => ({ country: row.country, receiving: Number(row.receiving) })),
+    longest: Object.fromEntries(wanted.map((name, i) => [name, rows.reduce((n, row) => Math.max(n, Number(row[`v${i}`])), 0)])),
   };
 }
 
 const BUILT_IN_COLUMNS: Record<string, string> = { first_name: 'c.first_name', last_name: 'c.last_name', email: 'c.email', phone: 'c.phone' };
 
+/** `max(length(<value>))` over the rows where `where` holds, for each placeholder with a value
+ * (custom fields through `params`, which it extends); the names it covers, in column order. */
+function longestColumns(names: string[], customKeys: Set<string>, params: unknown[], where: string | null): { wanted: string[]; columns: string[] } {
+  const wanted = names.filter((name) => BUILT_IN_COLUMNS[name] || customKeys.has(name));
+  const columns = wanted.map((name) => {
+    let value = BUILT_IN_COLUMNS[name];
+    if (!value) {
+      params.push(name);
+      value = `c.fields ->> $${params.length}`;
+    }
+    return `coalesce(max(length(${value}))${where ? ` filter (where ${where})` : ''}, 0)`;
+  });
+  return { wanted, columns };
+}
+
 /** The longest value of each placeholder among the receiving recipients (0 when none has one). */
 export async function longestValuesOn(client: pg.Client, filter: RecipientFilter, names: string[], customKeys: Set<string>): Promise<Record<string, number>> {
   const params = [...filter.params];
-  const columns: string[] = [];
-  const wanted = names.filter((name) => BUILT_IN_COLUMNS[name] || customKeys.has(name));
-  for (const name of wanted) {
-    if (BUILT_IN_COLUMNS[name]) columns.push(`coalesce(max(length(${BUILT_IN_COLUMNS[name]})), 0)`);
-    else {
-      params.push(name);
-      columns.push(`coalesce(max(length(c.fields ->> $${params.length})), 0)`);
-    }
-  }
+  const { wanted, columns } = longestColumns(names, customKeys, params, null);
   if (!columns.length) return {};
   const { rows } = await client.query<Record<string, number>>(
     `select ${columns.map((column, i) => `${column} as v${i}`).join(', ')} from contact c where ${filter.sql} and ${RECEIVING}`,

@@ -1,10 +1,11 @@
 // Delivery reports: each verified report is stored raw in message_event and applied to its
-// message in the same statement (one round trip, committed before the webhook answers). A
+// message in the same statement, committed before the webhook answers. A
 // message's first final status (delivered, undelivered, failed) stands: a repeated or late
 // report is recorded but changes nothing. Messages still without one 72 hours after they were
 // sent become "unknown" (housekeeping), which a late final report may still replace.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DeliveryReport } from '../gateways/adapters.js';
+import { withClient } from '../../db/raw-client.js';
 
 export const FINAL_STATUSES = ['delivered', 'undelivered', 'failed'] as const;
 export const UNKNOWN_AFTER_HOURS = 72;
@@ -16,25 +17,93 @@ export interface ReportOutcome {
   changed: boolean;
 }
 
-export async function applyDeliveryReport(em: EntityManager, gateway: { id: string; accountId: string }, report: DeliveryReport, raw: unknown): Promise<ReportOutcome> {
-  const rows = await em.getConnection().execute<{ found: string; changed: string }[]>(
-    `with target as (
-       select id from message where account_id = ? and gateway_id = ? and gateway_message_id = ?),
-     stored as (
-       insert into message_event (account_id, gateway_id, message_id, status, error_code, raw)
-       select ?, ?, target.id, ?, ?, ?::jsonb from target),
-     changed as (
-       update message m set status = ?, error_code = ?, reported_at = now()
-       from target where m.account_id = ? and m.id = target.id and m.status in ('sending', 'sent', 'unknown')
-       returning m.id)
-     select (select count(*) from target) as found, (select count(*) from changed) as changed`,
-    [
-      gateway.accountId, gateway.id, report.gatewayMessageId,
-      gateway.accountId, gateway.id, report.status, report.errorCode, JSON.stringify(raw),
-      report.status, report.errorCode, gateway.accountId,
-    ],
-  );
-  return { found: Number(rows[0]!.found) > 0, changed: Number(rows[0]!.changed) > 0 };
+interface PendingReport {
+  accountId: string;
+  gatewayId: string;
+  report: DeliveryReport;
+  raw: unknown;
+  resolve: (outcome: ReportOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
+// Reports of many webhook requests, applied in one prepared statement: each is stored, and each
+// message takes the first final status reported in the batch (an earlier batch's stands).
+const APPLY_BATCH = {
+  name: 'apply-delivery-reports',
+  text: `with input as (
+      select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
+        with ordinality as r(account_id, gateway_id, gid, status, code, raw, pos)),
+    target as (
+      select r.pos, r.account_id, r.gateway_id, r.status, r.code, r.raw, m.id as message_id
+      from input r join message m on m.account_id = r.account_id and m.gateway_id = r.gateway_id and m.gateway_message_id = r.gid),
+    stored as (
+      insert into message_event (account_id, gateway_id, message_id, status, error_code, raw)
+      select account_id, gateway_id, message_id, status, code, raw from target order by pos),
+    first as (
+      select distinct on (message_id) message_id, account_id, status, code, pos from target order by message_id, pos),
+    changed as (
+      update message m set status = f.status, error_code = f.code, reported_at = now()
+      from first f where m.account_id = f.account_id and m.id = f.message_id and m.status in ('sending', 'sent', 'unknown')
+      returning f.pos)
+    select t.pos, c.pos is not null as changed from target t left join changed c on c.pos = t.pos`,
+};
+
+/**
+ * Applies delivery reports as they arrive, in micro-batches: a webhook request waits for the
+ * commit of the batch that holds its report (so it is durable before the gateway hears 200),
+ * but a busy gateway's reports share statements and commits instead of paying one each. Up to
+ * MAX_RUNNING batches run at once; a report that arrives while they run joins the next one.
+ */
+export class DeliveryReportBatcher {
+  static MAX_BATCH = 500;
+  static MAX_RUNNING = 4;
+  private queue: PendingReport[] = [];
+  private running = 0;
+
+  constructor(private readonly em: () => EntityManager) {}
+
+  apply(gateway: { id: string; accountId: string }, report: DeliveryReport, raw: unknown): Promise<ReportOutcome> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ accountId: gateway.accountId, gatewayId: gateway.id, report, raw, resolve, reject });
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    while (this.queue.length && this.running < DeliveryReportBatcher.MAX_RUNNING) {
+      const batch = this.queue.splice(0, DeliveryReportBatcher.MAX_BATCH);
+      this.running++;
+      void this.run(batch).finally(() => {
+        this.running--;
+        this.flush();
+      });
+    }
+  }
+
+  private async run(batch: PendingReport[]): Promise<void> {
+    try {
+      const { rows } = await withClient(this.em(), (client) =>
+        client.query<{ pos: string; changed: boolean }>({
+          ...APPLY_BATCH,
+          values: [
+            batch.map((p) => p.accountId),
+            batch.map((p) => p.gatewayId),
+            batch.map((p) => p.report.gatewayMessageId),
+            batch.map((p) => p.report.status),
+            batch.map((p) => p.report.errorCode),
+            batch.map((p) => JSON.stringify(p.raw)),
+          ],
+        }),
+      );
+      const outcomes = new Map(rows.map((row) => [Number(row.pos), row.changed]));
+      batch.forEach((pending, index) => {
+        const changed = outcomes.get(index + 1);
+        pending.resolve({ found: changed !== undefined, changed: changed ?? false });
+      });
+    } catch (error) {
+      for (const pending of batch) pending.reject(error);
+    }
+  }
 }
 
 /** Sent messages of campaigns that went out in the last 30 days with no final report after 72 h. */

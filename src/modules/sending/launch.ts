@@ -2,8 +2,8 @@
 // credit covers the estimate (otherwise it returns to draft with the reason on its page), then,
 // in one transaction, write one message row per recipient with a single INSERT … SELECT:
 // queued for those who receive it, skipped with the reason for the others. Running it twice
-// creates nothing twice: the campaign row is locked, its status checked, and (campaign, contact)
-// is unique.
+// creates nothing twice: the campaign row is locked and must still be scheduled (the rows and the
+// move to sending commit together), and (campaign, contact) is unique besides.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { inTransaction } from '../../db/raw-client.js';
 import { formatMoney } from '../../money.js';
@@ -59,8 +59,12 @@ export async function launchCampaign(em: EntityManager, campaignId: string, publ
   const accountId = campaign.account.id;
   const choice = recipientChoice(campaign)!;
   return inTransaction(em, async (client) => {
+    // Locked and still scheduled, the campaign has no recipient rows yet: they are written in this
+    // transaction together with the move to `sending` (the unique index guards it anyway).
     const locked = await client.query<{ status: string }>('select status from campaign where account_id = $1 and id = $2 for update', [accountId, campaign.id]);
     if (locked.rows[0]?.status !== 'scheduled') return { outcome: 'nothing', reason: `The campaign is ${locked.rows[0]?.status ?? 'gone'}.` } as const;
+    // Enough memory for the join with a big list to stay in one batch (in contact order).
+    await client.query(`set local work_mem = '64MB'`);
     const filter = await recipientFilterOn(client, accountId, choice);
     const n = filter.params.length;
     const { rows } = await client.query<{ queued: string; skipped: string }>(
@@ -71,7 +75,6 @@ export async function launchCampaign(em: EntityManager, campaignId: string, publ
                 case when c.sms_opt_in = false then 'opted_out' when c.bad_number then 'bad_number' end,
                 $${n + 2}::uuid
          from contact c where ${filter.sql}
-         on conflict (account_id, campaign_id, contact_id) where not is_test do nothing
          returning status)
        select count(*) filter (where status = 'queued') as queued, count(*) filter (where status = 'skipped') as skipped from written`,
       [...filter.params, campaign.id, check.gateway.id],

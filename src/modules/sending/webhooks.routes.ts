@@ -3,7 +3,7 @@
 // Refusals are 4xx JSON and store nothing but the gateway's rejected-request count.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseDeliveryReport, WebhookRejection } from '../gateways/adapters.js';
-import { applyDeliveryReport } from './delivery-reports.js';
+import { DeliveryReportBatcher } from './delivery-reports.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A delivery report is a few hundred bytes; anything near this is not one. */
@@ -36,7 +36,9 @@ export async function webhookRoutes(app: FastifyInstance) {
     return found;
   };
 
-  const options = { config: { access: 'public' as const }, bodyLimit: WEBHOOK_BODY_LIMIT };
+  // Machines call these: no security headers to build (they answer JSON), a small body limit.
+  const options = { config: { access: 'public' as const }, bodyLimit: WEBHOOK_BODY_LIMIT, helmet: false as const };
+  const reports = new DeliveryReportBatcher(() => app.orm.em.fork());
 
   // Every refusal of a known gateway's webhook is counted on the gateway (Settings → Gateways).
   app.addHook('onSend', async (request: WithGateway, reply) => {
@@ -50,7 +52,7 @@ export async function webhookRoutes(app: FastifyInstance) {
     if (!gateway) return reply.code(404).send({ error: { code: 'not_found', message: 'There is no such gateway.' } });
     try {
       const report = parseDeliveryReport(gateway, request.headers, request.body);
-      const outcome = await applyDeliveryReport(request.em, gateway, report, request.body);
+      const outcome = await reports.apply(gateway, report, request.body);
       if (!outcome.found) return reply.code(404).send({ error: { code: 'unknown_message', message: `No message of this gateway has the id "${report.gatewayMessageId}".` } });
       return { ok: true, changed: outcome.changed };
     } catch (error) {
