@@ -9,8 +9,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import { withClient } from '../../db/raw-client.js';
 import { webhookUrls } from './gateways.service.js';
 
-const BATCH = 200;
-const CONCURRENCY = 16;
+const BATCH = 500;
+const CONCURRENCY = 64;
 const POLL_MS = 250;
 const MAX_REPORT_ATTEMPTS = 20;
 
