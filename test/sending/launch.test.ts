@@ -40,3 +40,19 @@ t.test('a launch the credit does not cover is refused: back to draft with the re
   t.match((await client.get('/create')).body, /data-field="problem">Not launched: insufficient credit</, 'the Create tab says why');
   t.match((await client.get(`/create/${campaign.id}`)).body, /It needs up to €0.15; the balance is €0.01/, 'its page gives the figures');
 });
+
+t.test('erasing a contact removes its number and text from its messages, and what had not left is skipped', async (t) => {
+  const { app, orm } = await buildTestApp(t);
+  const { account, owner } = await createTenant(orm);
+  const { campaign, contacts } = await readyToSend(orm, account);
+  await scheduleNow(orm, account, campaign.id);
+  await launchCampaign(withAccount(orm.em, account.id), campaign.id, 'http://localhost:3000');
+  const client = await signedIn(app, owner);
+  const ann = contacts[0];
+  await client.get(`/contacts/${ann.id}/delete`);
+  t.equal((await client.post(`/contacts/${ann.id}/delete`)).statusCode, 303);
+  const rows = await query<{ contact_id: string | null; phone: string; status: string; skip_reason: string | null }>(orm, `select contact_id, phone, status, skip_reason from message where campaign_id = ? and (contact_id is null or contact_id = ?)`, [campaign.id, ann.id]);
+  t.same(rows, [{ contact_id: null, phone: '', status: 'skipped', skip_reason: 'erased' }]);
+  const [left] = await query<{ count: string }>(orm, `select count(*) from message where campaign_id = ? and status = 'queued'`, [campaign.id]);
+  t.equal(Number(left.count), 2, 'the others still go');
+});

@@ -134,14 +134,25 @@ export async function changeOptIn(em: EntityManager, contact: Contact, optedIn: 
   if (optedIn) await em.nativeDelete(Suppression, { account: contact.account.id, phoneHash: phoneHash(contact.account.id, contact.phone) });
 }
 
-/** Erasure: the contact and its personal data go; an opted-out number stays suppressed (as a
- * hash), and the consent history stays, detached from the contact. */
+/** Erasure: the contact and its personal data go (from its messages too); an opted-out number
+ * stays suppressed (as a hash), and the consent history stays, detached from the contact. */
 export async function eraseContact(em: EntityManager, contact: Contact, actor: string): Promise<void> {
   const hash = phoneHash(contact.account.id, contact.phone);
   if (contact.smsOptIn === false && !contact.badNumber) {
     await em.upsert(Suppression, { account: contact.account, phoneHash: hash, source: contact.optOutSource ?? 'manual' });
   }
   em.persist(em.create(ConsentEvent, { account: contact.account, contact: null, phoneHash: hash, optedIn: false, source: 'erased', actor }));
+  // Its messages stay as records (counts, costs) without the number, the text or the short-link
+  // token; what had not left yet never will.
+  await em.getConnection().execute(
+    `update message set contact_id = null, phone = '', body = null, token = null,
+            skip_reason = case when status = 'queued' then 'erased' else skip_reason end,
+            status = case when status = 'queued' then 'skipped' else status end
+     where account_id = ? and contact_id = ?`,
+    [contact.account.id, contact.id],
+    'run',
+    em.getTransactionContext(),
+  );
   em.remove(contact);
 }
 

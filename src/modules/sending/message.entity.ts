@@ -7,7 +7,7 @@ export const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'unde
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 /** Why a recipient got no message. */
-export const SKIP_REASONS = ['opted_out', 'opted_out_of_number', 'bad_number', 'duplicate', 'cancelled'] as const;
+export const SKIP_REASONS = ['opted_out', 'opted_out_of_number', 'bad_number', 'duplicate', 'cancelled', 'erased'] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
 /** Why a queued message waits past its time. */
