@@ -39,3 +39,26 @@ t.test('scheduling a campaign for later sets its launch job at that time, and un
   await client.post(`/create/${campaign.id}/unschedule`);
   t.same(await query(orm, `select 1 from agenda_jobs where name = 'campaign-launch' and data->>'campaignId' = ?`, [campaign.id]), []);
 });
+
+t.test('two dispatchers working on one campaign at once send every message exactly once', async (t) => {
+  const { orm } = await buildTestApp(t);
+  const { account } = await createTenant(orm);
+  const { campaign, list } = await readyToSend(orm, account, { mps: 10_000, credit: 1_000_000_000 });
+  await query(orm, `insert into contact (account_id, phone, country, created_at, updated_at) select ?, '+33700' || lpad(g::text, 6, '0'), 'FR', now(), now() from generate_series(1, 3000) g`, [account.id]);
+  await query(orm, `insert into contact_list_member (account_id, list_id, contact_id) select account_id, ?, id from contact where account_id = ? and phone like '+33700%'`, [list.id, account.id]);
+  await query(orm, `update campaign set status = 'scheduled', scheduled_at = now() where id = ?`, [campaign.id]);
+  const { launchCampaign } = await import('../../src/modules/sending/launch.js');
+  const { dispatchCampaign } = await import('../../src/modules/sending/dispatcher.js');
+  const { withAccount } = await import('../../src/db/tenant.js');
+  const launched = await launchCampaign(withAccount(orm.em, account.id), campaign.id, 'http://localhost:3000');
+  t.equal(launched.outcome === 'launched' && launched.queued, 3003);
+  const dispatch = () => dispatchCampaign(withAccount(orm.em, account.id), account.id, campaign.id, { publicUrl: 'http://localhost:3000' });
+  const [a, b] = await Promise.all([dispatch(), dispatch()]);
+  t.equal(a.dispatched + b.dispatched, 3003, 'together they dispatched each message once');
+  t.ok(a.dispatched > 0 && b.dispatched > 0, 'both took part');
+  const [counts] = await query<{ sent: string; simulated: string; refs: string }>(orm, `select (select count(*) from message where campaign_id = ? and status = 'sent') as sent, (select count(*) from simulator_message) as simulated, (select count(distinct client_ref) from simulator_message) as refs`, [campaign.id]);
+  t.same([Number(counts.sent), Number(counts.simulated), Number(counts.refs)], [3003, 3003, 3003]);
+  const [money] = await query<{ debited: string; costs: string }>(orm, `select (select -sum(amount_micros) from credit_transaction where campaign_id = ?) as debited, (select sum(cost_micros) from message where campaign_id = ?) as costs`, [campaign.id, campaign.id]);
+  t.equal(Number(money.debited), Number(money.costs), 'billed exactly once per message');
+  t.equal(Number(money.costs), 3003 * PART_PRICE);
+});

@@ -183,10 +183,13 @@ export async function campaignsRoutes(app: FastifyInstance) {
   // --- One campaign ---------------------------------------------------------------------------
   app.get('/:id', async (request: WithId, reply) => {
     const campaign = await loadCampaign(request);
-    const reach = await reachOf(request.em, campaign, publicUrl).catch((error) => {
-      if (error instanceof ValidationError) return null;
-      throw error;
-    });
+    // Once launched, its messages tell who it reaches (the progress panel): no contact scan.
+    const reach = isLaunched(campaign)
+      ? null
+      : await reachOf(request.em, campaign, publicUrl).catch((error) => {
+          if (error instanceof ValidationError) return null;
+          throw error;
+        });
     const text = reach?.text ?? checkText(campaign.body, await knownPlaceholders(request.em), { publicUrl, kind: campaign.kind, trackLinks: campaign.trackLinks });
     const progress = showsProgress(campaign) ? await progressOf(request.em, campaign) : null;
     return reply.page(
