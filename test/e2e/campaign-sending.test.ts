@@ -26,5 +26,11 @@ browserTest('a campaign sent now from the browser goes out and its page shows th
   t.equal(await page.evaluate(() => (window as unknown as { __marker?: number }).__marker), 1, 'followed without a reload');
   await page.waitForFunction(() => !document.querySelector('#progress')?.hasAttribute('hx-trigger'));
   t.pass('polling stops once every report is in');
+  // The page around the panel followed the status too: no edit, launch or unschedule any more.
+  await page.waitForFunction(() => document.querySelector('[data-field="status"]')?.textContent === 'sent');
+  t.equal(await page.getByRole('button', { name: 'Launch now' }).count(), 0);
+  t.equal(await page.getByRole('link', { name: 'Edit' }).count(), 0);
+  t.equal(await page.evaluate(() => (window as unknown as { __marker?: number }).__marker), 1, 'still without a reload');
+  await page.screenshot({ path: process.env.SCREENSHOT ?? '/dev/null', fullPage: true }).catch(() => {});
   t.same(await problems(), []);
 });

@@ -47,5 +47,5 @@ export function isLaunched(campaign: Pick<Campaign, 'status'>): boolean {
 /** The type the Create tab shows, named as the reference product names it. */
 export function typeLabel(campaign: Pick<Campaign, 'kind' | 'status'>): string {
   if (campaign.kind === 'automation') return 'Automation center campaign';
-  return campaign.status === 'scheduled' ? 'Sent batch' : 'Draft batch';
+  return campaign.status === 'draft' ? 'Draft batch' : 'Sent batch';
 }

@@ -34,12 +34,17 @@ export async function testsOf(em: EntityManager, campaign: Campaign) {
 export async function campaignSendingRoutes(app: FastifyInstance) {
   const publicUrl = app.config.publicUrl;
   const agenda = () => app.scheduler?.agenda ?? null;
-  const load = (request: WithId) => findOr404(request.em, Campaign, request.params.id, 'campaign', { populate: ['segment', 'list', 'account', 'gateway'] });
+  const load = (request: FastifyRequest<{ Params: { id: string } }>) => findOr404(request.em, Campaign, request.params.id, 'campaign', { populate: ['segment', 'list', 'account', 'gateway'] });
   const back = (reply: FastifyReply, campaign: Campaign, notice?: string) =>
     reply.redirect(`/create/${campaign.id}${notice ? `?notice=${encodeURIComponent(notice)}` : ''}`, 303);
 
-  app.get('/:id/progress', { config: { role: 'viewer' } }, async (request: WithId, reply) => {
+  app.get('/:id/progress', { config: { role: 'viewer' } }, async (request: FastifyRequest<{ Params: { id: string }; Querystring: { seen?: string } }>, reply) => {
     const campaign = await load(request);
+    // The page around the panel shows the status it was rendered with (its buttons, its notes):
+    // when the status moves on, the whole campaign page is brought up to date in place.
+    if (request.query.seen && request.query.seen !== campaign.status) {
+      reply.header('HX-Location', JSON.stringify({ path: `/create/${campaign.id}`, target: '#main', select: '#main', swap: 'outerHTML' }));
+    }
     const data = { campaign, timeZone: request.account!.timeZone, currency: request.account!.currency, ...(await progressOf(request.em, campaign)) };
     if (request.headers['hx-request'] === 'true') return reply.type('text/html; charset=utf-8').send(await reply.viewAsync('sending/_progress', { ...data, user: request.user, csrfToken: reply.csrfToken() }));
     return back(reply, campaign);
