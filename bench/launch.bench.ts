@@ -15,7 +15,7 @@
 // The last line is `BENCH launch recipients=<n> seconds=<launch seconds>`.
 import { parseArgs } from 'node:util';
 import { withAccount } from '../src/db/tenant.js';
-import { launchCampaign } from '../src/modules/sending/launch.js';
+import { launchCampaign, writeRecipientsSql } from '../src/modules/sending/launch.js';
 import { recipientFilterOn } from '../src/modules/campaigns/recipients.queries.js';
 import { positiveInteger } from './args.js';
 import { openSendingFixture, seedContacts, scheduledCampaign, traceQueries, PUBLIC_URL, type SendingFixture } from './sending-fixture.js';
@@ -32,20 +32,8 @@ async function explainInsert(fixture: SendingFixture, source: 'list' | 'segment'
   try {
     const choice = source === 'list' ? { kind: 'list' as const, listId: fixture.listId } : { kind: 'segment' as const, rules: { combinator: 'and' as const, conditions: [{ field: 'country', operator: 'equals' as const, value: 'FR' }] } };
     const filter = await recipientFilterOn(client, fixture.accountId, choice);
-    const n = filter.params.length;
-    const { rows } = await client.query<{ 'QUERY PLAN': string }>(
-      `explain (analyze, buffers, wal, timing off) with written as (
-         insert into message (account_id, campaign_id, contact_id, phone, country, status, skip_reason, gateway_id)
-         select c.account_id, $${n + 1}, c.id, c.phone, c.country,
-                case when c.sms_opt_in = false or c.bad_number then 'skipped' else 'queued' end,
-                case when c.sms_opt_in = false then 'opted_out' when c.bad_number then 'bad_number' end,
-                $${n + 2}::uuid
-         from contact c where ${filter.sql}
-         on conflict (account_id, campaign_id, contact_id) where not is_test do nothing
-         returning status)
-       select count(*) filter (where status = 'queued') as queued, count(*) filter (where status = 'skipped') as skipped from written`,
-      [...filter.params, campaignId, fixture.gatewayId],
-    );
+    const statement = writeRecipientsSql(filter, campaignId, fixture.gatewayId);
+    const { rows } = await client.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers, wal, timing off) ${statement.text}`, statement.values);
     log(`EXPLAIN of the launch INSERT (${source}):\n${rows.map((r) => r['QUERY PLAN']).join('\n')}`);
   } finally {
     await client.query('rollback');

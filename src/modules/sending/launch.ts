@@ -9,7 +9,7 @@ import { inTransaction } from '../../db/raw-client.js';
 import { formatMoney } from '../../money.js';
 import { Campaign } from '../campaigns/campaign.entity.js';
 import { reachOf, recipientChoice } from '../campaigns/campaigns.service.js';
-import { recipientFilterOn } from '../campaigns/recipients.queries.js';
+import { recipientFilterOn, type RecipientFilter } from '../campaigns/recipients.queries.js';
 import { Gateway } from '../gateways/gateway.entity.js';
 import { canSend, sendingUnavailable } from '../gateways/adapters.js';
 import { findLinks } from './message-render.js';
@@ -44,6 +44,24 @@ async function launchCheck(em: EntityManager, campaign: Campaign, publicUrl: str
   return { gateway };
 }
 
+/** The launch's one statement: every contact of the recipient filter as a message row, queued or
+ * skipped with its reason; it answers how many of each. */
+export function writeRecipientsSql(filter: RecipientFilter, campaignId: string, gatewayId: string): { text: string; values: unknown[] } {
+  const n = filter.params.length;
+  return {
+    text: `with written as (
+         insert into message (account_id, campaign_id, contact_id, phone, country, status, skip_reason, gateway_id)
+         select c.account_id, $${n + 1}, c.id, c.phone, c.country,
+                case when c.sms_opt_in = false or c.bad_number then 'skipped' else 'queued' end,
+                case when c.sms_opt_in = false then 'opted_out' when c.bad_number then 'bad_number' end,
+                $${n + 2}::uuid
+         from contact c where ${filter.sql}
+         returning status)
+       select count(*) filter (where status = 'queued') as queued, count(*) filter (where status = 'skipped') as skipped from written`,
+    values: [...filter.params, campaignId, gatewayId],
+  };
+}
+
 export async function launchCampaign(em: EntityManager, campaignId: string, publicUrl: string, now = new Date()): Promise<LaunchResult> {
   const campaign = await em.findOne(Campaign, { id: campaignId }, { populate: ['segment', 'list', 'account'], refresh: true });
   if (!campaign) return { outcome: 'nothing', reason: 'The campaign no longer exists.' };
@@ -65,20 +83,8 @@ export async function launchCampaign(em: EntityManager, campaignId: string, publ
     if (locked.rows[0]?.status !== 'scheduled') return { outcome: 'nothing', reason: `The campaign is ${locked.rows[0]?.status ?? 'gone'}.` } as const;
     // Enough memory for the join with a big list to stay in one batch (in contact order).
     await client.query(`set local work_mem = '64MB'`);
-    const filter = await recipientFilterOn(client, accountId, choice);
-    const n = filter.params.length;
-    const { rows } = await client.query<{ queued: string; skipped: string }>(
-      `with written as (
-         insert into message (account_id, campaign_id, contact_id, phone, country, status, skip_reason, gateway_id)
-         select c.account_id, $${n + 1}, c.id, c.phone, c.country,
-                case when c.sms_opt_in = false or c.bad_number then 'skipped' else 'queued' end,
-                case when c.sms_opt_in = false then 'opted_out' when c.bad_number then 'bad_number' end,
-                $${n + 2}::uuid
-         from contact c where ${filter.sql}
-         returning status)
-       select count(*) filter (where status = 'queued') as queued, count(*) filter (where status = 'skipped') as skipped from written`,
-      [...filter.params, campaign.id, check.gateway.id],
-    );
+    const statement = writeRecipientsSql(await recipientFilterOn(client, accountId, choice), campaign.id, check.gateway.id);
+    const { rows } = await client.query<{ queued: string; skipped: string }>(statement.text, statement.values);
     const links = campaign.trackLinks ? findLinks(campaign.body) : [];
     if (links.length) {
       await client.query(
