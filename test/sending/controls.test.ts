@@ -35,21 +35,17 @@ t.test('a paused campaign sends nothing until it is resumed', async (t) => {
 });
 
 t.test('cancelling a sending campaign skips what has not left, and it cannot be resumed', async (t) => {
-  const { client, campaign, dispatch, statuses } = await launched(t);
+  const { client, campaign, dispatch, statuses, orm } = await launched(t);
   await client.get(`/create/${campaign.id}`);
   const cancelled = await client.post(`/create/${campaign.id}/cancel`);
   t.match(decodeURIComponent(cancelled.headers.location as string), /3 messages will not be sent/);
   t.equal((await dispatch()).dispatched, 0);
-  const reasons = await query<{ skip_reason: string }>(orm(client), `select skip_reason from message where campaign_id = ? and status = 'skipped' order by skip_reason`, [campaign.id]);
+  const reasons = await query<{ skip_reason: string }>(orm, `select skip_reason from message where campaign_id = ? and status = 'skipped' order by skip_reason`, [campaign.id]);
   t.same(reasons.map((r) => r.skip_reason), ['bad_number', 'cancelled', 'cancelled', 'cancelled', 'opted_out']);
   const resumed = await client.post(`/create/${campaign.id}/resume`);
   t.match(decodeURIComponent(resumed.headers.location as string), /cancelled: it cannot be sent/);
   t.same((await statuses()).filter((s) => s.endsWith(':sent')), []);
 });
-
-function orm(client: { app: { orm?: unknown } }) {
-  return (client.app as unknown as { orm: import('@mikro-orm/postgresql').MikroORM }).orm;
-}
 
 t.test('messages the gateway refuses for good fail with its code and their cost is refunded', async (t) => {
   const { dispatch, campaign, orm, balance } = await launched(t, { simulator: { reject_rate: '1' } });

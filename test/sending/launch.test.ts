@@ -56,3 +56,15 @@ t.test('erasing a contact removes its number and text from its messages, and wha
   const [left] = await query<{ count: string }>(orm, `select count(*) from message where campaign_id = ? and status = 'queued'`, [campaign.id]);
   t.equal(Number(left.count), 2, 'the others still go');
 });
+
+t.test('a default gateway that cannot send yet is named in step 2, before the launch refuses it', async (t) => {
+  const { app, orm } = await buildTestApp(t);
+  const { account, owner } = await createTenant(orm);
+  const { campaign } = await readyToSend(orm, account);
+  await query(orm, `update gateway set kind = 'kannel' where account_id = ?`, [account.id]);
+  const client = await signedIn(app, owner);
+  t.match((await client.get(`/create/${campaign.id}/recipients`)).body, /Sending through kannel gateways is not available yet/);
+  await scheduleNow(orm, account, campaign.id);
+  const result = await launchCampaign(withAccount(orm.em, account.id), campaign.id, 'http://localhost:3000');
+  t.match(result, { outcome: 'refused', reason: /^Not launched: Sending through kannel gateways/ });
+});

@@ -15,6 +15,8 @@ import { countParts, estimateText, parsePlaceholders, unknownPlaceholders, malfo
 import { priceTable, partPrice } from '../sending/prices.js';
 import { creditBalance } from '../accounts/credits.js';
 import { findLinks, replaceLinks, trackedLinkLength } from '../sending/message-render.js';
+import { Gateway } from '../gateways/gateway.entity.js';
+import { canSend, sendingUnavailable } from '../gateways/adapters.js';
 import { recipientFilterOn, summariseOn, longestValuesOn, type RecipientChoice, type RecipientSummary } from './recipients.queries.js';
 
 export const BUILT_IN_PLACEHOLDERS = ['first_name', 'last_name', 'email', 'phone', 'unsubscribe_link'] as const;
@@ -255,6 +257,10 @@ export async function reachOf(em: EntityManager, campaign: Campaign, publicUrl: 
   const costMicros = partsByCountry.some((c) => c.costMicros === null) ? null : partsByCountry.reduce((sum, c) => sum + c.costMicros!, 0);
   const balanceMicros = await creditBalance(em, campaign.account.id);
   const warnings = countryWarnings({ sender: campaign.sender, body }, summary);
+  // Said before scheduling, not only when the launch is refused.
+  const gateway = await em.findOne(Gateway, { isDefault: true });
+  if (!gateway) warnings.push('There is no default gateway: choose one under Settings → Gateways before sending.');
+  else if (!canSend(gateway.kind)) warnings.push(sendingUnavailable(gateway.kind));
   const unpriced = partsByCountry.filter((c) => c.priceMicros === null).map((c) => c.country ?? 'unknown');
   if (unpriced.length) warnings.push(`No price applies to ${unpriced.join(', ')}: set one (or a default) in Settings → Prices before sending.`);
   else if (costMicros !== null && costMicros > balanceMicros) warnings.push('The estimated cost is more than your credit balance: the campaign will not be launched until credit is added.');

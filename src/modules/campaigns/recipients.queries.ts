@@ -3,8 +3,6 @@
 // longest value of each placeholder among them (for a worst-case part count). Every statement
 // starts from the account id.
 import type pg from 'pg';
-import type { EntityManager } from '@mikro-orm/postgresql';
-import { withClient } from '../../db/raw-client.js';
 import { compileFor } from '../contacts/segment.queries.js';
 import type { SegmentRules } from '../contacts/segment-rules.js';
 
@@ -106,8 +104,4 @@ export async function previewContactOn(client: pg.Client, filter: RecipientFilte
     params,
   );
   return rows[0] ?? null;
-}
-
-export async function summarise(em: EntityManager, accountId: string, choice: RecipientChoice): Promise<RecipientSummary> {
-  return withClient(em, async (client) => summariseOn(client, await recipientFilterOn(client, accountId, choice)));
 }

@@ -185,7 +185,3 @@ export async function recentTests(em: EntityManager, accountId: string, campaign
   );
   return rows.map((r) => ({ phone: r.phone, status: r.status, errorCode: r.error_code, createdAt: r.created_at }));
 }
-
-export function isActive(campaign: Pick<Campaign, 'status'>): boolean {
-  return campaign.status === 'sending' || campaign.status === 'paused';
-}

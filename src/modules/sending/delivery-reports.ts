@@ -7,7 +7,6 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DeliveryReport } from '../gateways/adapters.js';
 import { withClient } from '../../db/raw-client.js';
 
-export const FINAL_STATUSES = ['delivered', 'undelivered', 'failed'] as const;
 export const UNKNOWN_AFTER_HOURS = 72;
 
 export interface ReportOutcome {

@@ -13,7 +13,9 @@
 import type pg from 'pg';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { withClient, inTransaction } from '../../db/raw-client.js';
-import { partPrice, type PriceTable } from './prices.js';
+import { partPrice, priceTable, type PriceTable } from './prices.js';
+import { Account } from '../accounts/account.entity.js';
+import { balanceOn, recordSendingEntry } from '../accounts/credits.js';
 import { adapterFor, type GatewayRow, type OutgoingMessage, type SendResult } from '../gateways/adapters.js';
 import { prepareTemplate, renderMessage, newToken, type Template } from './message-render.js';
 import { SendWindow, quietHoursOf } from './quiet-hours.js';
@@ -26,10 +28,6 @@ export const CLAIM_LEASE_SECONDS = 30;
 /** Attempts before a message that keeps meeting transient errors fails. */
 export const MAX_ATTEMPTS = 5;
 const RETRY_BASE_SECONDS = 30;
-
-export function retryDelaySeconds(attempt: number): number {
-  return RETRY_BASE_SECONDS * 4 ** Math.max(0, attempt - 1);
-}
 
 export class CreditShort extends Error {}
 
@@ -105,19 +103,6 @@ async function campaignState(client: pg.ClientBase, accountId: string, campaignI
   };
 }
 
-async function loadPrices(client: pg.ClientBase, accountId: string): Promise<PriceTable> {
-  const { rows } = await client.query<{ country: string | null; part_price_micros: string }>('select country, part_price_micros from price where account_id = $1', [accountId]);
-  return {
-    defaultMicros: rows.find((r) => r.country === null) ? Number(rows.find((r) => r.country === null)!.part_price_micros) : null,
-    byCountry: new Map(rows.filter((r) => r.country).map((r) => [r.country!, Number(r.part_price_micros)])),
-  };
-}
-
-async function loadWindow(client: pg.ClientBase, accountId: string): Promise<SendWindow> {
-  const { rows } = await client.query('select quiet_hours, quiet_hour_rules, time_zone from account where id = $1', [accountId]);
-  return new SendWindow(quietHoursOf({ quietHours: rows[0].quiet_hours, quietHourRules: rows[0].quiet_hour_rules, timeZone: rows[0].time_zone }));
-}
-
 /** Queues again the messages of dispatchers that died mid-batch. */
 export async function reclaimStale(client: pg.ClientBase, accountId: string, campaignId: string): Promise<number> {
   const result = await client.query(
@@ -131,9 +116,9 @@ export async function reclaimStale(client: pg.ClientBase, accountId: string, cam
 async function debit(client: pg.ClientBase, accountId: string, campaignId: string, micros: number, note: string): Promise<void> {
   // One account's debits are serialised, so two batches cannot both spend the last credit.
   await client.query('select pg_advisory_xact_lock(hashtextextended($1, 7))', [accountId]);
-  const { rows } = await client.query<{ balance: string }>('select coalesce(sum(amount_micros), 0) as balance from credit_transaction where account_id = $1', [accountId]);
-  if (Number(rows[0]!.balance) < micros) throw new CreditShort(`balance ${rows[0]!.balance}, batch ${micros}`);
-  await client.query(`insert into credit_transaction (account_id, kind, amount_micros, note, campaign_id, actor) values ($1, 'debit', $2, $3, $4, 'system')`, [accountId, -micros, note.slice(0, 300), campaignId]);
+  const balance = await balanceOn(client, accountId);
+  if (balance < micros) throw new CreditShort(`balance ${balance}, batch ${micros}`);
+  await recordSendingEntry(client, { accountId, campaignId, kind: 'debit', amountMicros: -micros, note });
 }
 
 /** Step 1: claim due messages, defer the ones outside their window, render and debit the rest. */
@@ -232,12 +217,8 @@ async function recordResults(client: pg.ClientBase, accountId: string, campaignI
     );
     const refund = Number(rows[0]?.refund ?? 0);
     if (refund > 0) {
-      await client.query(`insert into credit_transaction (account_id, kind, amount_micros, note, campaign_id, actor) values ($1, 'refund', $2, $3, $4, 'system')`, [
-        accountId,
-        refund,
-        `Campaign "${state.name}": ${failed.length} message${failed.length === 1 ? '' : 's'} refused by the gateway`.slice(0, 300),
-        campaignId,
-      ]);
+      const note = `Campaign "${state.name}": ${failed.length} message${failed.length === 1 ? '' : 's'} refused by the gateway`;
+      await recordSendingEntry(client, { accountId, campaignId, kind: 'refund', amountMicros: refund, note });
     }
   }
 }
@@ -271,12 +252,12 @@ export async function dispatchCampaign(em: EntityManager, accountId: string, cam
   const now = options.now ?? (() => new Date());
   const retrying = <T>(fn: () => Promise<T>) => whileDatabaseReturns(fn, { log: options.log });
   let dispatched = 0;
-  const setup = await retrying(() =>
-    withClient(em, async (client) => {
-      await reclaimStale(client, accountId, campaignId);
-      return { prices: await loadPrices(client, accountId), window: await loadWindow(client, accountId) };
-    }),
-  );
+  // The account's prices and send windows, read once per run (the ORM's own reads: `em` is scoped).
+  const setup = await retrying(async () => {
+    await withClient(em, (client) => reclaimStale(client, accountId, campaignId));
+    const account = await em.findOneOrFail(Account, { id: accountId });
+    return { prices: await priceTable(em), window: new SendWindow(quietHoursOf(account)) };
+  });
   let template: Template | null = null;
   let lastReclaim = Date.now();
   let status = 'sending';
