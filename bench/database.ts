@@ -5,7 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { startEmbeddedPostgres, type RunningDatabase } from '../src/db/embedded-postgres.js';
-import { openOrm, migrate } from '../src/db/orm.js';
+import { openOrm, migrate } from '../src/orm.js';
 
 export interface BenchDatabase {
   url: string;

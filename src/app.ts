@@ -8,7 +8,7 @@ import type { Config } from './config.js';
 import type { Scheduler } from './plugins/scheduler.js';
 import { ormPlugin } from './plugins/orm.js';
 import { securityPlugin, csrfTokenPlugin } from './plugins/security.js';
-import { authPlugin } from './plugins/auth.js';
+import { authPlugin, layoutBalance } from './modules/accounts/index.js';
 import { viewPlugin, VIEWS_DIR } from './plugins/view.js';
 import { errorsPlugin } from './plugins/errors.js';
 import { staticPlugin } from './plugins/static.js';
@@ -56,7 +56,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(securityPlugin, { secret: options.sessionSecret, secureCookies });
   await app.register(csrfTokenPlugin);
   await app.register(authPlugin, { limits: { idleSeconds: config.sessionIdleSeconds, maxSeconds: config.sessionMaxSeconds } });
-  await app.register(viewPlugin, { root: VIEWS_DIR });
+  await app.register(viewPlugin, { root: VIEWS_DIR, layoutValues: async (request) => ({ balance: await layoutBalance(request.em, request.account) }) });
   await app.register(staticPlugin, { publicDir: path.resolve(VIEWS_DIR, '../public') });
   await app.register(errorsPlugin);
   await registerRoutes(app);

@@ -4,14 +4,14 @@ import { parseArgs } from 'node:util';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { loadConfig } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
-import { openOrm, migrate } from './db/orm.js';
+import { openOrm, migrate } from './orm.js';
 import { withAccount, ACROSS_ACCOUNTS } from './db/tenant.js';
 import { ValidationError } from './errors.js';
 import { Account } from './modules/accounts/account.entity.js';
 import { createAccount, createUser, createApiKey } from './modules/accounts/accounts.service.js';
 import { addCredit, creditBalance } from './modules/accounts/credits.js';
 import { formatMoney } from './money.js';
-import { createGateway, webhookUrls } from './modules/gateways/gateways.service.js';
+import { createGateway, webhookUrls } from './modules/gateways/index.js';
 import { withClient } from './db/raw-client.js';
 import { seedDemoContacts } from './db/demo-seed.js';
 
@@ -141,7 +141,7 @@ commands['gateway urls'] = async (orm, args) => {
   if (!id || !/^[0-9a-f-]{36}$/i.test(id)) throw new UsageError('usage: gateway urls <gateway id>');
   const [row] = await orm.em.getConnection().execute<{ id: string; kind: string; secret: string }[]>('select id, kind, secret from gateway where id = ?', [id]);
   if (!row) throw new UsageError(`no gateway with id ${id}`);
-  const urls = webhookUrls(row as never, loadConfig().publicUrl);
+  const urls = webhookUrls(row, loadConfig().publicUrl);
   return `inbound=${urls.inbound}\ndlr=${urls.dlr}`;
 };
 

@@ -1,33 +1,45 @@
-// The one table of Agenda jobs. Jobs are one-liners that take ids and call their module.
+// The one table of Agenda jobs, at the entry level: every module's jobs and the recurring ones.
+// Jobs are one-liners that take ids and call their module. `startScheduler` here is the
+// scheduler (src/plugins/scheduler.ts) with this table.
 import type { Agenda } from 'agenda';
-import type { MikroORM } from '@mikro-orm/postgresql';
-import type { FastifyBaseLogger } from 'fastify';
-import type { SessionLimits } from './modules/accounts/sessions.js';
-import { housekeeping } from './modules/accounts/housekeeping.js';
-import { runContactImport, type ContactImportJobData } from './modules/contacts/contact-import.jobs.js';
-import { defineSendingJobs } from './modules/sending/sending.jobs.js';
-import { markUnknownDeliveries } from './modules/sending/delivery-reports.js';
+import { startScheduler as startAgenda, type JobContext, type JobTable, type Scheduler } from './plugins/scheduler.js';
+import { housekeeping, type SessionLimits } from './modules/accounts/index.js';
+import { expireAbandonedUploads, runContactImport, type ContactImportJobData } from './modules/contacts/index.js';
+import { SimulatorReporter } from './modules/gateways/index.js';
+import { defineSendingJobs, startSendingSweep, markUnknownDeliveries } from './modules/sending/index.js';
 
-export interface JobContext {
-  orm: MikroORM;
-  log: FastifyBaseLogger;
-  sessionLimits: SessionLimits;
-  publicUrl: string;
-  /** True once the process is shutting down: long jobs stop between batches. */
-  stopping: () => boolean;
+export function jobTable(sessionLimits: SessionLimits): JobTable {
+  return {
+    define(agenda: Agenda, context: JobContext) {
+      // A short job gets a short lock, so a crashed worker's lock expires soon.
+      agenda.define(
+        'housekeeping',
+        async () => {
+          await housekeeping(context.orm.em.fork(), sessionLimits);
+          await expireAbandonedUploads(context.orm.em.fork());
+          await markUnknownDeliveries(context.orm.em.fork());
+        },
+        { lockLifetime: 10_000 },
+      );
+      defineSendingJobs(agenda, context);
+      // An import touches its lock every 10 s while it runs: a crashed worker's import is taken up again soon.
+      agenda.define<ContactImportJobData>('contact-import', async (job) => runContactImport(context.orm, job.attrs.data, { touch: () => job.touch(), log: context.log }), { lockLifetime: 30_000, concurrency: 2 });
+    },
+    async start(agenda: Agenda, context: JobContext) {
+      await agenda.every('1 hour', 'housekeeping');
+      await startSendingSweep(agenda);
+      // The simulator gateway's delivery reports are posted by the processes that run jobs.
+      const reporter = new SimulatorReporter(context.orm, context.publicUrl, context.log);
+      reporter.start();
+      return [reporter];
+    },
+  };
 }
 
-export function defineJobs(agenda: Agenda, context: JobContext): void {
-  // A short job gets a short lock, so a crashed worker's lock expires soon.
-  agenda.define(
-    'housekeeping',
-    async () => {
-      await housekeeping(context.orm.em.fork(), context.sessionLimits);
-      await markUnknownDeliveries(context.orm.em.fork());
-    },
-    { lockLifetime: 10_000 },
-  );
-  defineSendingJobs(agenda, context);
-  // An import touches its lock every 10 s while it runs: a crashed worker's import is taken up again soon.
-  agenda.define<ContactImportJobData>('contact-import', async (job) => runContactImport(context.orm, job.attrs.data, { touch: () => job.touch(), log: context.log }), { lockLifetime: 30_000, concurrency: 2 });
+export type { Scheduler };
+
+/** The scheduler with the application's jobs. */
+export function startScheduler(options: Omit<Parameters<typeof startAgenda>[0], 'jobs'> & { sessionLimits: SessionLimits }): Promise<Scheduler> {
+  const { sessionLimits, ...rest } = options;
+  return startAgenda({ ...rest, jobs: jobTable(sessionLimits) });
 }

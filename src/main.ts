@@ -5,9 +5,9 @@ import type { FastifyInstance } from 'fastify';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { loadConfig, type Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
-import { openOrm, migrate } from './db/orm.js';
+import { openOrm, migrate } from './orm.js';
 import { ensureFirstOwner } from './modules/accounts/first-owner.js';
-import { startScheduler, type Scheduler } from './plugins/scheduler.js';
+import { startScheduler, type Scheduler } from './jobs.js';
 import { buildApp } from './app.js';
 import { sessionSecret } from './secrets.js';
 

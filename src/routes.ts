@@ -12,8 +12,9 @@ import { contactListsRoutes } from './modules/contacts/contact-lists.routes.js';
 import { customFieldsRoutes } from './modules/contacts/custom-fields.routes.js';
 import { contactsApiRoutes } from './modules/contacts/contacts.api.js';
 import { campaignsApiRoutes } from './modules/campaigns/campaigns.api.js';
+import { sendingApiRoutes } from './modules/sending/sending.api.js';
 import { creditsRoutes } from './modules/accounts/credits.routes.js';
-import { pricesRoutes } from './modules/sending/prices.routes.js';
+import { pricesRoutes } from './modules/accounts/prices.routes.js';
 import { gatewaysRoutes } from './modules/gateways/gateways.routes.js';
 import { automationRoutes } from './modules/automation/automation.routes.js';
 import { segmentsAndExportRoutes } from './modules/contacts/segments.routes.js';
@@ -46,5 +47,6 @@ export async function registerRoutes(app: FastifyInstance): Promise<void> {
   await app.register(accountApiRoutes, { prefix: '/api/v1' });
   await app.register(contactsApiRoutes, { prefix: '/api/v1' });
   await app.register(campaignsApiRoutes, { prefix: '/api/v1' });
+  await app.register(sendingApiRoutes, { prefix: '/api/v1' });
   await app.register(webhookRoutes, { prefix: '/webhooks' });
 }

@@ -12,7 +12,7 @@ import { Segment } from '../src/modules/contacts/segment.entity.js';
 import { CustomField } from '../src/modules/contacts/custom-field.entity.js';
 import { Campaign } from '../src/modules/campaigns/campaign.entity.js';
 import { Gateway } from '../src/modules/gateways/gateway.entity.js';
-import { Price } from '../src/modules/sending/price.entity.js';
+import { Price } from '../src/modules/accounts/price.entity.js';
 import { ContactImport } from '../src/modules/contacts/contact-import.entity.js';
 
 /** Ids of records in account A, by name. */

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
-import { openOrm, migrate } from '../src/db/orm.js';
+import { openOrm, migrate } from '../src/orm.js';
 
 // Names carry this run's pid, so two runs on one server (a developer's and an editor's) do not
 // drop each other's databases; databases of runs that are no longer alive are cleaned up.

@@ -1,15 +1,33 @@
 // Agenda 6 in-process: PostgreSQL backend on the application database by default (LISTEN/NOTIFY),
-// or MongoDB when MONGODB_URL is set (for those who already run MongoDB). Modules define their
-// jobs in src/jobs.ts; a process with ROLE=web schedules jobs but does not run them.
+// or MongoDB when MONGODB_URL is set (for those who already run MongoDB). The jobs come from the
+// entry's job table (src/jobs.ts), passed in; a process with ROLE=web schedules jobs but does not
+// run them.
 import { Agenda } from 'agenda';
 import pg from 'pg';
 import { PostgresBackend } from '@agendajs/postgres-backend';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { FastifyBaseLogger } from 'fastify';
-import { defineJobs } from '../jobs.js';
-import type { SessionLimits } from '../modules/accounts/sessions.js';
-import { startSendingSweep } from '../modules/sending/sending.jobs.js';
-import { SimulatorReporter } from '../modules/gateways/simulator-reporter.js';
+
+/** What every job gets: the ORM, a logger, the public URL (webhooks, short links), and whether
+ * the process is stopping (long jobs stop between batches). */
+export interface JobContext {
+  orm: MikroORM;
+  log: FastifyBaseLogger;
+  publicUrl: string;
+  stopping: () => boolean;
+}
+
+/** Something a job-running process keeps going beside Agenda (a poller), stopped first. */
+export interface BackgroundWorker {
+  stop(): Promise<void>;
+}
+
+/** The jobs of the application: defined in every process, started where jobs run. */
+export interface JobTable {
+  define(agenda: Agenda, context: JobContext): void;
+  /** Recurring jobs and background workers, in processes that run jobs. */
+  start(agenda: Agenda, context: JobContext): Promise<BackgroundWorker[]>;
+}
 
 export interface Scheduler {
   agenda: Agenda;
@@ -38,9 +56,9 @@ export async function startScheduler(options: {
   mongodbUrl?: string;
   processJobs: boolean;
   log: FastifyBaseLogger;
-  sessionLimits: SessionLimits;
   /** Base of the webhook URLs the simulator posts its delivery reports to, and of short links. */
   publicUrl: string;
+  jobs: JobTable;
 }): Promise<Scheduler> {
   const { kind, backend, close } = await createBackend(options.databaseUrl, options.mongodbUrl, options.log);
   const agenda = new Agenda({ backend, name: `textcast-${process.pid}`, processEvery: '5 seconds', defaultLockLifetime: 10 * 60_000 });
@@ -52,15 +70,13 @@ export async function startScheduler(options: {
   agenda.on('fail', (error, job) => options.log.error({ err: error, job: job.attrs.name }, 'job failed'));
 
   let stopping = false;
-  defineJobs(agenda, { orm: options.orm, log: options.log, sessionLimits: options.sessionLimits, publicUrl: options.publicUrl, stopping: () => stopping });
+  const context: JobContext = { orm: options.orm, log: options.log, publicUrl: options.publicUrl, stopping: () => stopping };
+  options.jobs.define(agenda, context);
   await agenda.ready;
-  // The simulator gateway's delivery reports are posted by the processes that run jobs.
-  const reporter = options.processJobs ? new SimulatorReporter(options.orm, options.publicUrl, options.log) : null;
+  let workers: BackgroundWorker[] = [];
   if (options.processJobs) {
     await agenda.start();
-    await agenda.every('1 hour', 'housekeeping');
-    await startSendingSweep(agenda);
-    reporter!.start();
+    workers = await options.jobs.start(agenda, context);
   }
   const scheduler: Scheduler = {
     agenda,
@@ -70,7 +86,7 @@ export async function startScheduler(options: {
       if (!scheduler.running) return;
       scheduler.running = false;
       stopping = true;
-      await reporter?.stop();
+      for (const worker of workers) await worker.stop();
       // drain() waits for running jobs (stop() would unlock them mid-way), then disconnects the
       // notification channel and the backend's pool.
       await agenda.drain({ timeout: timeoutMs, closeConnection: true });

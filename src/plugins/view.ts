@@ -7,7 +7,6 @@ import view from '@fastify/view';
 import { Eta } from 'eta';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { formatMoney } from '../money.js';
-import { creditBalance } from '../modules/accounts/credits.js';
 
 export type Tab = 'dashboard' | 'create' | 'reporting' | 'inbound' | 'contacts' | 'automation' | 'settings';
 
@@ -28,26 +27,28 @@ export function wantsMainFragment(request: FastifyRequest): boolean {
   return request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'main#main' && !request.headers['hx-history-restore-request'];
 }
 
-export const viewPlugin = fp<{ root: string }>(async (app, { root }) => {
+/** Values the layout shows around every full page (the credit balance in the header), given by
+ * the entry (src/app.ts) so this plugin knows no module. Fragments do not ask for them. */
+export type LayoutValues = (request: FastifyRequest) => Promise<Record<string, unknown>>;
+
+export const viewPlugin = fp<{ root: string; layoutValues: LayoutValues }>(async (app, { root, layoutValues }) => {
   const eta = new Eta({ views: root, autoEscape: true, cache: true, autoTrim: false });
   // production: templates are compiled once and kept (the default recompiles on every render).
   await app.register(view, { engine: { eta }, root, viewExt: 'eta', production: true });
 
   app.decorateReply('page', async function (this: FastifyReply, template: string, data: Record<string, unknown>, options: PageOptions) {
     const request = this.request;
-    const account = request.account;
     const common = {
       user: request.user,
-      account,
+      account: request.account,
       csrfToken: this.csrfToken(),
       tab: options.tab,
       title: options.title,
-      balance: account ? formatMoney(await creditBalance(request.em, account.id), account.currency) : null,
       formatMoney,
     };
     const body = await this.viewAsync(template, { ...common, ...data });
     const fragment = wantsMainFragment(request);
-    const html = await this.viewAsync(fragment ? '_partials/main-fragment' : 'layout', { ...common, body });
+    const html = fragment ? await this.viewAsync('_partials/main-fragment', { ...common, body }) : await this.viewAsync('layout', { ...common, ...(await layoutValues(request)), body });
     return this.code(options.status ?? 200).type('text/html; charset=utf-8').send(html);
   });
 });

@@ -2,8 +2,8 @@ import t from 'tap';
 import pg from 'pg';
 import pino from 'pino';
 import { createTestDatabase } from '../helper.js';
-import { openOrm } from '../../src/db/orm.js';
-import { startScheduler } from '../../src/plugins/scheduler.js';
+import { openOrm } from '../../src/orm.js';
+import { startScheduler } from '../../src/jobs.js';
 
 t.test('stopping the scheduler lets a running job finish and leaves no lock behind', async (t) => {
   const url = await createTestDatabase(t);

@@ -5,7 +5,7 @@ import { Contact } from '../../src/modules/contacts/contact.entity.js';
 import { ConsentEvent, Suppression } from '../../src/modules/contacts/consent.entity.js';
 import { ContactList } from '../../src/modules/contacts/contact-list.entity.js';
 import { Account } from '../../src/modules/accounts/account.entity.js';
-import { phoneHash } from '../../src/modules/contacts/phone.js';
+import { phoneHash } from '../../src/phone.js';
 
 t.test('a marketer creates a contact from a number written the way people write them', async (t) => {
   const { app, orm } = await buildTestApp(t);

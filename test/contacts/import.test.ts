@@ -10,7 +10,7 @@ import pino from 'pino';
 import { buildTestApp, createTenant, addUser, signedIn, type Client } from '../helper.js';
 import { importIdOf, waitForImport } from './helpers.js';
 import { withAccount } from '../../src/db/tenant.js';
-import { startScheduler } from '../../src/plugins/scheduler.js';
+import { startScheduler } from '../../src/jobs.js';
 import { Account } from '../../src/modules/accounts/account.entity.js';
 import { Contact } from '../../src/modules/contacts/contact.entity.js';
 import { ContactList } from '../../src/modules/contacts/contact-list.entity.js';

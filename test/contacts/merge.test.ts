@@ -6,7 +6,7 @@ import { withAccount } from '../../src/db/tenant.js';
 import { Contact } from '../../src/modules/contacts/contact.entity.js';
 import { ConsentEvent, Suppression } from '../../src/modules/contacts/consent.entity.js';
 import { ContactList } from '../../src/modules/contacts/contact-list.entity.js';
-import { phoneHash } from '../../src/modules/contacts/phone.js';
+import { phoneHash } from '../../src/phone.js';
 
 const row = (line: number, phone: string, extra: Partial<StagedContact> = {}): StagedContact => ({
   line, phone, country: 'FR', email: null, first_name: null, last_name: null, fields: null, sms_opt_in: null, bad_number: false, ...extra,

@@ -9,7 +9,7 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { withAccount } from '../../src/db/tenant.js';
 import { withClient } from '../../src/db/raw-client.js';
 import { seedDemoContacts, DEMO_COUNTRIES } from '../../src/db/demo-seed.js';
-import { normalisePhone } from '../../src/modules/contacts/phone.js';
+import { normalisePhone } from '../../src/phone.js';
 import { parseFieldValue } from '../../src/modules/contacts/fields.js';
 import { buildTestApp, createTenant } from '../helper.js';
 

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { buildTestApp, createTenant, addUser, signedIn } from '../helper.js';
 import { withAccount } from '../../src/db/tenant.js';
 import { CreditTransaction } from '../../src/modules/accounts/credit-transaction.entity.js';
-import { Price } from '../../src/modules/sending/price.entity.js';
+import { Price } from '../../src/modules/accounts/price.entity.js';
 import { audience } from '../campaigns/helpers.js';
 
 const run = promisify(execFile);

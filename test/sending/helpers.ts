@@ -5,7 +5,7 @@ import { withAccount } from '../../src/db/tenant.js';
 import type { Account } from '../../src/modules/accounts/account.entity.js';
 import { Campaign } from '../../src/modules/campaigns/campaign.entity.js';
 import { CreditTransaction } from '../../src/modules/accounts/credit-transaction.entity.js';
-import { Price } from '../../src/modules/sending/price.entity.js';
+import { Price } from '../../src/modules/accounts/price.entity.js';
 import { Gateway } from '../../src/modules/gateways/gateway.entity.js';
 import { audience } from '../campaigns/helpers.js';
 

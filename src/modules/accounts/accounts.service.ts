@@ -9,8 +9,7 @@ import { User, ROLES, type UserRole } from './user.entity.js';
 import { ApiKey } from './api-key.entity.js';
 import { Session } from './session.entity.js';
 import { hashPassword, MIN_PASSWORD_LENGTH } from './passwords.js';
-import { Gateway } from '../gateways/gateway.entity.js';
-import { SIMULATOR_DEFAULTS } from '../gateways/gateways.service.js';
+import { setUpNewAccount } from './hooks.js';
 
 export function isTimeZone(zone: string): boolean {
   try {
@@ -43,8 +42,8 @@ export function createAccount(em: EntityManager, input: AccountInput): Account {
   if (Object.keys(errors).length) throw new ValidationError(errors);
   const account = em.create(Account, { name, timeZone, currency });
   em.persist(account);
-  // Every new account can try Textcast at once: the built-in simulator is its default gateway.
-  em.persist(em.create(Gateway, { account, kind: 'simulator', name: 'Simulator', config: { ...SIMULATOR_DEFAULTS }, isDefault: true }));
+  // What the modules above give a new account (the simulator as its default gateway, say).
+  setUpNewAccount(em, account);
   return account;
 }
 

@@ -6,7 +6,7 @@ import { withClient } from '../../db/raw-client.js';
 import { ValidationError } from '../../errors.js';
 import type { Account } from './account.entity.js';
 import { CreditTransaction } from './credit-transaction.entity.js';
-import { MICROS_PER_UNIT } from '../../money.js';
+import { MICROS_PER_UNIT, formatMoney } from '../../money.js';
 
 const BALANCE_SQL = 'select coalesce(sum(amount_micros), 0) as balance from credit_transaction where account_id = $1';
 
@@ -53,4 +53,9 @@ export async function addCredit(em: EntityManager, account: Account, amount: unk
   const entry = em.create(CreditTransaction, { account, kind: 'topup', amountMicros: micros!, note: text || null, actor });
   await em.flush();
   return entry;
+}
+
+/** The balance as the layout's header shows it; null for a visitor without an account. */
+export async function layoutBalance(em: EntityManager, account: Pick<Account, 'id' | 'currency'> | null): Promise<string | null> {
+  return account ? formatMoney(await creditBalance(em, account.id), account.currency) : null;
 }

@@ -6,7 +6,7 @@ import { Account } from './account.entity.js';
 import { User, ROLES } from './user.entity.js';
 import { ApiKey } from './api-key.entity.js';
 import { getCountries } from 'libphonenumber-js/max';
-import { isCountryCode } from '../contacts/phone.js';
+import { isCountryCode } from '../../phone.js';
 import { createUser, changeRole, disableUser, enableUser, createApiKey, isTimeZone } from './accounts.service.js';
 
 type Form = Record<string, string | undefined>;

@@ -1,10 +1,10 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 import { tenantFilter } from '../../db/tenant.js';
-import { Account } from '../accounts/account.entity.js';
-import { Segment } from '../contacts/segment.entity.js';
-import { ContactList } from '../contacts/contact-list.entity.js';
-import { Gateway } from '../gateways/gateway.entity.js';
+import { Account } from '../accounts/index.js';
+import { Segment } from '../contacts/index.js';
+import { ContactList } from '../contacts/index.js';
+import { Gateway } from '../gateways/index.js';
 
 export const CAMPAIGN_KINDS = ['batch', 'automation'] as const;
 export type CampaignKind = (typeof CAMPAIGN_KINDS)[number];

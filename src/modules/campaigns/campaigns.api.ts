@@ -5,57 +5,26 @@
 //   PATCH  /api/v1/sms-campaigns/:id        the same fields, while the campaign is editable
 //   DELETE /api/v1/sms-campaigns/:id        before launch
 //   POST   /api/v1/sms-campaigns/:id/schedule  {"at": ISO-8601 | "now"}
-//   POST   /api/v1/sms-campaigns/:id/launch    launch now (202; the launch runs as a job)
-//   POST   /api/v1/sms-campaigns/:id/pause | resume | cancel
-//   POST   /api/v1/sms-campaigns/:id/test      {"phones": ["+336…", …]} (at most 5)
-//   GET    /api/v1/sms-campaigns/:id/stats     progress and delivery figures
+// Launching and following a campaign (launch, pause, resume, cancel, test, stats) is the sending
+// module's (sending/sending.api.ts), under the same prefix.
 // Field errors answer 422 {"error": {"code": "validation", "fields": {...}}}; nothing is saved.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { findOr404 } from '../../db/find.js';
 import { ValidationError } from '../../errors.js';
 import { Campaign, CAMPAIGN_STATUSES } from './campaign.entity.js';
-import { typeLabel } from './campaign-status.js';
+import { campaignJson } from './campaign-json.js';
+import { notifyScheduleChange } from './hooks.js';
 import {
   createCampaign, updateMessage, resolveRecipients, applyRecipients, assertEditable, deleteCampaign, scheduleCampaign, parseSchedule,
-  checkText, knownPlaceholders, type MessageInput, type RecipientsInput,
+  type MessageInput, type RecipientsInput,
 } from './campaigns.service.js';
-import { launchNow, afterSchedule, pauseCampaign, resumeCampaign, cancelCampaign, sendTest, campaignStats, campaignSpend } from '../sending/campaign-sending.js';
 
 type CampaignBody = MessageInput & { recipients?: RecipientsInput };
 
 export async function campaignsApiRoutes(app: FastifyInstance) {
   const publicUrl = app.config.publicUrl;
-  const agenda = () => app.scheduler?.agenda ?? null;
 
-  const serialise = async (request: FastifyRequest, campaign: Campaign) => {
-    const text = checkText(campaign.body, await knownPlaceholders(request.em), { publicUrl, kind: campaign.kind, trackLinks: campaign.trackLinks });
-    return {
-      id: campaign.id,
-      name: campaign.name,
-      type: typeLabel(campaign),
-      kind: campaign.kind,
-      status: campaign.status,
-      sender: campaign.sender,
-      body: campaign.body,
-      track_links: campaign.trackLinks,
-      encoding: text.count.encoding,
-      parts: text.count.parts,
-      recipients: {
-        source: campaign.recipientSource,
-        segment_id: campaign.segment?.id ?? null,
-        list_id: campaign.list?.id ?? null,
-      },
-      scheduled_at: campaign.scheduledAt?.toISOString() ?? null,
-      launched_at: campaign.launchedAt?.toISOString() ?? null,
-      finished_at: campaign.finishedAt?.toISOString() ?? null,
-      problem: campaign.problem,
-      estimated_recipients: campaign.estimatedRecipients,
-      estimated_parts: campaign.estimatedParts,
-      copied_from: campaign.copiedFrom?.id ?? null,
-      created_at: campaign.createdAt.toISOString(),
-      updated_at: campaign.updatedAt.toISOString(),
-    };
-  };
+  const serialise = (request: FastifyRequest, campaign: Campaign) => campaignJson(request.em, campaign, publicUrl);
   const load = (request: FastifyRequest<{ Params: { id: string } }>) => findOr404(request.em, Campaign, request.params.id, 'campaign', { populate: ['segment', 'list', 'account'] });
   const bodyOf = (request: FastifyRequest): CampaignBody => {
     const body = request.body;
@@ -100,61 +69,8 @@ export async function campaignsApiRoutes(app: FastifyInstance) {
     const campaign = await load(request);
     const at = parseSchedule(request.body?.at, request.account!.timeZone);
     await scheduleCampaign(request.em, campaign, at, publicUrl);
-    await afterSchedule(campaign, agenda());
+    await notifyScheduleChange(campaign, app.scheduler);
     return serialise(request, campaign);
   });
 
-  type WithId = FastifyRequest<{ Params: { id: string } }>;
-  app.post('/sms-campaigns/:id/launch', async (request: WithId, reply) => {
-    const campaign = await load(request);
-    await launchNow(request.em, campaign, publicUrl, agenda());
-    return reply.code(202).send(await serialise(request, campaign));
-  });
-  app.post('/sms-campaigns/:id/pause', async (request: WithId) => {
-    const campaign = await load(request);
-    await pauseCampaign(request.em, campaign);
-    return serialise(request, campaign);
-  });
-  app.post('/sms-campaigns/:id/resume', async (request: WithId) => {
-    const campaign = await load(request);
-    await resumeCampaign(request.em, campaign, agenda());
-    return serialise(request, campaign);
-  });
-  app.post('/sms-campaigns/:id/cancel', async (request: WithId) => {
-    const campaign = await load(request);
-    await cancelCampaign(request.em, campaign, agenda());
-    return serialise(request, campaign);
-  });
-  app.post('/sms-campaigns/:id/test', async (request: FastifyRequest<{ Params: { id: string }; Body: { phones?: unknown } }>, reply) => {
-    const campaign = await load(request);
-    const phones = request.body?.phones;
-    const queued = await sendTest(request.em, campaign, Array.isArray(phones) ? phones.join(',') : phones, publicUrl, agenda());
-    return reply.code(202).send({ queued });
-  });
-  app.get('/sms-campaigns/:id/stats', async (request: WithId) => {
-    const campaign = await load(request);
-    const stats = await campaignStats(request.em, campaign.account.id, campaign.id);
-    return {
-      id: campaign.id,
-      status: campaign.status,
-      problem: campaign.problem,
-      recipients: stats.recipients,
-      queued: stats.queued,
-      sending: stats.sending,
-      sent: stats.sent,
-      delivered: stats.delivered,
-      undelivered: stats.undelivered,
-      failed: stats.failed,
-      unknown: stats.unknown,
-      skipped: stats.skipped,
-      waiting_for_window: { count: stats.waiting.count, until: stats.waiting.until ? new Date(stats.waiting.until).toISOString() : null },
-      retrying: stats.retrying,
-      parts: stats.parts,
-      cost_micros: stats.costMicros,
-      spent_micros: await campaignSpend(request.em, campaign.account.id, campaign.id),
-      unsubscribes: stats.unsubscribes,
-      clicks: stats.clicks,
-      done: stats.done,
-    };
-  });
 }

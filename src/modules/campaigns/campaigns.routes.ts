@@ -5,32 +5,25 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ValidationError } from '../../errors.js';
 import { findOr404 } from '../../db/find.js';
 import { withClient } from '../../db/raw-client.js';
-import { Segment } from '../contacts/segment.entity.js';
-import { ContactList } from '../contacts/contact-list.entity.js';
-import { customFieldsOf } from '../contacts/contacts.service.js';
-import { normalisePhone } from '../contacts/phone.js';
+import { Segment } from '../contacts/index.js';
+import { ContactList } from '../contacts/index.js';
+import { customFieldsOf } from '../contacts/index.js';
+import { normalisePhone } from '../../phone.js';
 import { Campaign } from './campaign.entity.js';
-import { isEditable, isLaunched, typeLabel, canMove } from './campaign-status.js';
+import { isEditable } from './campaign-status.js';
 import { campaignList, type CampaignFilters } from './campaign.queries.js';
 import {
-  checkText, knownPlaceholders, createCampaign, updateMessage, setRecipients, scheduleCampaign, unscheduleCampaign,
+  knownPlaceholders, createCampaign, updateMessage, setRecipients, scheduleCampaign, unscheduleCampaign,
   copyCampaign, deleteCampaign, reachOf, checkCampaignText, parseSchedule, formatSchedule, recipientChoice, BUILT_IN_PLACEHOLDERS, type MessageInput,
 } from './campaigns.service.js';
 import { recipientFilterOn, previewContactOn } from './recipients.queries.js';
 import { replaceLookalikes, renderTemplate } from './sms-text.js';
-import { afterSchedule, afterUnschedule } from '../sending/campaign-sending.js';
-import { progressOf, testsOf, showsProgress } from '../sending/campaign-sending.routes.js';
+import { notifyScheduleChange } from './hooks.js';
+import { campaignViewHelpers } from './campaign-labels.js';
 
 type Form = Record<string, string | undefined>;
 type WithId = FastifyRequest<{ Params: { id: string }; Body: Form; Querystring: Form }>;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function recipientSourceLabel(campaign: Campaign): string {
-  if (campaign.recipientSource === 'automation') return 'For Automation Center';
-  if (campaign.recipientSource === 'segment' && campaign.segment) return `Segment: ${campaign.segment.name} – ${campaign.name}`;
-  if (campaign.recipientSource === 'list' && campaign.list) return `Contact list: ${campaign.list.name} – ${campaign.name}`;
-  return 'Not chosen yet';
-}
 
 async function loadCampaign(request: WithId): Promise<Campaign> {
   return findOr404(request.em, Campaign, request.params.id, 'campaign', { populate: ['segment', 'list', 'account'] });
@@ -38,7 +31,7 @@ async function loadCampaign(request: WithId): Promise<Campaign> {
 
 export async function campaignsRoutes(app: FastifyInstance) {
   const publicUrl = app.config.publicUrl;
-  const helpers = { typeLabel, recipientSourceLabel, isEditable, isLaunched, canMove };
+  const helpers = campaignViewHelpers;
 
   // --- The list -----------------------------------------------------------------------------
   app.get('/', async (request: FastifyRequest<{ Querystring: Form }>, reply) => {
@@ -164,7 +157,7 @@ export async function campaignsRoutes(app: FastifyInstance) {
     try {
       const at = parseSchedule(request.body.when === 'now' ? 'now' : request.body.at, request.account!.timeZone);
       await scheduleCampaign(request.em, campaign, at, publicUrl);
-      await afterSchedule(campaign, app.scheduler?.agenda ?? null);
+      await notifyScheduleChange(campaign, app.scheduler);
     } catch (error) {
       if (error instanceof ValidationError) return recipientsPage(request, reply, campaign, error.fields, request.body, 422);
       if (error instanceof AppError && error.statusCode === 409) return recipientsPage(request, reply, campaign, { at: error.message }, request.body, 409);
@@ -176,27 +169,8 @@ export async function campaignsRoutes(app: FastifyInstance) {
   app.post('/:id/unschedule', async (request: WithId, reply) => {
     const campaign = await loadCampaign(request);
     await unscheduleCampaign(request.em, campaign);
-    await afterUnschedule(campaign, app.scheduler?.agenda ?? null);
+    await notifyScheduleChange(campaign, app.scheduler);
     return reply.redirect(`/create/${campaign.id}`, 303);
-  });
-
-  // --- One campaign ---------------------------------------------------------------------------
-  app.get('/:id', async (request: WithId, reply) => {
-    const campaign = await loadCampaign(request);
-    // Once launched, its messages tell who it reaches (the progress panel): no contact scan.
-    const reach = isLaunched(campaign)
-      ? null
-      : await reachOf(request.em, campaign, publicUrl).catch((error) => {
-          if (error instanceof ValidationError) return null;
-          throw error;
-        });
-    const text = reach?.text ?? checkText(campaign.body, await knownPlaceholders(request.em), { publicUrl, kind: campaign.kind, trackLinks: campaign.trackLinks });
-    const progress = showsProgress(campaign) ? await progressOf(request.em, campaign) : null;
-    return reply.page(
-      'campaigns/view',
-      { campaign, reach, text, progress, ...(await testsOf(request.em, campaign)), notice: request.query.notice ?? null, currency: request.account!.currency, timeZone: request.account!.timeZone, formatSchedule, ...helpers },
-      { title: campaign.name, tab: 'create' },
-    );
   });
 
   app.get('/:id/preview', async (request: WithId, reply) => {

@@ -5,18 +5,18 @@ import { DateTime } from 'luxon';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ValidationError, ConflictError } from '../../errors.js';
 import { withClient } from '../../db/raw-client.js';
-import type { Account } from '../accounts/account.entity.js';
-import { Segment } from '../contacts/segment.entity.js';
-import { ContactList } from '../contacts/contact-list.entity.js';
-import { customFieldsOf } from '../contacts/contacts.service.js';
+import type { Account } from '../accounts/index.js';
+import { Segment } from '../contacts/index.js';
+import { ContactList } from '../contacts/index.js';
+import { customFieldsOf } from '../contacts/index.js';
 import { Campaign, type CampaignKind } from './campaign.entity.js';
 import { isEditable, isLaunched, moveTo } from './campaign-status.js';
 import { countParts, estimateText, parsePlaceholders, unknownPlaceholders, malformedPlaceholders, MAX_PARTS } from './sms-text.js';
-import { priceTable, partPrice } from '../sending/prices.js';
-import { creditBalance } from '../accounts/credits.js';
-import { findLinks, replaceLinks, trackedLinkLength } from '../sending/message-render.js';
-import { Gateway } from '../gateways/gateway.entity.js';
-import { canSend, sendingUnavailable } from '../gateways/adapters.js';
+import { priceTable, partPrice } from '../accounts/index.js';
+import { creditBalance } from '../accounts/index.js';
+import { findLinks, replaceLinks, trackedLinkLength } from './message-render.js';
+import { Gateway } from '../gateways/index.js';
+import { cannotSend } from '../gateways/index.js';
 import { recipientFilterOn, summariseOn, longestValuesOn, type RecipientChoice, type RecipientSummary } from './recipients.queries.js';
 
 export const BUILT_IN_PLACEHOLDERS = ['first_name', 'last_name', 'email', 'phone', 'unsubscribe_link'] as const;
@@ -260,7 +260,7 @@ export async function reachOf(em: EntityManager, campaign: Campaign, publicUrl: 
   // Said before scheduling, not only when the launch is refused.
   const gateway = await em.findOne(Gateway, { isDefault: true });
   if (!gateway) warnings.push('There is no default gateway: choose one under Settings → Gateways before sending.');
-  else if (!canSend(gateway.kind)) warnings.push(sendingUnavailable(gateway.kind));
+  else if (cannotSend(gateway.kind)) warnings.push(cannotSend(gateway.kind)!);
   const unpriced = partsByCountry.filter((c) => c.priceMicros === null).map((c) => c.country ?? 'unknown');
   if (unpriced.length) warnings.push(`No price applies to ${unpriced.join(', ')}: set one (or a default) in Settings → Prices before sending.`);
   else if (costMicros !== null && costMicros > balanceMicros) warnings.push('The estimated cost is more than your credit balance: the campaign will not be launched until credit is added.');
@@ -349,4 +349,11 @@ export async function deleteCampaign(em: EntityManager, campaign: Campaign): Pro
 /** DD-MM-YYYY HH:MM in the account's time zone, as the Create tab shows schedules. */
 export function formatSchedule(date: Date | null | undefined, timeZone: string): string {
   return date ? DateTime.fromJSDate(date).setZone(timeZone).toFormat('dd-LL-yyyy HH:mm') : '';
+}
+
+/** A contacts usage check (contacts/usage.ts): the campaigns whose recipients are this segment or list. */
+export async function campaignsUsing(em: EntityManager, used: { segmentId: string } | { listId: string }): Promise<{ name: string }[]> {
+  const where = 'segmentId' in used ? { segment: used.segmentId } : { list: used.listId };
+  const campaigns = await em.find(Campaign, where, { orderBy: { name: 'asc' }, fields: ['name'] });
+  return campaigns.map((c) => ({ name: c.name }));
 }

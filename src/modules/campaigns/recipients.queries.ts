@@ -3,8 +3,8 @@
 // longest value of each placeholder among them (for a worst-case part count). Every statement
 // starts from the account id.
 import type pg from 'pg';
-import { compileFor } from '../contacts/segment.queries.js';
-import type { SegmentRules } from '../contacts/segment-rules.js';
+import { compileFor } from '../contacts/index.js';
+import type { SegmentRules } from '../contacts/index.js';
 
 export type RecipientChoice = { kind: 'segment'; rules: SegmentRules } | { kind: 'list'; listId: string };
 

@@ -1,6 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { tenantFilter } from '../../db/tenant.js';
-import { Account } from '../accounts/account.entity.js';
+import { Account } from '../accounts/index.js';
 import { Contact } from './contact.entity.js';
 
 // Consent evidence: every change of a contact's SMS opt-in, append-only. It survives erasure of

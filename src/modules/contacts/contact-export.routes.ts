@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { findOr404 } from '../../db/find.js';
 import { withClient } from '../../db/raw-client.js';
 import { AppError, ForbiddenError, ValidationError } from '../../errors.js';
-import { hasRole } from '../../plugins/auth.js';
+import { hasRole } from '../accounts/index.js';
 import { ContactList } from './contact-list.entity.js';
 import { Segment } from './segment.entity.js';
 import { compileRules } from './segment-compiler.js';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Account } from '../accounts/account.entity.js';
+import type { Account } from '../accounts/index.js';
 import { ContactImport, EXISTING_MODES, type ExistingMode } from './contact-import.entity.js';
 import { ContactList } from './contact-list.entity.js';
 import type { CustomField } from './custom-field.entity.js';

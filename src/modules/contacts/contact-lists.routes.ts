@@ -4,10 +4,10 @@ import { findOr404 } from '../../db/find.js';
 import { ContactList } from './contact-list.entity.js';
 import { contactPage, countContacts } from './contact.queries.js';
 import { listSizes, addPhonesToList, removeContactsFromList } from './contact-lists.queries.js';
-import { normalisePhone } from './phone.js';
+import { normalisePhone } from '../../phone.js';
 import { createList, renameList } from './contact-lists.service.js';
 import { ValidationError } from '../../errors.js';
-import { Campaign } from '../campaigns/campaign.entity.js';
+import { usersOf } from './usage.js';
 
 type Form = Record<string, string | string[] | undefined>;
 type WithId = FastifyRequest<{ Params: { id: string }; Body: Form; Querystring: Record<string, string | undefined> }>;
@@ -82,7 +82,7 @@ export async function contactListsRoutes(app: FastifyInstance) {
   });
 
   /** Campaigns that send to the list: while there are any, it cannot be deleted. */
-  const usedBy = (request: FastifyRequest, list: ContactList) => request.em.find(Campaign, { list: list.id }, { orderBy: { name: 'asc' } });
+  const usedBy = (request: FastifyRequest, list: ContactList) => usersOf(request.em, { listId: list.id });
 
   app.get('/:id/delete', async (request: WithId, reply) => {
     const list = await findOr404(request.em, ContactList, request.params.id, 'contact list');

@@ -1,7 +1,7 @@
 // Naming rules of contact lists, shared by the pages and the API.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ValidationError } from '../../errors.js';
-import type { Account } from '../accounts/account.entity.js';
+import type { Account } from '../accounts/index.js';
 import { ContactList } from './contact-list.entity.js';
 
 async function validName(em: EntityManager, name: string, except?: string): Promise<string> {

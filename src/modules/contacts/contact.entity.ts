@@ -1,6 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { tenantFilter } from '../../db/tenant.js';
-import { Account } from '../accounts/account.entity.js';
+import { Account } from '../accounts/index.js';
 
 export const OPT_OUT_SOURCES = ['manual', 'import', 'unsubscribe_link', 'stop_keyword', 'api', 'suppressed'] as const;
 export type OptOutSource = (typeof OPT_OUT_SOURCES)[number];

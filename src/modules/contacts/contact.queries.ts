@@ -2,7 +2,7 @@
 // page stays one indexed query at a million contacts (page 10,000 costs what page 1 costs: the
 // cursor is the last id seen, never an OFFSET). Every statement is scoped by the account id.
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { normalisePhone } from './phone.js';
+import { normalisePhone } from '../../phone.js';
 
 export interface ContactFilters {
   q?: string;

@@ -14,7 +14,7 @@ import { customFieldsOf, eraseContact, validateContact, type ContactInput } from
 import { createStage, stageRows, mergeStaged, type StagedContact } from './contact-merge.queries.js';
 import { addPhonesToList, listsOfContact } from './contact-lists.queries.js';
 import { createList } from './contact-lists.service.js';
-import { normalisePhone } from './phone.js';
+import { normalisePhone } from '../../phone.js';
 
 export const MAX_CONTACTS_PER_CALL = 1000;
 

@@ -2,11 +2,11 @@
 // update, opt-in changes with their consent evidence, and erasure.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ValidationError } from '../../errors.js';
-import type { Account } from '../accounts/account.entity.js';
+import type { Account } from '../accounts/index.js';
 import { Contact, type OptOutSource } from './contact.entity.js';
 import { CustomField } from './custom-field.entity.js';
 import { ConsentEvent, Suppression } from './consent.entity.js';
-import { normalisePhone, phoneHash } from './phone.js';
+import { normalisePhone, phoneHash } from '../../phone.js';
 import { parseFieldValue, parseOptIn, LIMITS, type FieldValue } from './fields.js';
 
 /** A contact as a form, the API or a CSV row gives it: every value still text (or JSON). */

@@ -12,7 +12,7 @@
 import { ValidationError } from '../../errors.js';
 import type { FieldType } from './custom-field.entity.js';
 import { parseFieldValue, LIMITS } from './fields.js';
-import { isCountryCode } from './phone.js';
+import { isCountryCode } from '../../phone.js';
 import { isGroup, type Combinator, type Condition, type SegmentRules } from './segment-rules.js';
 
 /** What the compiler needs to know of a custom field. */

@@ -7,13 +7,13 @@ import { getCountries } from 'libphonenumber-js/max';
 import { findOr404 } from '../../db/find.js';
 import { withClient } from '../../db/raw-client.js';
 import { ConflictError, ValidationError } from '../../errors.js';
-import { hasRole } from '../../plugins/auth.js';
+import { hasRole } from '../accounts/index.js';
 import { ContactList } from './contact-list.entity.js';
 import { Segment } from './segment.entity.js';
 import { OPERATORS, operatorSpec, resolveField, segmentFieldChoices, type FieldInfo } from './segment-compiler.js';
 import { compileFor, loadSegmentContext, segmentPageOn, segmentSizeOn, type SegmentContactRow, type SegmentSize } from './segment.queries.js';
 import { applyBuilderAction, builderToRules, emptyBuilder, parseBuilderForm, rowErrors, rulesToBuilder, type BuilderState } from './segment-form.js';
-import { campaignsUsing, deleteSegment, saveSegment } from './segments.service.js';
+import { usersOfSegment, deleteSegment, saveSegment } from './segments.service.js';
 import { contactExportRoutes } from './contact-export.routes.js';
 
 type Body = Record<string, unknown>;
@@ -191,7 +191,7 @@ export async function segmentsRoutes(app: FastifyInstance) {
   });
 
   const deletePage = async (request: FastifyRequest, reply: FastifyReply, segment: Segment, status = 200) =>
-    reply.page('contacts/segments/delete', { segment, campaigns: await campaignsUsing(request.em, segment), canEdit: hasRole(request.user!, 'marketer') }, { title: `Delete ${segment.name}`, tab: 'contacts', status });
+    reply.page('contacts/segments/delete', { segment, campaigns: await usersOfSegment(request.em, segment), canEdit: hasRole(request.user!, 'marketer') }, { title: `Delete ${segment.name}`, tab: 'contacts', status });
 
   app.get('/:id/delete', async (request: WithId, reply) => deletePage(request, reply, await findOr404(request.em, Segment, request.params.id, 'segment')));
 

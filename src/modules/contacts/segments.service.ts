@@ -3,9 +3,9 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ConflictError, ValidationError } from '../../errors.js';
-import type { Account } from '../accounts/account.entity.js';
+import type { Account } from '../accounts/index.js';
 import { Segment } from './segment.entity.js';
-import { Campaign } from '../campaigns/campaign.entity.js';
+import { usersOf, type Usage } from './usage.js';
 import { compileSegment } from './segment.queries.js';
 import { builderToRules, rowErrors, type BuilderState } from './segment-form.js';
 
@@ -51,13 +51,13 @@ export async function saveSegment(em: EntityManager, account: Account, input: { 
   return segment;
 }
 
-/** Campaigns whose recipients are this segment: while there are any, it cannot be deleted. */
-export async function campaignsUsing(em: EntityManager, segment: Segment): Promise<Campaign[]> {
-  return em.find(Campaign, { segment: segment.id }, { orderBy: { name: 'asc' } });
+/** What uses this segment (campaigns sending to it): while anything does, it cannot be deleted. */
+export async function usersOfSegment(em: EntityManager, segment: Segment): Promise<Usage[]> {
+  return usersOf(em, { segmentId: segment.id });
 }
 
 export async function deleteSegment(em: EntityManager, segment: Segment): Promise<void> {
-  const campaigns = await campaignsUsing(em, segment);
+  const campaigns = await usersOfSegment(em, segment);
   if (campaigns.length) throw new ConflictError(`This segment is the recipient source of ${campaigns.map((c) => `"${c.name}"`).join(', ')}: choose other recipients for ${campaigns.length === 1 ? 'that campaign' : 'those campaigns'} first.`);
   em.remove(segment);
   await em.flush();

@@ -1,14 +1,12 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { randomUUID, randomBytes } from 'node:crypto';
 import { tenantFilter } from '../../db/tenant.js';
-import { Account } from '../accounts/account.entity.js';
-
-export const GATEWAY_KINDS = ['simulator', 'kannel', 'twilio', 'generic'] as const;
-export type GatewayKind = (typeof GATEWAY_KINDS)[number];
+import { Account } from '../accounts/index.js';
+import { GATEWAY_KINDS } from './registry.js';
 
 // Where messages go out and reports come back. `secret` authenticates the gateway's webhooks
 // (a shared secret the operator pastes into the gateway, so it is kept readable); `config`
-// holds the adapter's options (see DESIGN.md: url, username, password, smsc, …).
+// holds the kind's options (declared by the kind in kinds/, listed in registry.ts).
 export const Gateway = defineEntity({
   name: 'Gateway',
   tableName: 'gateway',

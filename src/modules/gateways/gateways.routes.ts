@@ -3,8 +3,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError } from '../../errors.js';
 import { findOr404 } from '../../db/find.js';
-import { Gateway, GATEWAY_KINDS } from './gateway.entity.js';
-import { createGateway, makeDefault, webhookUrls, GATEWAY_OPTIONS } from './gateways.service.js';
+import { Gateway } from './gateway.entity.js';
+import { createGateway, makeDefault } from './gateways.service.js';
+import { gatewayKinds, gatewayKind, isGatewayKind, webhookUrls } from './registry.js';
 
 type Form = Record<string, string | undefined>;
 const OWNER = { config: { role: 'owner' as const } };
@@ -19,7 +20,8 @@ export async function gatewaysRoutes(app: FastifyInstance) {
   const page = async (request: FastifyRequest, reply: FastifyReply, values: Form = {}, errors: Record<string, string> = {}, status = 200) => {
     const gateways = await request.em.find(Gateway, {}, { orderBy: { createdAt: 'asc' } });
     const urls = new Map(gateways.map((g) => [g.id, webhookUrls(g, publicUrl)]));
-    return reply.page('gateways/index', { gateways, urls, kinds: GATEWAY_KINDS, options: GATEWAY_OPTIONS, values, errors }, { title: 'Gateways', tab: 'settings', status });
+    const secretOptions = new Set(gatewayKinds().flatMap((k) => k.options.filter((o) => o.secret).map((o) => `${k.kind}.${o.name}`)));
+    return reply.page('gateways/index', { gateways, urls, kinds: gatewayKinds(), secretOptions, values, errors }, { title: 'Gateways', tab: 'settings', status });
   };
 
   app.get('/', async (request, reply) => page(request, reply));
@@ -27,7 +29,9 @@ export async function gatewaysRoutes(app: FastifyInstance) {
   app.post('/', OWNER, async (request: FastifyRequest<{ Body: Form }>, reply) => {
     try {
       const kind = request.body.kind ?? '';
-      const options = Object.fromEntries(Object.entries(optionsOf(request.body)).filter(([name]) => GATEWAY_OPTIONS[kind as keyof typeof GATEWAY_OPTIONS]?.some((o) => o.name === name)));
+      // The form shows every kind's options; only the chosen kind's are kept.
+      const declared = isGatewayKind(kind) ? gatewayKind(kind).options : [];
+      const options = Object.fromEntries(Object.entries(optionsOf(request.body)).filter(([name]) => declared.some((o) => o.name === name)));
       await createGateway(request.em, request.account!, { kind, name: request.body.name, mps: request.body.mps, isDefault: request.body.default === 'on', options });
     } catch (error) {
       if (error instanceof ValidationError) return page(request, reply, request.body, error.fields, 422);

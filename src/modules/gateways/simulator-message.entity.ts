@@ -1,6 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { tenantFilter } from '../../db/tenant.js';
-import { Account } from '../accounts/account.entity.js';
+import { Account } from '../accounts/index.js';
 
 // What the simulator gateway accepted: one row per client reference (a resent message finds its
 // row and is not delivered twice), with the delivery report it will post to its webhook.

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { FastifyBaseLogger } from 'fastify';
 import { withClient } from '../../db/raw-client.js';
-import { webhookUrls } from './gateways.service.js';
+import { webhookUrls } from './registry.js';
 
 const BATCH = 500;
 const CONCURRENCY = 64;

@@ -1,8 +1,8 @@
 // The Dashboard and Reporting tabs. Reporting lists launched campaigns, newest first, each
 // linking to its page (progress, delivery, cost); richer reports arrive with the reporting issue.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Campaign } from '../campaigns/campaign.entity.js';
-import { formatSchedule } from '../campaigns/campaigns.service.js';
+import { Campaign } from '../campaigns/index.js';
+import { formatSchedule } from '../campaigns/index.js';
 
 export async function reportingRoutes(app: FastifyInstance) {
   app.get('/dashboard', async (_request, reply) => reply.page('reporting/dashboard', {}, { title: 'Dashboard', tab: 'dashboard' }));

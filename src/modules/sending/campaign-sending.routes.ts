@@ -1,13 +1,11 @@
-// The campaign page's sending controls (under /create/:id): launch now, pause, resume, cancel,
+// The campaign page (/create/:id) with its sending controls: launch now, pause, resume, cancel,
 // a test send, and the progress panel that refreshes itself with htmx while messages go out.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AppError, ValidationError } from '../../errors.js';
 import { findOr404 } from '../../db/find.js';
 import { formatMoney } from '../../money.js';
-import { Campaign } from '../campaigns/campaign.entity.js';
-import { isLaunched } from '../campaigns/campaign-status.js';
-import { formatSchedule } from '../campaigns/campaigns.service.js';
+import { Campaign, isLaunched, formatSchedule, reachOf, checkText, knownPlaceholders, campaignViewHelpers } from '../campaigns/index.js';
 import { launchNow, pauseCampaign, resumeCampaign, cancelCampaign, sendTest, campaignStats, campaignSpend, recentTests, MAX_TEST_NUMBERS } from './campaign-sending.js';
 
 type WithId = FastifyRequest<{ Params: { id: string }; Body: Record<string, string | undefined> }>;
@@ -35,6 +33,25 @@ export async function campaignSendingRoutes(app: FastifyInstance) {
   const publicUrl = app.config.publicUrl;
   const agenda = () => app.scheduler?.agenda ?? null;
   const load = (request: FastifyRequest<{ Params: { id: string } }>) => findOr404(request.em, Campaign, request.params.id, 'campaign', { populate: ['segment', 'list', 'account', 'gateway'] });
+  // The campaign page: what it is, what it will reach or how its sending goes, and its controls.
+  app.get('/:id', async (request: FastifyRequest<{ Params: { id: string }; Querystring: { notice?: string } }>, reply) => {
+    const campaign = await load(request);
+    // Once launched, its messages tell who it reaches (the progress panel): no contact scan.
+    const reach = isLaunched(campaign)
+      ? null
+      : await reachOf(request.em, campaign, publicUrl).catch((error) => {
+          if (error instanceof ValidationError) return null;
+          throw error;
+        });
+    const text = reach?.text ?? checkText(campaign.body, await knownPlaceholders(request.em), { publicUrl, kind: campaign.kind, trackLinks: campaign.trackLinks });
+    const progress = showsProgress(campaign) ? await progressOf(request.em, campaign) : null;
+    return reply.page(
+      'campaigns/view',
+      { campaign, reach, text, progress, ...(await testsOf(request.em, campaign)), notice: request.query.notice ?? null, currency: request.account!.currency, timeZone: request.account!.timeZone, formatSchedule, ...campaignViewHelpers },
+      { title: campaign.name, tab: 'create' },
+    );
+  });
+
   const back = (reply: FastifyReply, campaign: Campaign, notice?: string) =>
     reply.redirect(`/create/${campaign.id}${notice ? `?notice=${encodeURIComponent(notice)}` : ''}`, 303);
 

@@ -2,16 +2,17 @@
 // test, and read its progress. Shared by the campaign page and the JSON API; the Agenda side
 // (sending.jobs.ts) is reached through the scheduler when this process has one.
 import type { Agenda } from 'agenda';
+import type { Scheduler } from '../../plugins/scheduler.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ConflictError, ValidationError } from '../../errors.js';
-import { Campaign } from '../campaigns/campaign.entity.js';
-import { moveTo } from '../campaigns/campaign-status.js';
-import { checkCampaignText, scheduleCampaign } from '../campaigns/campaigns.service.js';
-import { normalisePhone } from '../contacts/phone.js';
-import { creditBalance } from '../accounts/credits.js';
-import { Gateway } from '../gateways/gateway.entity.js';
-import { canSend, sendingUnavailable } from '../gateways/adapters.js';
-import { priceTable, partPrice } from './prices.js';
+import { Campaign } from '../campaigns/index.js';
+import { moveTo } from '../campaigns/index.js';
+import { checkCampaignText, scheduleCampaign } from '../campaigns/index.js';
+import { normalisePhone } from '../../phone.js';
+import { creditBalance } from '../accounts/index.js';
+import { Gateway } from '../gateways/index.js';
+import { cannotSend } from '../gateways/index.js';
+import { priceTable, partPrice } from '../accounts/index.js';
 import { formatMoney } from '../../money.js';
 import { cancelLaunch, ensureDispatch, scheduleLaunch } from './sending.jobs.js';
 
@@ -30,13 +31,12 @@ export async function launchNow(em: EntityManager, campaign: Campaign, publicUrl
   if (agenda) await scheduleLaunch(agenda, campaign.account.id, campaign.id, campaign.scheduledAt!);
 }
 
-/** After the wizard scheduled a campaign: its launch job at its time. */
-export async function afterSchedule(campaign: Campaign, agenda: Agenda | null): Promise<void> {
-  if (agenda && campaign.status === 'scheduled' && campaign.scheduledAt) await scheduleLaunch(agenda, campaign.account.id, campaign.id, campaign.scheduledAt);
-}
-
-export async function afterUnschedule(campaign: Campaign, agenda: Agenda | null): Promise<void> {
-  if (agenda) await cancelLaunch(agenda, campaign.id);
+/** A campaign schedule listener (campaigns/hooks.ts): a scheduled campaign has its launch job at
+ * its time; an unscheduled one has none. */
+export async function keepLaunchJob(campaign: Campaign, scheduler: Scheduler | null): Promise<void> {
+  if (!scheduler) return;
+  if (campaign.status === 'scheduled' && campaign.scheduledAt) await scheduleLaunch(scheduler.agenda, campaign.account.id, campaign.id, campaign.scheduledAt);
+  else await cancelLaunch(scheduler.agenda, campaign.id);
 }
 
 export async function pauseCampaign(em: EntityManager, campaign: Campaign): Promise<void> {
@@ -91,7 +91,8 @@ export async function sendTest(em: EntityManager, campaign: Campaign, input: unk
   if (text.error) throw new ValidationError({ phones: `Fix the message first: ${text.error}` });
   const gateway = await em.findOne(Gateway, campaign.gateway ? { id: campaign.gateway.id } : { isDefault: true });
   if (!gateway) throw new ValidationError({ phones: 'There is no default gateway (Settings → Gateways).' });
-  if (!canSend(gateway.kind)) throw new ValidationError({ phones: sendingUnavailable(gateway.kind) });
+  const unavailable = cannotSend(gateway.kind);
+  if (unavailable) throw new ValidationError({ phones: unavailable });
   const prices = await priceTable(em);
   let cost = 0;
   for (const { country } of numbers) {

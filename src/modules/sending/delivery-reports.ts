@@ -4,7 +4,7 @@
 // report is recorded but changes nothing. Messages still without one 72 hours after they were
 // sent become "unknown" (housekeeping), which a late final report may still replace.
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { DeliveryReport } from '../gateways/adapters.js';
+import type { DeliveryReport } from '../gateways/index.js';
 import { withClient } from '../../db/raw-client.js';
 
 export const UNKNOWN_AFTER_HOURS = 72;

@@ -13,11 +13,11 @@
 import type pg from 'pg';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { withClient, inTransaction } from '../../db/raw-client.js';
-import { partPrice, priceTable, type PriceTable } from './prices.js';
-import { Account } from '../accounts/account.entity.js';
-import { balanceOn, recordSendingEntry } from '../accounts/credits.js';
-import { adapterFor, type GatewayRow, type OutgoingMessage, type SendResult } from '../gateways/adapters.js';
-import { prepareTemplate, renderMessage, newToken, type Template } from './message-render.js';
+import { partPrice, priceTable, type PriceTable } from '../accounts/index.js';
+import { Account } from '../accounts/index.js';
+import { balanceOn, recordSendingEntry } from '../accounts/index.js';
+import { adapterFor, type GatewayRow, type OutgoingMessage, type SendResult } from '../gateways/index.js';
+import { prepareTemplate, renderMessage, newToken, type Template } from '../campaigns/index.js';
 import { SendWindow, quietHoursOf } from './quiet-hours.js';
 import { reserveSendSlots } from './rate-limit.js';
 

@@ -7,12 +7,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { inTransaction } from '../../db/raw-client.js';
 import { formatMoney } from '../../money.js';
-import { Campaign } from '../campaigns/campaign.entity.js';
-import { reachOf, recipientChoice } from '../campaigns/campaigns.service.js';
-import { recipientFilterOn, type RecipientFilter } from '../campaigns/recipients.queries.js';
-import { Gateway } from '../gateways/gateway.entity.js';
-import { canSend, sendingUnavailable } from '../gateways/adapters.js';
-import { findLinks } from './message-render.js';
+import { Campaign } from '../campaigns/index.js';
+import { reachOf, recipientChoice } from '../campaigns/index.js';
+import { recipientFilterOn, type RecipientFilter } from '../campaigns/index.js';
+import { Gateway } from '../gateways/index.js';
+import { cannotSend } from '../gateways/index.js';
+import { findLinks } from '../campaigns/index.js';
 
 export type LaunchResult =
   | { outcome: 'launched'; queued: number; skipped: number }
@@ -28,7 +28,8 @@ const EARLY_TOLERANCE_MS = 5_000;
 async function launchCheck(em: EntityManager, campaign: Campaign, publicUrl: string): Promise<{ reason: string } | { gateway: Gateway }> {
   const gateway = await em.findOne(Gateway, { isDefault: true });
   if (!gateway) return { reason: 'Not launched: there is no default gateway (Settings → Gateways).' };
-  if (!canSend(gateway.kind)) return { reason: `Not launched: ${sendingUnavailable(gateway.kind)}` };
+  const unavailable = cannotSend(gateway.kind);
+  if (unavailable) return { reason: `Not launched: ${unavailable}` };
   const reach = await reachOf(em, campaign, publicUrl);
   if (!reach) return { reason: 'Not launched: choose the recipients first (a segment or a contact list).' };
   if (reach.text.error) return { reason: `Not launched: ${reach.text.error}` };

@@ -4,9 +4,9 @@
 //   GET  /l/<token><n> records a click on link n of the campaign for this message and redirects.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { withAccount } from '../../db/tenant.js';
-import { Contact } from '../contacts/contact.entity.js';
-import { changeOptIn } from '../contacts/contacts.service.js';
-import { TOKEN_LENGTH, linkPosition } from './message-render.js';
+import { Contact } from '../contacts/index.js';
+import { changeOptIn } from '../contacts/index.js';
+import { TOKEN_LENGTH, linkPosition } from '../campaigns/index.js';
 
 const TOKEN = new RegExp(`^[0-9A-Za-z]{${TOKEN_LENGTH}}$`);
 const PUBLIC = { config: { access: 'public' as const } };

@@ -1,7 +1,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { tenantFilter } from '../../db/tenant.js';
-import { Account } from '../accounts/account.entity.js';
-import { Campaign } from '../campaigns/campaign.entity.js';
+import { Account } from '../accounts/index.js';
+import { Campaign } from '../campaigns/index.js';
 
 export const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'skipped', 'unknown'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];

@@ -4,8 +4,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ValidationError } from '../../errors.js';
-import { Account } from '../accounts/account.entity.js';
-import { isCountryCode } from '../contacts/phone.js';
+import { Account } from '../accounts/index.js';
+import { isCountryCode } from '../../phone.js';
 import { DEFAULT_WINDOWS, parseWindow, type CountryWindows, type TimeWindow } from './quiet-hours.js';
 
 type Form = Record<string, string | undefined>;

@@ -4,8 +4,7 @@
 // retries). A sweep every minute launches campaigns whose job went missing and restarts
 // dispatching where no job is left, so a lost job delays a campaign but never strands it.
 import type { Agenda } from 'agenda';
-import type { MikroORM } from '@mikro-orm/postgresql';
-import type { FastifyBaseLogger } from 'fastify';
+import type { JobContext } from '../../plugins/scheduler.js';
 import { withAccount } from '../../db/tenant.js';
 import { launchCampaign } from './launch.js';
 import { dispatchCampaign, reclaimStale } from './dispatcher.js';
@@ -21,13 +20,6 @@ export const DISPATCH_LANES = 2;
 // Short job locks: a dead worker's job is taken up soon, and Agenda's lock check (a timer of
 // half the lifetime, left running after drain) does not hold a stopping process for long.
 const LAUNCH_LOCK_MS = 20_000;
-
-export interface SendingJobContext {
-  orm: MikroORM;
-  log: FastifyBaseLogger;
-  publicUrl: string;
-  stopping: () => boolean;
-}
 
 /** Replaces any launch job of the campaign by one at `at`. */
 export async function scheduleLaunch(agenda: Agenda, accountId: string, campaignId: string, at: Date): Promise<void> {
@@ -51,7 +43,7 @@ export async function ensureDispatch(agenda: Agenda, accountId: string, campaign
   }
 }
 
-export function defineSendingJobs(agenda: Agenda, context: SendingJobContext): void {
+export function defineSendingJobs(agenda: Agenda, context: JobContext): void {
   agenda.define<CampaignJobData>(
     'campaign-launch',
     async (job) => {

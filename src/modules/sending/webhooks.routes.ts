@@ -2,7 +2,7 @@
 // the inbound SMS feature). Public, no session or CSRF: the gateway's secret authenticates it.
 // Refusals are 4xx JSON and store nothing but the gateway's rejected-request count.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { parseDeliveryReport, WebhookRejection } from '../gateways/adapters.js';
+import { parseDeliveryReport, WebhookRejection } from '../gateways/index.js';
 import { DeliveryReportBatcher } from './delivery-reports.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

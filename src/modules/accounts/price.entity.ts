@@ -1,7 +1,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 import { tenantFilter } from '../../db/tenant.js';
-import { Account } from '../accounts/account.entity.js';
+import { Account } from './account.entity.js';
 
 // The price of one SMS part to a destination country, in micro-units of the account currency.
 // The row with no country is the default for every country without a row of its own.

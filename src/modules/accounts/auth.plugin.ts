@@ -6,13 +6,13 @@
 // The request's EntityManager is then scoped to the caller's account (db/tenant.ts).
 import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { scopeToAccount, ACROSS_ACCOUNTS } from '../db/tenant.js';
-import type { Account } from '../modules/accounts/account.entity.js';
-import type { User, UserRole } from '../modules/accounts/user.entity.js';
-import { ApiKey } from '../modules/accounts/api-key.entity.js';
-import { hashApiKey } from '../modules/accounts/accounts.service.js';
-import { resumeSession, SESSION_COOKIE, type SessionLimits } from '../modules/accounts/sessions.js';
-import { AppError, ForbiddenError } from '../errors.js';
+import { scopeToAccount, ACROSS_ACCOUNTS } from '../../db/tenant.js';
+import type { Account } from './account.entity.js';
+import type { User, UserRole } from './user.entity.js';
+import { ApiKey } from './api-key.entity.js';
+import { hashApiKey } from './accounts.service.js';
+import { resumeSession, SESSION_COOKIE, type SessionLimits } from './sessions.js';
+import { AppError, ForbiddenError } from '../../errors.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -3,9 +3,9 @@
 // before anything changes: one bad line refuses the file.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ValidationError } from '../../errors.js';
-import type { Account } from '../accounts/account.entity.js';
-import { parseAmount } from '../accounts/credits.js';
-import { isCountryCode } from '../contacts/phone.js';
+import type { Account } from './account.entity.js';
+import { parseAmount } from './credits.js';
+import { isCountryCode } from '../../phone.js';
 import { Price } from './price.entity.js';
 
 export interface PriceTable {

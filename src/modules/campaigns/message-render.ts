@@ -2,7 +2,7 @@
 // personalised; its encoding, parts and cost. Tokens are per message and unguessable (60 bits);
 // `/u/<token>` unsubscribes and `/l/<token><n>` follows link n of the campaign.
 import crypto from 'node:crypto';
-import { countParts, renderTemplate, type SmsEncoding } from '../campaigns/sms-text.js';
+import { countParts, renderTemplate, type SmsEncoding } from './sms-text.js';
 
 export const TOKEN_LENGTH = 10;
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

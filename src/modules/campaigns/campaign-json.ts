@@ -1,0 +1,35 @@
+// A campaign as the JSON API shows it (the campaigns API and the sending API answer the same shape).
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Campaign } from './campaign.entity.js';
+import { typeLabel } from './campaign-status.js';
+import { checkText, knownPlaceholders } from './campaigns.service.js';
+
+export async function campaignJson(em: EntityManager, campaign: Campaign, publicUrl: string) {
+  const text = checkText(campaign.body, await knownPlaceholders(em), { publicUrl, kind: campaign.kind, trackLinks: campaign.trackLinks });
+  return {
+    id: campaign.id,
+    name: campaign.name,
+    type: typeLabel(campaign),
+    kind: campaign.kind,
+    status: campaign.status,
+    sender: campaign.sender,
+    body: campaign.body,
+    track_links: campaign.trackLinks,
+    encoding: text.count.encoding,
+    parts: text.count.parts,
+    recipients: {
+      source: campaign.recipientSource,
+      segment_id: campaign.segment?.id ?? null,
+      list_id: campaign.list?.id ?? null,
+    },
+    scheduled_at: campaign.scheduledAt?.toISOString() ?? null,
+    launched_at: campaign.launchedAt?.toISOString() ?? null,
+    finished_at: campaign.finishedAt?.toISOString() ?? null,
+    problem: campaign.problem,
+    estimated_recipients: campaign.estimatedRecipients,
+    estimated_parts: campaign.estimatedParts,
+    copied_from: campaign.copiedFrom?.id ?? null,
+    created_at: campaign.createdAt.toISOString(),
+    updated_at: campaign.updatedAt.toISOString(),
+  };
+}

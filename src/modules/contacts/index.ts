@@ -1,0 +1,11 @@
+// What the contacts module offers the modules above it (DESIGN.md "Module order"): other modules
+// import it from here only.
+export { runContactImport, type ContactImportJobData } from './contact-import.jobs.js';
+export { ContactList } from './contact-list.entity.js';
+export { Contact } from './contact.entity.js';
+export { changeOptIn, customFieldsOf } from './contacts.service.js';
+export { expireAbandonedUploads } from './import-files.queries.js';
+export { type SegmentRules } from './segment-rules.js';
+export { Segment } from './segment.entity.js';
+export { compileFor } from './segment.queries.js';
+export { registerUsageCheck } from './usage.js';

@@ -1,0 +1,93 @@
+// The simulator: accepts messages into simulator_message (one row per client reference), and a
+// reporter (simulator-reporter.ts) posts each one's delivery report to the gateway's own webhook
+// after `delay_ms`. Outcomes are drawn from the client reference (and attempt), so they are
+// reproducible: `reject_rate` refuses for good, `soft_bounce_rate` refuses for now (retry),
+// `failure_rate` accepts and later reports undelivered.
+import crypto from 'node:crypto';
+import type pg from 'pg';
+import { option, parseJsonDeliveryReport, plainWebhookUrls, type GatewayAdapter, type GatewayKind, type GatewayRow, type OutgoingMessage, type SendResult } from '../gateway-kind.js';
+
+const DEFAULTS = { delay_ms: '2000', failure_rate: '0.02', soft_bounce_rate: '0.01' };
+
+export interface SimulatorSettings {
+  delayMs: number;
+  failureRate: number;
+  softBounceRate: number;
+  rejectRate: number;
+}
+
+export function simulatorSettings(config: Record<string, string>): SimulatorSettings {
+  const value = (key: keyof typeof DEFAULTS | 'reject_rate', fallback: string) => Number(config[key] ?? fallback);
+  return {
+    delayMs: value('delay_ms', DEFAULTS.delay_ms),
+    failureRate: value('failure_rate', DEFAULTS.failure_rate),
+    softBounceRate: value('soft_bounce_rate', DEFAULTS.soft_bounce_rate),
+    rejectRate: value('reject_rate', '0'),
+  };
+}
+
+/** A number in [0, 1) drawn from the text (the same text, the same number). */
+function draw(text: string): number {
+  return crypto.createHash('sha1').update(text).digest().readUInt32BE(0) / 2 ** 32;
+}
+
+class SimulatorAdapter implements GatewayAdapter {
+  private readonly settings: SimulatorSettings;
+
+  constructor(
+    private readonly gateway: GatewayRow,
+    private readonly client: pg.ClientBase,
+  ) {
+    this.settings = simulatorSettings(gateway.config);
+  }
+
+  async send(messages: OutgoingMessage[]): Promise<SendResult[]> {
+    const { rejectRate, softBounceRate, failureRate, delayMs } = this.settings;
+    const results = new Map<string, SendResult>();
+    const accepted: (OutgoingMessage & { id: string; report: string })[] = [];
+    for (const message of messages) {
+      if (draw(`reject:${message.clientRef}`) < rejectRate) {
+        results.set(message.clientRef, { clientRef: message.clientRef, accepted: false, permanent: true, errorCode: 'SIM-REJECTED' });
+      } else if (draw(`bounce:${message.clientRef}:${message.attempt}`) < softBounceRate) {
+        results.set(message.clientRef, { clientRef: message.clientRef, accepted: false, permanent: false, errorCode: 'SIM-THROTTLED' });
+      } else {
+        const report = draw(`report:${message.clientRef}`) < failureRate ? 'undelivered' : 'delivered';
+        accepted.push({ ...message, id: crypto.randomUUID(), report });
+      }
+    }
+    if (accepted.length) {
+      // A client reference seen before keeps its first row and id: delivered once.
+      const { rows } = await this.client.query<{ id: string; client_ref: string }>(
+        `insert into simulator_message (id, account_id, gateway_id, client_ref, phone, sender, body, parts, report_status, error_code, report_at)
+         select m.id, $1, $2, m.client_ref, m.phone, m.sender, m.body, m.parts, m.report, case when m.report = 'delivered' then null else 'SIM-UNREACHABLE' end,
+                now() + make_interval(secs => $3::float8 / 1000)
+         from jsonb_to_recordset($4::jsonb) as m(id uuid, client_ref text, phone text, sender text, body text, parts int, report text)
+         on conflict (gateway_id, client_ref) do update set client_ref = excluded.client_ref
+         returning id, client_ref`,
+        [
+          this.gateway.accountId,
+          this.gateway.id,
+          delayMs,
+          JSON.stringify(accepted.map((m) => ({ id: m.id, client_ref: m.clientRef, phone: m.to, sender: m.from, body: m.body, parts: m.parts, report: m.report }))),
+        ],
+      );
+      for (const row of rows) results.set(row.client_ref, { clientRef: row.client_ref, accepted: true, gatewayMessageId: row.id });
+    }
+    return messages.map((message) => results.get(message.clientRef)!);
+  }
+}
+
+export const simulator: GatewayKind = {
+  kind: 'simulator',
+  label: 'Simulator (no real SMS)',
+  options: [
+    option('delay_ms', 'Delivery report delay (ms)', { type: 'milliseconds' }),
+    option('failure_rate', 'Share reported undelivered (0–1)', { type: 'rate' }),
+    option('soft_bounce_rate', 'Share refused for now, retried (0–1)', { type: 'rate' }),
+    option('reject_rate', 'Share refused for good (0–1)', { type: 'rate' }),
+  ],
+  defaults: DEFAULTS,
+  adapter: (gateway, client) => new SimulatorAdapter(gateway, client),
+  parseDeliveryReport: parseJsonDeliveryReport,
+  webhookUrls: plainWebhookUrls,
+};

@@ -1,0 +1,18 @@
+// The hooks through which lower modules ask higher ones (DESIGN.md "Module order"), registered in
+// one place. Opening the application's ORM (src/orm.ts) calls it, so every process that touches
+// the data (server, worker, CLI, tests, benchmarks) has its modules wired; registering twice is
+// harmless.
+import { registerAccountSetup } from './modules/accounts/index.js';
+import { giveSimulatorGateway } from './modules/gateways/index.js';
+import { registerUsageCheck } from './modules/contacts/index.js';
+import { campaignsUsing, registerScheduleListener } from './modules/campaigns/index.js';
+import { keepLaunchJob } from './modules/sending/index.js';
+
+export function wireModules(): void {
+  // A new account starts with the simulator as its default gateway.
+  registerAccountSetup(giveSimulatorGateway);
+  // A segment or list that a campaign sends to cannot be deleted.
+  registerUsageCheck(campaignsUsing);
+  // A scheduled campaign has its launch job at its time.
+  registerScheduleListener(keepLaunchJob);
+}
