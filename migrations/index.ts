@@ -7,6 +7,7 @@ import { Migration20261127000400Campaigns } from './Migration20261127000400Campa
 import { Migration20261127000500Credits } from './Migration20261127000500Credits.js';
 import { Migration20261127000600Gateways } from './Migration20261127000600Gateways.js';
 import { Migration20261127000700Sending } from './Migration20261127000700Sending.js';
+import { Migration20261201000000NoLaunchingStatus } from './Migration20261201000000NoLaunchingStatus.js';
 
 export const migrationsList = [
   { name: 'Migration20261127000000Foundation', class: Migration20261127000000Foundation },
@@ -17,4 +18,5 @@ export const migrationsList = [
   { name: 'Migration20261127000500Credits', class: Migration20261127000500Credits },
   { name: 'Migration20261127000600Gateways', class: Migration20261127000600Gateways },
   { name: 'Migration20261127000700Sending', class: Migration20261127000700Sending },
+  { name: 'Migration20261201000000NoLaunchingStatus', class: Migration20261201000000NoLaunchingStatus },
 ];

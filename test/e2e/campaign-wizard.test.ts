@@ -191,7 +191,7 @@ browserTest('a marketer creates and schedules an SMS campaign in a real browser'
     t.equal(await reach.locator('[data-reach="bad-number"]').textContent(), '1', 'one with a bad number');
     // The placeholder now counts as the longest first name among the recipients (21 characters).
     const longest = typed.length + 1 + 'Bartholomew-Alexander'.length;
-    t.match(await reach.textContent(), `The message is 1 part (GSM-7, ${longest} characters, placeholders at their longest value among these recipients).`);
+    t.match(await reach.textContent(), `The message is 1 part (GSM-7, ${longest} characters, placeholders at their longest value among the recipients).`);
     // Recipients and parts per country, read by column header (the table may grow more columns).
     const rows = await reach.locator('table').evaluate((table) => {
       const headers = [...table.querySelectorAll('thead th')].map((th) => th.textContent?.trim() ?? '');

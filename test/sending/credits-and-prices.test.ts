@@ -66,10 +66,10 @@ t.test('step 2 of the wizard shows the estimated cost per country and warns when
   await client.post(`/create/${id}/recipients`, { source: 'list', list_id: list.id });
   const page = await client.get(`/create/${id}/recipients`);
   t.match(page.body, /data-reach="cost">€0\.20</, '2 FR parts at 0.05 + 1 DE part at the 0.10 default');
-  t.match(page.body, 'The estimated cost is more than your credit balance');
+  t.match(page.body, 'Insufficient credit. It needs up to');
   await client.get('/settings/credits');
   await client.post('/settings/credits', { amount: '1' });
-  t.notMatch((await client.get(`/create/${id}/recipients`)).body, 'more than your credit balance');
+  t.notMatch((await client.get(`/create/${id}/recipients`)).body, 'Insufficient credit');
 });
 
 t.test('npm run cli -- credits add tops up an account', async (t) => {

@@ -34,10 +34,10 @@ t.test('a launch the credit does not cover is refused: back to draft with the re
   t.equal(result.outcome, 'refused');
   const [row] = await query<{ status: string; problem: string }>(orm, 'select status, problem from campaign where id = ?', [campaign.id]);
   t.equal(row.status, 'draft');
-  t.match(row.problem, /^Not launched: insufficient credit/);
+  t.match(row.problem, /^Not launched: Insufficient credit/);
   t.same(await query(orm, 'select 1 from message where campaign_id = ?', [campaign.id]), []);
   const client = await signedIn(app, owner);
-  t.match((await client.get('/create')).body, /data-field="problem">Not launched: insufficient credit</, 'the Create tab says why');
+  t.match((await client.get('/create')).body, /data-field="problem">Not launched: Insufficient credit</, 'the Create tab says why');
   t.match((await client.get(`/create/${campaign.id}`)).body, /It needs up to €0.15; the balance is €0.01/, 'its page gives the figures');
 });
 

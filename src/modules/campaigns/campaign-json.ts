@@ -17,6 +17,8 @@ export async function campaignJson(em: EntityManager, campaign: Campaign, public
     track_links: campaign.trackLinks,
     encoding: text.count.encoding,
     parts: text.count.parts,
+    /** The count's assumption: placeholders at a fixed 10 characters (the list does not scan recipients). */
+    parts_basis: text.basis,
     recipients: {
       source: campaign.recipientSource,
       segment_id: campaign.segment?.id ?? null,

@@ -1,13 +1,15 @@
-// The campaign status machine. Every change of status goes through `moveTo`, which refuses a
-// move the table does not allow, with a message a user understands.
+// The campaign status machine. Every change of status goes through it: `moveTo` for an entity
+// (refusing a move the table does not allow, with a message a user understands), and
+// `statusesMovingTo` for set-based SQL, whose `where status = any(...)` takes the allowed
+// starting points from the same table.
 import { ConflictError } from '../../errors.js';
 import type { Campaign, CampaignStatus } from './campaign.entity.js';
 
 const MOVES: Record<CampaignStatus, CampaignStatus[]> = {
-  draft: ['scheduled', 'launching', 'cancelled'],
-  scheduled: ['draft', 'launching', 'sending', 'cancelled'],
-  // A launch that is refused (insufficient credit, say) returns the campaign to draft.
-  launching: ['sending', 'draft', 'cancelled'],
+  draft: ['scheduled', 'cancelled'],
+  // A launch goes from scheduled to sending in one transaction; a refused one (insufficient
+  // credit, say) returns the campaign to draft.
+  scheduled: ['draft', 'sending', 'cancelled'],
   sending: ['paused', 'sent', 'cancelled'],
   paused: ['sending', 'cancelled'],
   sent: [],
@@ -17,7 +19,6 @@ const MOVES: Record<CampaignStatus, CampaignStatus[]> = {
 const DOING: Record<CampaignStatus, string> = {
   draft: 'returned to draft',
   scheduled: 'scheduled',
-  launching: 'launched',
   sending: 'sent',
   sent: 'marked as sent',
   paused: 'paused',
@@ -26,6 +27,12 @@ const DOING: Record<CampaignStatus, string> = {
 
 export function canMove(campaign: Pick<Campaign, 'status'>, to: CampaignStatus): boolean {
   return MOVES[campaign.status as CampaignStatus].includes(to);
+}
+
+/** The statuses from which a campaign may move to `to`, for SQL that moves many or moves one
+ * under a condition (`... where status = any($n)`). */
+export function statusesMovingTo(to: CampaignStatus): CampaignStatus[] {
+  return (Object.keys(MOVES) as CampaignStatus[]).filter((from) => MOVES[from].includes(to));
 }
 
 export function moveTo(campaign: Campaign, to: CampaignStatus): void {

@@ -9,7 +9,7 @@ import { Gateway } from '../gateways/index.js';
 export const CAMPAIGN_KINDS = ['batch', 'automation'] as const;
 export type CampaignKind = (typeof CAMPAIGN_KINDS)[number];
 
-export const CAMPAIGN_STATUSES = ['draft', 'scheduled', 'launching', 'sending', 'sent', 'paused', 'cancelled'] as const;
+export const CAMPAIGN_STATUSES = ['draft', 'scheduled', 'sending', 'sent', 'paused', 'cancelled'] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
 
 export const RECIPIENT_SOURCES = ['segment', 'list', 'automation'] as const;

@@ -9,17 +9,18 @@ import { Segment } from '../contacts/index.js';
 import { ContactList } from '../contacts/index.js';
 import { customFieldsOf } from '../contacts/index.js';
 import { normalisePhone } from '../../phone.js';
-import { Campaign } from './campaign.entity.js';
+import { Campaign, type CampaignKind } from './campaign.entity.js';
 import { isEditable } from './campaign-status.js';
 import { campaignList, type CampaignFilters } from './campaign.queries.js';
 import {
   knownPlaceholders, createCampaign, updateMessage, setRecipients, scheduleCampaign, unscheduleCampaign,
-  copyCampaign, deleteCampaign, reachOf, checkCampaignText, parseSchedule, formatSchedule, recipientChoice, BUILT_IN_PLACEHOLDERS, type MessageInput,
+  copyCampaign, deleteCampaign, checkCampaignText, parseSchedule, formatSchedule, recipientChoice, BUILT_IN_PLACEHOLDERS, type MessageInput,
 } from './campaigns.service.js';
 import { recipientFilterOn, previewContactOn } from './recipients.queries.js';
 import { replaceLookalikes, renderTemplate } from './sms-text.js';
 import { notifyScheduleChange } from './hooks.js';
-import { campaignViewHelpers } from './campaign-labels.js';
+import { campaignViewHelpers, sendingNotices } from './campaign-labels.js';
+import { sendability } from './sendability.js';
 
 type Form = Record<string, string | undefined>;
 type WithId = FastifyRequest<{ Params: { id: string }; Body: Form; Querystring: Form }>;
@@ -27,6 +28,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 async function loadCampaign(request: WithId): Promise<Campaign> {
   return findOr404(request.em, Campaign, request.params.id, 'campaign', { populate: ['segment', 'list', 'account'] });
+}
+
+/** The editor's unsaved text, link tracking (an unticked box is absent) and kind, for the counter. */
+function draftOf(values: Form): { body: string; trackLinks: boolean; kind: CampaignKind } {
+  return { body: values.body ?? '', trackLinks: values.track_links === 'on', kind: values.kind === 'automation' ? 'automation' : 'batch' };
 }
 
 export async function campaignsRoutes(app: FastifyInstance) {
@@ -46,7 +52,7 @@ export async function campaignsRoutes(app: FastifyInstance) {
 
   // --- Step 1: message settings ------------------------------------------------------------
   const messagePage = async (request: FastifyRequest, reply: FastifyReply, values: Form, errors: Record<string, string>, campaign: Campaign | null, status = 200) => {
-    const text = await checkCampaignText(request.em, campaign, values.body ?? '', publicUrl, values.kind === 'automation' ? 'automation' : 'batch');
+    const text = await checkCampaignText(request.em, campaign, publicUrl, draftOf(values));
     const customFields = [...(await customFieldsOf(request.em)).values()];
     return reply.page(
       'campaigns/message',
@@ -93,7 +99,7 @@ export async function campaignsRoutes(app: FastifyInstance) {
   const editorCampaign = (request: FastifyRequest<{ Body: Form }>) =>
     UUID.test(request.body.id ?? '') ? request.em.findOne(Campaign, { id: request.body.id }, { populate: ['segment', 'list', 'account'] }) : Promise.resolve(null);
   const editorText = async (request: FastifyRequest<{ Body: Form }>, body: string) =>
-    checkCampaignText(request.em, await editorCampaign(request), body, publicUrl, request.body.kind === 'automation' ? 'automation' : 'batch');
+    checkCampaignText(request.em, await editorCampaign(request), publicUrl, draftOf({ ...request.body, body }));
 
   const bodyField = async (request: FastifyRequest<{ Body: Form }>, reply: FastifyReply, body: string) =>
     reply.type('text/html; charset=utf-8').send(await reply.viewAsync('campaigns/_counter', { text: await editorText(request, body), body, notice: null }));
@@ -119,15 +125,15 @@ export async function campaignsRoutes(app: FastifyInstance) {
 
   // --- Step 2: recipients and scheduling ------------------------------------------------------
   const recipientsPage = async (request: WithId, reply: FastifyReply, campaign: Campaign, errors: Record<string, string> = {}, values: Form = {}, status = 200) => {
-    const [segments, lists, reach] = await Promise.all([
+    const [segments, lists, ready] = await Promise.all([
       request.em.find(Segment, {}, { orderBy: { name: 'asc' } }),
       request.em.find(ContactList, {}, { orderBy: { name: 'asc' } }),
-      reachOf(request.em, campaign, publicUrl).catch((error) => {
+      sendability(request.em, campaign, publicUrl).catch((error) => {
         if (error instanceof ValidationError) return null;
         throw error;
       }),
     ]);
-    return reply.page('campaigns/recipients', { campaign, segments, lists, reach, errors, values, timeZone: request.account!.timeZone, formatSchedule, ...helpers }, { title: `${campaign.name}: recipients and scheduling`, tab: 'create', status });
+    return reply.page('campaigns/recipients', { campaign, segments, lists, reach: ready?.reach ?? null, notices: ready ? sendingNotices(ready) : [], errors, values, timeZone: request.account!.timeZone, formatSchedule, ...helpers }, { title: `${campaign.name}: recipients and scheduling`, tab: 'create', status });
   };
 
   app.get('/:id/recipients', async (request: WithId, reply) => {

@@ -5,18 +5,12 @@ import { DateTime } from 'luxon';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ValidationError, ConflictError } from '../../errors.js';
 import { withClient } from '../../db/raw-client.js';
-import type { Account } from '../accounts/index.js';
-import { Segment } from '../contacts/index.js';
-import { ContactList } from '../contacts/index.js';
-import { customFieldsOf } from '../contacts/index.js';
+import { creditBalance, priceTable, partPrice, type Account } from '../accounts/index.js';
+import { Segment, ContactList, customFieldsOf } from '../contacts/index.js';
 import { Campaign, type CampaignKind } from './campaign.entity.js';
 import { isEditable, isLaunched, moveTo } from './campaign-status.js';
 import { countParts, estimateText, parsePlaceholders, unknownPlaceholders, malformedPlaceholders, MAX_PARTS } from './sms-text.js';
-import { priceTable, partPrice } from '../accounts/index.js';
-import { creditBalance } from '../accounts/index.js';
 import { findLinks, replaceLinks, trackedLinkLength } from './message-render.js';
-import { Gateway } from '../gateways/index.js';
-import { cannotSend } from '../gateways/index.js';
 import { recipientFilterOn, summariseOn, longestValuesOn, type RecipientChoice, type RecipientSummary } from './recipients.queries.js';
 
 export const BUILT_IN_PLACEHOLDERS = ['first_name', 'last_name', 'email', 'phone', 'unsubscribe_link'] as const;
@@ -72,7 +66,9 @@ export function senderError(sender: string): string | null {
 export interface TextCheck {
   count: ReturnType<typeof countParts>;
   /** How placeholders were counted. */
-  basis: 'none' | 'fixed' | 'recipients';
+  /** How placeholders were counted: none in the text, a fixed estimate, their longest value among
+   * the recipients, or (after launch) the longest message as rendered and sent. */
+  basis: 'none' | 'fixed' | 'recipients' | 'rendered';
   unknown: string[];
   error: string | null;
 }
@@ -224,22 +220,28 @@ export interface Reach {
   /** The estimated cost in all; null when a destination has no price. */
   costMicros: number | null;
   balanceMicros: number;
+  /** Country rules (STOP replies, opt-out wording); they do not stop a launch. */
   warnings: string[];
 }
 
-/** The count the editor shows for `body`: placeholders at their longest value among the
- * campaign's receiving recipients once they are chosen (one query), a fixed estimate before. */
-export async function checkCampaignText(em: EntityManager, campaign: Campaign | null, body: string, publicUrl: string, kind: CampaignKind = (campaign?.kind as CampaignKind) ?? 'batch'): Promise<TextCheck> {
+/** The one count of a campaign's text (characters, encoding, parts), with its basis stated:
+ * placeholders at their longest value among the campaign's receiving recipients once they are
+ * chosen (one query), at a fixed estimate before. `draft` is the editor's unsaved text and
+ * link-tracking choice; without it, the campaign's own. Every page and the API count this way. */
+export async function checkCampaignText(em: EntityManager, campaign: Campaign | null, publicUrl: string, draft?: { body: string; trackLinks: boolean; kind?: CampaignKind }): Promise<TextCheck> {
   const known = await knownPlaceholders(em);
+  const body = draft?.body ?? campaign?.body ?? '';
+  const trackLinks = draft?.trackLinks ?? campaign?.trackLinks ?? true;
+  const kind = draft?.kind ?? (campaign?.kind as CampaignKind) ?? 'batch';
   const choice = campaign ? recipientChoice(campaign) : null;
-  const trackLinks = campaign?.trackLinks ?? false;
   if (!campaign || !choice) return checkText(body, known, { publicUrl, kind, trackLinks });
   const names = [...new Set(parsePlaceholders(body).map((p) => p.name))];
   const longest = await withClient(em, async (client) => longestValuesOn(client, await recipientFilterOn(client, campaign.account.id, choice), names, known));
   return checkText(body, known, { publicUrl, longest, kind, trackLinks });
 }
 
-/** What the campaign will reach: recipients, parts per country and the country-rule warnings. */
+/** What the campaign will reach: recipients, parts and estimated cost per country, and the
+ * country-rule warnings. Whether it can go out is sendability.ts's answer. */
 export async function reachOf(em: EntityManager, campaign: Campaign, publicUrl: string, body: string = campaign.body): Promise<Reach | null> {
   const choice = recipientChoice(campaign);
   if (!choice) return null;
@@ -257,13 +259,6 @@ export async function reachOf(em: EntityManager, campaign: Campaign, publicUrl: 
   const costMicros = partsByCountry.some((c) => c.costMicros === null) ? null : partsByCountry.reduce((sum, c) => sum + c.costMicros!, 0);
   const balanceMicros = await creditBalance(em, campaign.account.id);
   const warnings = countryWarnings({ sender: campaign.sender, body }, summary);
-  // Said before scheduling, not only when the launch is refused.
-  const gateway = await em.findOne(Gateway, { isDefault: true });
-  if (!gateway) warnings.push('There is no default gateway: choose one under Settings → Gateways before sending.');
-  else if (cannotSend(gateway.kind)) warnings.push(cannotSend(gateway.kind)!);
-  const unpriced = partsByCountry.filter((c) => c.priceMicros === null).map((c) => c.country ?? 'unknown');
-  if (unpriced.length) warnings.push(`No price applies to ${unpriced.join(', ')}: set one (or a default) in Settings → Prices before sending.`);
-  else if (costMicros !== null && costMicros > balanceMicros) warnings.push('The estimated cost is more than your credit balance: the campaign will not be launched until credit is added.');
   return { summary, text, partsByCountry, costMicros, balanceMicros, warnings };
 }
 

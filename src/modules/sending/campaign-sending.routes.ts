@@ -5,8 +5,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { AppError, ValidationError } from '../../errors.js';
 import { findOr404 } from '../../db/find.js';
 import { formatMoney } from '../../money.js';
-import { Campaign, isLaunched, formatSchedule, reachOf, checkText, knownPlaceholders, campaignViewHelpers } from '../campaigns/index.js';
-import { launchNow, pauseCampaign, resumeCampaign, cancelCampaign, sendTest, campaignStats, campaignSpend, recentTests, MAX_TEST_NUMBERS } from './campaign-sending.js';
+import { Campaign, isLaunched, formatSchedule, sendability, sendingNotices, checkCampaignText, campaignViewHelpers } from '../campaigns/index.js';
+import { renderedCount, launchNow, pauseCampaign, resumeCampaign, cancelCampaign, sendTest, campaignStats, campaignSpend, recentTests, MAX_TEST_NUMBERS } from './campaign-sending.js';
 
 type WithId = FastifyRequest<{ Params: { id: string }; Body: Record<string, string | undefined> }>;
 
@@ -36,18 +36,19 @@ export async function campaignSendingRoutes(app: FastifyInstance) {
   // The campaign page: what it is, what it will reach or how its sending goes, and its controls.
   app.get('/:id', async (request: FastifyRequest<{ Params: { id: string }; Querystring: { notice?: string } }>, reply) => {
     const campaign = await load(request);
-    // Once launched, its messages tell who it reaches (the progress panel): no contact scan.
-    const reach = isLaunched(campaign)
+    // Once launched, its messages tell who it reaches (the progress panel) and how long they are.
+    const launched = isLaunched(campaign);
+    const ready = launched
       ? null
-      : await reachOf(request.em, campaign, publicUrl).catch((error) => {
+      : await sendability(request.em, campaign, publicUrl).catch((error) => {
           if (error instanceof ValidationError) return null;
           throw error;
         });
-    const text = reach?.text ?? checkText(campaign.body, await knownPlaceholders(request.em), { publicUrl, kind: campaign.kind, trackLinks: campaign.trackLinks });
+    const text = (launched ? await renderedCount(request.em, campaign) : ready?.text) ?? (await checkCampaignText(request.em, campaign, publicUrl));
     const progress = showsProgress(campaign) ? await progressOf(request.em, campaign) : null;
     return reply.page(
       'campaigns/view',
-      { campaign, reach, text, progress, ...(await testsOf(request.em, campaign)), notice: request.query.notice ?? null, currency: request.account!.currency, timeZone: request.account!.timeZone, formatSchedule, ...campaignViewHelpers },
+      { campaign, reach: ready?.reach ?? null, notices: ready ? sendingNotices(ready) : [], text, progress, ...(await testsOf(request.em, campaign)), notice: request.query.notice ?? null, currency: request.account!.currency, timeZone: request.account!.timeZone, formatSchedule, ...campaignViewHelpers },
       { title: campaign.name, tab: 'create' },
     );
   });

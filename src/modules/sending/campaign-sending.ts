@@ -5,15 +5,8 @@ import type { Agenda } from 'agenda';
 import type { Scheduler } from '../../plugins/scheduler.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ConflictError, ValidationError } from '../../errors.js';
-import { Campaign } from '../campaigns/index.js';
-import { moveTo } from '../campaigns/index.js';
-import { checkCampaignText, scheduleCampaign } from '../campaigns/index.js';
+import { Campaign, moveTo, scheduleCampaign, sendability, countParts, type TextCheck } from '../campaigns/index.js';
 import { normalisePhone } from '../../phone.js';
-import { creditBalance } from '../accounts/index.js';
-import { Gateway } from '../gateways/index.js';
-import { cannotSend } from '../gateways/index.js';
-import { priceTable, partPrice } from '../accounts/index.js';
-import { formatMoney } from '../../money.js';
 import { cancelLaunch, ensureDispatch, scheduleLaunch } from './sending.jobs.js';
 
 export const MAX_TEST_NUMBERS = 5;
@@ -87,26 +80,13 @@ export function parseTestNumbers(input: unknown, defaultCountry: string | null):
  * number if there is one, billed, sent at once (no quiet hours), not counted in its figures. */
 export async function sendTest(em: EntityManager, campaign: Campaign, input: unknown, publicUrl: string, agenda: Agenda | null): Promise<number> {
   const numbers = parseTestNumbers(input, campaign.account.defaultCountry ?? null);
-  const text = await checkCampaignText(em, campaign, campaign.body, publicUrl);
-  if (text.error) throw new ValidationError({ phones: `Fix the message first: ${text.error}` });
-  const gateway = await em.findOne(Gateway, campaign.gateway ? { id: campaign.gateway.id } : { isDefault: true });
-  if (!gateway) throw new ValidationError({ phones: 'There is no default gateway (Settings → Gateways).' });
-  const unavailable = cannotSend(gateway.kind);
-  if (unavailable) throw new ValidationError({ phones: unavailable });
-  const prices = await priceTable(em);
-  let cost = 0;
-  for (const { country } of numbers) {
-    const price = partPrice(prices, country);
-    if (price === null) throw new ValidationError({ phones: `No price applies to ${country ?? 'this number'}: set one in Settings → Prices.` });
-    cost += price * text.count.parts;
-  }
-  const balance = await creditBalance(em, campaign.account.id);
-  if (cost > balance) throw new ValidationError({ phones: `The test costs up to ${formatMoney(cost, campaign.account.currency)}; the balance is ${formatMoney(balance, campaign.account.currency)}.` });
+  const { problems, gateway } = await sendability(em, campaign, publicUrl, { testNumbers: numbers });
+  if (problems.length) throw new ValidationError({ phones: problems[0].field === 'body' ? `Fix the message first: ${problems[0].message}` : problems[0].message });
   await em.getConnection().execute(
     `insert into message (account_id, campaign_id, contact_id, phone, country, status, is_test, gateway_id)
      select ?, ?, (select id from contact c where c.account_id = ? and c.phone = n.phone), n.phone, n.country, 'queued', true, ?
      from jsonb_to_recordset(?::jsonb) as n(phone text, country text)`,
-    [campaign.account.id, campaign.id, campaign.account.id, gateway.id, JSON.stringify(numbers)],
+    [campaign.account.id, campaign.id, campaign.account.id, gateway!.id, JSON.stringify(numbers)],
   );
   if (agenda) await ensureDispatch(agenda, campaign.account.id, campaign.id, { evenIfRunning: true, lanes: [0] });
   return numbers.length;
@@ -185,4 +165,14 @@ export async function recentTests(em: EntityManager, accountId: string, campaign
     [accountId, campaignId],
   );
   return rows.map((r) => ({ phone: r.phone, status: r.status, errorCode: r.error_code, createdAt: r.created_at }));
+}
+
+/** The count of a launched campaign: its longest message as rendered for its recipient (null
+ * until one is rendered). */
+export async function renderedCount(em: EntityManager, campaign: Campaign): Promise<TextCheck | null> {
+  const rows = await em.getConnection().execute<{ body: string }[]>(
+    `select body from message where account_id = ? and campaign_id = ? and not is_test and body is not null order by parts desc, length(body) desc limit 1`,
+    [campaign.account.id, campaign.id],
+  );
+  return rows.length ? { count: countParts(rows[0].body), basis: 'rendered', unknown: [], error: null } : null;
 }

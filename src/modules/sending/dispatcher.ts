@@ -17,7 +17,7 @@ import { partPrice, priceTable, type PriceTable } from '../accounts/index.js';
 import { Account } from '../accounts/index.js';
 import { balanceOn, recordSendingEntry } from '../accounts/index.js';
 import { adapterFor, type GatewayRow, type OutgoingMessage, type SendResult } from '../gateways/index.js';
-import { prepareTemplate, renderMessage, newToken, type Template } from '../campaigns/index.js';
+import { prepareTemplate, renderMessage, newToken, statusesMovingTo, type Template } from '../campaigns/index.js';
 import { SendWindow, quietHoursOf } from './quiet-hours.js';
 import { reserveSendSlots } from './rate-limit.js';
 
@@ -278,7 +278,7 @@ export async function dispatchCampaign(em: EntityManager, accountId: string, cam
     } catch (error) {
       if (!(error instanceof CreditShort)) throw error;
       const reason = 'Paused: the credit ran out. Add credit under Settings → Credits, then resume.';
-      await retrying(() => withClient(em, (client) => client.query(`update campaign set status = 'paused', problem = $3, updated_at = now() where account_id = $1 and id = $2 and status = 'sending'`, [accountId, campaignId, reason])));
+      await retrying(() => withClient(em, (client) => client.query(`update campaign set status = 'paused', problem = $3, updated_at = now() where account_id = $1 and id = $2 and status = any($4::text[])`, [accountId, campaignId, reason, statusesMovingTo('paused')])));
       return { dispatched, nextAt: null, stopped: reason };
     }
     if (!prepared.length) break;
@@ -306,6 +306,6 @@ async function finishOrNext(client: pg.ClientBase, accountId: string, campaignId
   if (next) return new Date(next);
   // Only in-flight messages left: look again when the oldest claim could be a dead dispatcher's.
   if (reclaimable) return new Date(Math.max(Date.now() + 1000, new Date(reclaimable).getTime()));
-  await client.query(`update campaign set status = 'sent', finished_at = now(), updated_at = now() where account_id = $1 and id = $2 and status = 'sending'`, [accountId, campaignId]);
+  await client.query(`update campaign set status = 'sent', finished_at = now(), updated_at = now() where account_id = $1 and id = $2 and status = any($3::text[])`, [accountId, campaignId, statusesMovingTo('sent')]);
   return null;
 }

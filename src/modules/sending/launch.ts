@@ -6,13 +6,8 @@
 // move to sending commit together), and (campaign, contact) is unique besides.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { inTransaction } from '../../db/raw-client.js';
-import { formatMoney } from '../../money.js';
-import { Campaign } from '../campaigns/index.js';
-import { reachOf, recipientChoice } from '../campaigns/index.js';
-import { recipientFilterOn, type RecipientFilter } from '../campaigns/index.js';
-import { Gateway } from '../gateways/index.js';
-import { cannotSend } from '../gateways/index.js';
-import { findLinks } from '../campaigns/index.js';
+import { Campaign, sendability, statusesMovingTo, recipientChoice, recipientFilterOn, findLinks, type RecipientFilter } from '../campaigns/index.js';
+import type { Gateway } from '../gateways/index.js';
 
 export type LaunchResult =
   | { outcome: 'launched'; queued: number; skipped: number }
@@ -24,25 +19,11 @@ export type LaunchResult =
 /** How early a launch job may run before the campaign's time (clocks of several machines). */
 const EARLY_TOLERANCE_MS = 5_000;
 
-/** Checks a launch can go ahead; returns the refusal reason or the gateway to use. */
+/** Checks a launch can go ahead (campaigns' sendability); returns the refusal reason or the gateway to use. */
 async function launchCheck(em: EntityManager, campaign: Campaign, publicUrl: string): Promise<{ reason: string } | { gateway: Gateway }> {
-  const gateway = await em.findOne(Gateway, { isDefault: true });
-  if (!gateway) return { reason: 'Not launched: there is no default gateway (Settings → Gateways).' };
-  const unavailable = cannotSend(gateway.kind);
-  if (unavailable) return { reason: `Not launched: ${unavailable}` };
-  const reach = await reachOf(em, campaign, publicUrl);
-  if (!reach) return { reason: 'Not launched: choose the recipients first (a segment or a contact list).' };
-  if (reach.text.error) return { reason: `Not launched: ${reach.text.error}` };
-  if (reach.summary.receiving === 0) return { reason: 'Not launched: no contact of its recipient source can receive it (all are opted out or have a bad number).' };
-  if (reach.costMicros === null) {
-    const unpriced = reach.partsByCountry.filter((c) => c.priceMicros === null).map((c) => c.country ?? 'unknown');
-    return { reason: `Not launched: no price applies to ${unpriced.join(', ')} (Settings → Prices).` };
-  }
-  if (reach.costMicros > reach.balanceMicros) {
-    const currency = campaign.account.currency;
-    return { reason: `Not launched: insufficient credit. It needs up to ${formatMoney(reach.costMicros, currency)}; the balance is ${formatMoney(reach.balanceMicros, currency)}. Add credit and schedule it again.` };
-  }
-  return { gateway };
+  const { problems, gateway } = await sendability(em, campaign, publicUrl);
+  if (problems.length) return { reason: `Not launched: ${problems[0].message}` };
+  return { gateway: gateway! };
 }
 
 /** The launch's one statement: every contact of the recipient filter as a message row, queued or
@@ -72,7 +53,11 @@ export async function launchCampaign(em: EntityManager, campaignId: string, publ
   const check = await launchCheck(em, campaign, publicUrl);
   if ('reason' in check) {
     // Only a campaign still scheduled returns to draft (a concurrent launch may have won).
-    await em.getConnection().execute(`update campaign set status = 'draft', scheduled_at = null, problem = ?, updated_at = now() where account_id = ? and id = ? and status = 'scheduled'`, [check.reason.slice(0, 300), campaign.account.id, campaign.id]);
+    await em.getConnection().execute(
+      `update campaign set status = 'draft', scheduled_at = null, problem = ?, updated_at = now()
+       where account_id = ? and id = ? and status in (select jsonb_array_elements_text(?::jsonb))`,
+      [check.reason.slice(0, 300), campaign.account.id, campaign.id, JSON.stringify(statusesMovingTo('draft'))],
+    );
     return { outcome: 'refused', reason: check.reason };
   }
   const accountId = campaign.account.id;
@@ -95,8 +80,8 @@ export async function launchCampaign(em: EntityManager, campaignId: string, publ
       );
     }
     await client.query(
-      `update campaign set status = 'sending', launched_at = now(), gateway_id = $3, problem = null, updated_at = now() where account_id = $1 and id = $2`,
-      [accountId, campaign.id, check.gateway.id],
+      `update campaign set status = 'sending', launched_at = now(), gateway_id = $3, problem = null, updated_at = now() where account_id = $1 and id = $2 and status = any($4::text[])`,
+      [accountId, campaign.id, check.gateway.id, statusesMovingTo('sending')],
     );
     return { outcome: 'launched', queued: Number(rows[0]!.queued), skipped: Number(rows[0]!.skipped) } as const;
   });
