@@ -8,19 +8,19 @@ import { expireAbandonedUploads, runContactImport, type ContactImportJobData } f
 import { SimulatorReporter } from './modules/gateways/index.js';
 import { defineSendingJobs, startSendingSweep, markUnknownDeliveries } from './modules/sending/index.js';
 
+/** The hourly clean-up of every module: expired sessions and login failures, uploads never
+ * imported, messages whose delivery report never came. */
+export async function runHousekeeping(orm: JobContext['orm'], sessionLimits: SessionLimits): Promise<void> {
+  await housekeeping(orm.em.fork(), sessionLimits);
+  await expireAbandonedUploads(orm.em.fork());
+  await markUnknownDeliveries(orm.em.fork());
+}
+
 export function jobTable(sessionLimits: SessionLimits): JobTable {
   return {
     define(agenda: Agenda, context: JobContext) {
       // A short job gets a short lock, so a crashed worker's lock expires soon.
-      agenda.define(
-        'housekeeping',
-        async () => {
-          await housekeeping(context.orm.em.fork(), sessionLimits);
-          await expireAbandonedUploads(context.orm.em.fork());
-          await markUnknownDeliveries(context.orm.em.fork());
-        },
-        { lockLifetime: 10_000 },
-      );
+      agenda.define('housekeeping', () => runHousekeeping(context.orm, sessionLimits), { lockLifetime: 10_000 });
       defineSendingJobs(agenda, context);
       // An import touches its lock every 10 s while it runs: a crashed worker's import is taken up again soon.
       agenda.define<ContactImportJobData>('contact-import', async (job) => runContactImport(context.orm, job.attrs.data, { touch: () => job.touch(), log: context.log }), { lockLifetime: 30_000, concurrency: 2 });

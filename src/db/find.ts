@@ -5,6 +5,11 @@ import { Utils, type EntityName, type FilterQuery } from '@mikro-orm/core';
 import { NotFoundError } from '../errors.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether the text is a UUID (the shape of most ids): checked before it reaches a uuid column. */
+export function isUuid(text: unknown): text is string {
+  return typeof text === 'string' && UUID.test(text);
+}
 const BIGINT = /^[1-9]\d{0,14}$/;
 
 /** Whether `id` has the shape of the entity's primary key (uuid or bigint). */

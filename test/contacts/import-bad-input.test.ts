@@ -8,7 +8,7 @@ import path from 'node:path';
 import t from 'tap';
 import { buildTestApp, createTenant, signedIn, type Client } from '../helper.js';
 import { importIdOf, waitForImport } from './helpers.js';
-import { housekeeping } from '../../src/modules/accounts/housekeeping.js';
+import { runHousekeeping } from '../../src/jobs.js';
 import { withAccount } from '../../src/db/tenant.js';
 import { Contact } from '../../src/modules/contacts/contact.entity.js';
 import { ContactList } from '../../src/modules/contacts/contact-list.entity.js';
@@ -241,7 +241,7 @@ t.test('an upload that is never started is deleted after a day, and its page say
   const id = importIdOf(uploaded.headers.location);
   t.equal(stored().length, 1);
   await orm.em.getConnection().execute(`update contact_import set created_at = now() - interval '25 hours' where id = ?`, [id]);
-  await housekeeping(orm.em.fork(), { idleSeconds: 3600, maxSeconds: 3600 });
+  await runHousekeeping(orm, { idleSeconds: 3600, maxSeconds: 3600 });
   t.same(stored(), [], 'the file is gone');
   const found = await withAccount(orm.em, account.id).findOneOrFail(ContactImport, { id });
   t.equal(found.status, 'failed');

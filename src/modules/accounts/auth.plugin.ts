@@ -34,6 +34,9 @@ const isAsset = (url: string) => url.startsWith('/static/') || url.startsWith('/
 const RANK: Record<UserRole, number> = { viewer: 1, marketer: 2, owner: 3 };
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** Route options of a route only owners may call (when it changes state). */
+export const OWNER_ONLY = { config: { role: 'owner' as const } };
+
 export function hasRole(user: User, least: UserRole): boolean {
   return RANK[user.role as UserRole] >= RANK[least];
 }

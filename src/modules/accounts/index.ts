@@ -1,7 +1,7 @@
 // What the accounts module offers the modules above it (DESIGN.md "Module order"): other modules
 // import it from here only.
 export { Account } from './account.entity.js';
-export { authPlugin, hasRole } from './auth.plugin.js';
+export { authPlugin, hasRole, OWNER_ONLY } from './auth.plugin.js';
 export { balanceOn, creditBalance, layoutBalance, recordSendingEntry } from './credits.js';
 export { registerAccountSetup } from './hooks.js';
 export { housekeeping } from './housekeeping.js';

@@ -5,9 +5,9 @@ import { ValidationError } from '../../errors.js';
 import { findOr404 } from '../../db/find.js';
 import { Price } from './price.entity.js';
 import { setPrice, removePrice, importPrices } from './prices.js';
+import { OWNER_ONLY } from './auth.plugin.js';
 
 type Form = Record<string, string | undefined>;
-const OWNER = { config: { role: 'owner' as const } };
 
 export async function pricesRoutes(app: FastifyInstance) {
   const page = async (request: FastifyRequest, reply: FastifyReply, extra: { values?: Form; errors?: Record<string, string>; imported?: number } = {}, status = 200) => {
@@ -17,7 +17,7 @@ export async function pricesRoutes(app: FastifyInstance) {
 
   app.get('/', async (request, reply) => page(request, reply));
 
-  app.post('/', OWNER, async (request: FastifyRequest<{ Body: Form }>, reply) => {
+  app.post('/', OWNER_ONLY, async (request: FastifyRequest<{ Body: Form }>, reply) => {
     try {
       await setPrice(request.em, request.account!, request.body.country, request.body.price);
     } catch (error) {
@@ -27,7 +27,7 @@ export async function pricesRoutes(app: FastifyInstance) {
     return reply.redirect('/settings/prices', 303);
   });
 
-  app.post('/import', OWNER, async (request: FastifyRequest<{ Body: Form }>, reply) => {
+  app.post('/import', OWNER_ONLY, async (request: FastifyRequest<{ Body: Form }>, reply) => {
     try {
       const imported = await importPrices(request.em, request.account!, String(request.body.csv ?? ''));
       return page(request, reply, { imported });
@@ -37,7 +37,7 @@ export async function pricesRoutes(app: FastifyInstance) {
     }
   });
 
-  app.post('/:id/delete', OWNER, async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+  app.post('/:id/delete', OWNER_ONLY, async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
     const price = await findOr404(request.em, Price, request.params.id, 'price');
     await removePrice(request.em, price.id);
     return reply.redirect('/settings/prices', 303);

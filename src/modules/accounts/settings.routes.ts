@@ -8,14 +8,15 @@ import { ApiKey } from './api-key.entity.js';
 import { getCountries } from 'libphonenumber-js/max';
 import { isCountryCode } from '../../phone.js';
 import { createUser, changeRole, disableUser, enableUser, createApiKey, isTimeZone } from './accounts.service.js';
+import { OWNER_ONLY } from './auth.plugin.js';
+import { layoutBalance } from './credits.js';
 
 type Form = Record<string, string | undefined>;
 const COUNTRIES = getCountries().sort();
 type WithId = FastifyRequest<{ Params: { id: string }; Body: Form }>;
-const OWNER = { config: { role: 'owner' as const } };
 
 export async function settingsRoutes(app: FastifyInstance) {
-  app.get('/', async (request, reply) => reply.page('accounts/settings', {}, { title: 'Settings', tab: 'settings' }));
+  app.get('/', async (request, reply) => reply.page('accounts/settings', { balance: await layoutBalance(request.em, request.account) }, { title: 'Settings', tab: 'settings' }));
 
   // --- Account ---------------------------------------------------------------------------
   const accountPage = (request: FastifyRequest, reply: FastifyReply, values: Form, errors: Record<string, string> = {}, status = 200, saved = false) =>
@@ -26,7 +27,7 @@ export async function settingsRoutes(app: FastifyInstance) {
     return accountPage(request, reply, { name: account.name, timeZone: account.timeZone, currency: account.currency, defaultCountry: account.defaultCountry ?? '' });
   });
 
-  app.post('/account', OWNER, async (request: FastifyRequest<{ Body: Form }>, reply) => {
+  app.post('/account', OWNER_ONLY, async (request: FastifyRequest<{ Body: Form }>, reply) => {
     const values = {
       name: request.body.name?.trim() ?? '',
       timeZone: request.body.timeZone?.trim() ?? '',
@@ -53,7 +54,7 @@ export async function settingsRoutes(app: FastifyInstance) {
 
   app.get('/users', async (request, reply) => usersPage(request, reply));
 
-  app.post('/users', OWNER, async (request: FastifyRequest<{ Body: Form }>, reply) => {
+  app.post('/users', OWNER_ONLY, async (request: FastifyRequest<{ Body: Form }>, reply) => {
     const values = { email: request.body.email ?? '', role: request.body.role ?? 'marketer' };
     try {
       await createUser(request.em, request.account!, { ...values, password: request.body.password ?? '' });
@@ -83,9 +84,9 @@ export async function settingsRoutes(app: FastifyInstance) {
     return reply.redirect(`/settings/users/${user.id}`, 303);
   };
 
-  app.post('/users/:id/role', OWNER, changeUser((request, user) => changeRole(request.em, user, request.body.role ?? '')));
-  app.post('/users/:id/disable', OWNER, changeUser((request, user) => disableUser(request.em, user)));
-  app.post('/users/:id/enable', OWNER, changeUser(async (_request, user) => enableUser(user)));
+  app.post('/users/:id/role', OWNER_ONLY, changeUser((request, user) => changeRole(request.em, user, request.body.role ?? '')));
+  app.post('/users/:id/disable', OWNER_ONLY, changeUser((request, user) => disableUser(request.em, user)));
+  app.post('/users/:id/enable', OWNER_ONLY, changeUser(async (_request, user) => enableUser(user)));
 
   // --- API keys ----------------------------------------------------------------------------
   const keysPage = async (request: FastifyRequest, reply: FastifyReply, extra: { createdKey?: string; errors?: Record<string, string> } = {}, status = 200) => {
@@ -95,7 +96,7 @@ export async function settingsRoutes(app: FastifyInstance) {
 
   app.get('/api-keys', async (request, reply) => keysPage(request, reply));
 
-  app.post('/api-keys', OWNER, async (request: FastifyRequest<{ Body: Form }>, reply) => {
+  app.post('/api-keys', OWNER_ONLY, async (request: FastifyRequest<{ Body: Form }>, reply) => {
     try {
       const { key } = createApiKey(request.em, request.account!, request.body.name ?? '');
       await request.em.flush();
@@ -107,7 +108,7 @@ export async function settingsRoutes(app: FastifyInstance) {
     }
   });
 
-  app.post('/api-keys/:id/revoke', OWNER, async (request: WithId, reply) => {
+  app.post('/api-keys/:id/revoke', OWNER_ONLY, async (request: WithId, reply) => {
     const key = await findOr404(request.em, ApiKey, request.params.id, 'API key');
     key.revokedAt ??= new Date();
     await request.em.flush();

@@ -2,6 +2,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { FilterQuery } from '@mikro-orm/core';
 import { Campaign } from './campaign.entity.js';
+import { escapeLike } from '../../db/like.js';
 
 export interface CampaignFilters {
   q?: string;
@@ -20,7 +21,7 @@ const TYPES: Record<string, FilterQuery<Campaign>> = {
 export async function campaignList(em: EntityManager, filters: CampaignFilters): Promise<Campaign[]> {
   const and: FilterQuery<Campaign>[] = [{ status: { $in: ['draft', 'scheduled'] } }];
   const q = filters.q?.trim();
-  if (q) and.push({ name: { $ilike: `%${q.replace(/[\\%_]/g, (c) => '\\' + c)}%` } });
+  if (q) and.push({ name: { $ilike: `%${escapeLike(q)}%` } });
   if (filters.type && TYPES[filters.type]) and.push(TYPES[filters.type]);
   if (filters.status === 'draft' || filters.status === 'scheduled') and.push({ status: filters.status });
   return em.find(Campaign, { $and: and }, { populate: ['segment', 'list'], orderBy: { updatedAt: 'desc' }, limit: 500 });

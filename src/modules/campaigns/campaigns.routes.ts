@@ -3,7 +3,7 @@
 import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ValidationError } from '../../errors.js';
-import { findOr404 } from '../../db/find.js';
+import { findOr404, isUuid } from '../../db/find.js';
 import { withClient } from '../../db/raw-client.js';
 import { Segment } from '../contacts/index.js';
 import { ContactList } from '../contacts/index.js';
@@ -24,7 +24,6 @@ import { sendability } from './sendability.js';
 
 type Form = Record<string, string | undefined>;
 type WithId = FastifyRequest<{ Params: { id: string }; Body: Form; Querystring: Form }>;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 async function loadCampaign(request: WithId): Promise<Campaign> {
   return findOr404(request.em, Campaign, request.params.id, 'campaign', { populate: ['segment', 'list', 'account'] });
@@ -64,7 +63,7 @@ export async function campaignsRoutes(app: FastifyInstance) {
   app.get('/new', async (request: FastifyRequest<{ Querystring: Form }>, reply) => messagePage(request, reply, { kind: request.query.kind === 'automation' ? 'automation' : 'batch', track_links: 'on' }, {}, null));
 
   app.post('/', async (request: FastifyRequest<{ Body: Form }>, reply) => {
-    const id = UUID.test(request.body.id ?? '') ? request.body.id! : undefined;
+    const id = isUuid(request.body.id ?? '') ? request.body.id! : undefined;
     // A double-submitted form carries the same id: the second submit finds the campaign.
     if (id && (await request.em.findOne(Campaign, { id }))) return reply.redirect(`/create/${id}/recipients`, 303);
     try {
@@ -97,7 +96,7 @@ export async function campaignsRoutes(app: FastifyInstance) {
   const VIEWER = { config: { role: 'viewer' as const } };
   /** The campaign of the editor (hidden `id`), when it exists: its recipients set the count. */
   const editorCampaign = (request: FastifyRequest<{ Body: Form }>) =>
-    UUID.test(request.body.id ?? '') ? request.em.findOne(Campaign, { id: request.body.id }, { populate: ['segment', 'list', 'account'] }) : Promise.resolve(null);
+    isUuid(request.body.id ?? '') ? request.em.findOne(Campaign, { id: request.body.id }, { populate: ['segment', 'list', 'account'] }) : Promise.resolve(null);
   const editorText = async (request: FastifyRequest<{ Body: Form }>, body: string) =>
     checkCampaignText(request.em, await editorCampaign(request), publicUrl, draftOf({ ...request.body, body }));
 

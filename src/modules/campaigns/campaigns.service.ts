@@ -12,6 +12,7 @@ import { isEditable, isLaunched, moveTo } from './campaign-status.js';
 import { countParts, estimateText, parsePlaceholders, unknownPlaceholders, malformedPlaceholders, MAX_PARTS } from './sms-text.js';
 import { findLinks, replaceLinks, trackedLinkLength } from './message-render.js';
 import { recipientFilterOn, summariseOn, longestValuesOn, type RecipientChoice, type RecipientSummary } from './recipients.queries.js';
+import { isUuid } from '../../db/find.js';
 
 export const BUILT_IN_PLACEHOLDERS = ['first_name', 'last_name', 'email', 'phone', 'unsubscribe_link'] as const;
 /** Before recipients are chosen, each placeholder counts as this many characters. */
@@ -44,8 +45,9 @@ export function unsubscribeLinkLength(publicUrl: string): number {
   return `${publicUrl}/u/`.length + UNSUBSCRIBE_TOKEN_LENGTH;
 }
 
-/** Placeholder names a campaign may use: the built-in ones and the account's custom fields;
- * automation campaigns also `event.<name>` (the data of the event that triggered them). */
+/** Placeholder names a campaign may use: the built-in ones and the account's custom fields.
+ * (checkText also lets an automation campaign name `event.<key>`: the data of the event that
+ * triggers it; where no such data is passed, the placeholder renders its fallback.) */
 export async function knownPlaceholders(em: EntityManager): Promise<Set<string>> {
   return new Set([...BUILT_IN_PLACEHOLDERS, ...(await customFieldsOf(em)).keys()]);
 }
@@ -167,16 +169,15 @@ export interface RecipientsInput {
  * account's id is simply not found, reported on the field). */
 export async function resolveRecipients(em: EntityManager, input: RecipientsInput): Promise<{ source: 'segment'; segment: Segment } | { source: 'list'; list: ContactList } | { source: 'automation' }> {
   if (typeof input !== 'object' || input === null) throw new ValidationError({ recipients: 'Choose one recipient source: a segment, a contact list, or For Automation Center.' });
-  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
   const given = [input.segment_id, input.list_id, input.automation].filter((v) => v !== undefined && v !== null && v !== '' && v !== false).length;
   if (given !== 1) throw new ValidationError({ recipients: 'Choose one recipient source: a segment, a contact list, or For Automation Center.' });
   if (input.automation) return { source: 'automation' };
   if (input.segment_id) {
-    const segment = uuid.test(String(input.segment_id)) ? await em.findOne(Segment, { id: String(input.segment_id) }) : null;
+    const segment = isUuid(input.segment_id) ? await em.findOne(Segment, { id: String(input.segment_id) }) : null;
     if (!segment) throw new ValidationError({ recipients: 'There is no such segment.' });
     return { source: 'segment', segment };
   }
-  const list = uuid.test(String(input.list_id)) ? await em.findOne(ContactList, { id: String(input.list_id) }) : null;
+  const list = isUuid(input.list_id) ? await em.findOne(ContactList, { id: String(input.list_id) }) : null;
   if (!list) throw new ValidationError({ recipients: 'There is no such contact list.' });
   return { source: 'list', list };
 }

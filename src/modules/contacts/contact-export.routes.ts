@@ -15,19 +15,12 @@ import { compileRules } from './segment-compiler.js';
 import { loadSegmentContext } from './segment.queries.js';
 import type { SegmentRules } from './segment-rules.js';
 import { exportCsv } from './contact-export.queries.js';
+import { slugify } from '../../text.js';
 
 type Query = { segment?: unknown; list?: unknown };
 
 function slug(name: string): string {
-  return (
-    name
-      .normalize('NFD')
-      .replace(/[\u0300-\u036f]/g, '')
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-+|-+$/g, '')
-      .slice(0, 60) || 'export'
-  );
+  return slugify(name).slice(0, 60) || 'export';
 }
 
 export async function contactExportRoutes(app: FastifyInstance) {

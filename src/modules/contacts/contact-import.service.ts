@@ -12,6 +12,8 @@ import { ContactList } from './contact-list.entity.js';
 import type { CustomField } from './custom-field.entity.js';
 import { BUILT_IN_FIELDS } from './fields.js';
 import { analyseHead, detectDelimiter, CsvProblem, type Delimiter } from './contact-import.csv.js';
+import { slugify } from '../../text.js';
+import { isUuid } from '../../db/find.js';
 
 /** The start of an upload kept in memory to read its header and preview rows. */
 const HEAD_BYTES = 1024 * 1024;
@@ -219,13 +221,7 @@ export function importFields(customFields: Map<string, CustomField>): ImportFiel
   return [...BUILT_IN_FIELDS.map((f) => ({ key: f.key, label: f.label })), ...[...customFields.values()].map((f) => ({ key: f.key, label: f.label }))];
 }
 
-const normalise = (name: string) =>
-  name
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^_|_$/g, '');
+const normalise = (name: string) => slugify(name, '_');
 
 const SYNONYMS: Record<string, string[]> = {
   phone: ['phone', 'phone_number', 'phonenumber', 'mobile', 'mobile_phone', 'mobile_number', 'cell', 'cell_phone', 'cellphone', 'msisdn', 'telephone', 'tel', 'number', 'sms', 'gsm', 'portable', 'telefon', 'telefono', 'handy', 'numero'],
@@ -262,7 +258,6 @@ export interface StartInput {
 
 export type Form = Record<string, string | string[] | undefined>;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Reads the mapping form; `errors` names the fields to correct (column_<i>, mapping, existing,
  * list, delimiter). Lists are looked up through the account-scoped EntityManager, so another
@@ -298,7 +293,7 @@ export async function readStartForm(em: EntityManager, contactImport: ContactImp
   let listId: string | null = null;
   const rawList = typeof body.list === 'string' ? body.list.trim() : '';
   if (rawList) {
-    const list = UUID.test(rawList) ? await em.findOne(ContactList, { id: rawList }) : null;
+    const list = isUuid(rawList) ? await em.findOne(ContactList, { id: rawList }) : null;
     if (list) listId = list.id;
     else errors.list = 'Choose one of your lists (or none).';
   }

@@ -3,6 +3,8 @@
 // cursor is the last id seen, never an OFFSET). Every statement is scoped by the account id.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { normalisePhone } from '../../phone.js';
+import { escapeLike } from '../../db/like.js';
+import { isUuid } from '../../db/find.js';
 
 export interface ContactFilters {
   q?: string;
@@ -25,11 +27,10 @@ export interface ContactRow {
   created_at: Date;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Escapes LIKE wildcards so a search for "50%" means the text "50%". */
 function likePrefix(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
+  return escapeLike(text) + '%';
 }
 
 /** The WHERE clause of the filters, with `?` placeholders and their values. */
@@ -59,7 +60,7 @@ function whereOf(accountId: string, filters: ContactFilters, defaultCountry: str
     params.push(filters.country);
   }
   if (filters.badNumber) parts.push('c.bad_number');
-  if (filters.listId && UUID.test(filters.listId)) {
+  if (filters.listId && isUuid(filters.listId)) {
     parts.push('exists (select 1 from contact_list_member m where m.account_id = c.account_id and m.list_id = ? and m.contact_id = c.id)');
     params.push(filters.listId);
   }

@@ -4,6 +4,7 @@ import { findOr404 } from '../../db/find.js';
 import { ValidationError } from '../../errors.js';
 import { CustomField, FIELD_TYPES, type FieldType } from './custom-field.entity.js';
 import { BUILT_IN_FIELDS } from './fields.js';
+import { slugify } from '../../text.js';
 
 type Form = Record<string, string | undefined>;
 
@@ -12,7 +13,7 @@ const RESERVED = new Set<string>([...BUILT_IN_FIELDS.map((f) => f.key), 'country
 export async function createCustomField(em: FastifyRequest['em'], account: NonNullable<FastifyRequest['account']>, input: Form): Promise<CustomField> {
   const errors: Record<string, string> = {};
   const label = (input.label ?? '').trim();
-  const key = (input.key ?? '').trim() || label.toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+  const key = (input.key ?? '').trim() || slugify(label, '_');
   if (!label || label.length > 100) errors.label = 'Give the field a label of at most 100 characters.';
   if (!/^[a-z][a-z0-9_]{0,39}$/.test(key)) errors.key = 'The key starts with a letter and has at most 40 lower-case letters, digits and underscores.';
   else if (RESERVED.has(key)) errors.key = `"${key}" is a built-in field.`;

@@ -14,6 +14,7 @@ import type { FieldType } from './custom-field.entity.js';
 import { parseFieldValue, LIMITS } from './fields.js';
 import { isCountryCode } from '../../phone.js';
 import { isGroup, type Combinator, type Condition, type SegmentRules } from './segment-rules.js';
+import { isUuid } from '../../db/find.js';
 
 /** What the compiler needs to know of a custom field. */
 export interface FieldInfo {
@@ -102,7 +103,6 @@ export const CUSTOM_PREFIX = 'field:';
 export const MAX_CONDITIONS = 50;
 export const MAX_GROUPS = 20;
 const MAX_DAYS = 36_500;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ResolvedField {
   field: string;
@@ -315,7 +315,7 @@ function builtInCondition(field: ResolvedField, operator: string, raw: string, p
       return `(${column} >= ${start} and ${column} < ${end})`;
     }
     case 'list': {
-      if (!UUID.test(raw) || !options.lists?.has(raw.toLowerCase())) return { error: 'There is no such list (it may have been deleted): choose another list.' };
+      if (!isUuid(raw) || !options.lists?.has(raw.toLowerCase())) return { error: 'There is no such list (it may have been deleted): choose another list.' };
       const member = `exists (select 1 from contact_list_member m where m.account_id = c.account_id and m.list_id = ${param(raw.toLowerCase())}::uuid and m.contact_id = c.id)`;
       return operator === 'in_list' ? member : `not ${member}`;
     }

@@ -8,8 +8,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { withClient } from '../../db/raw-client.js';
 import { compileRules, type CompiledRules, type FieldInfo } from './segment-compiler.js';
 import { isGroup, type SegmentRules } from './segment-rules.js';
+import { isUuid } from '../../db/find.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface SegmentContext {
   customFields: FieldInfo[];
@@ -27,7 +27,7 @@ export function listIdsOf(rules: SegmentRules): string[] {
       if (isGroup(item as never)) visit((item as { conditions: unknown[] }).conditions);
       else {
         const { field, value } = item as { field?: unknown; value?: unknown };
-        if (field === 'list' && typeof value === 'string' && UUID.test(value.trim())) ids.add(value.trim().toLowerCase());
+        if (field === 'list' && typeof value === 'string' && isUuid(value.trim())) ids.add(value.trim().toLowerCase());
       }
     }
   };

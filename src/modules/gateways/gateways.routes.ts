@@ -6,9 +6,9 @@ import { findOr404 } from '../../db/find.js';
 import { Gateway } from './gateway.entity.js';
 import { createGateway, makeDefault } from './gateways.service.js';
 import { gatewayKinds, gatewayKind, isGatewayKind, webhookUrls } from './registry.js';
+import { OWNER_ONLY } from '../accounts/index.js';
 
 type Form = Record<string, string | undefined>;
-const OWNER = { config: { role: 'owner' as const } };
 
 /** `option_<name>` form fields, non-empty ones only. */
 function optionsOf(body: Form): Record<string, string> {
@@ -26,7 +26,7 @@ export async function gatewaysRoutes(app: FastifyInstance) {
 
   app.get('/', async (request, reply) => page(request, reply));
 
-  app.post('/', OWNER, async (request: FastifyRequest<{ Body: Form }>, reply) => {
+  app.post('/', OWNER_ONLY, async (request: FastifyRequest<{ Body: Form }>, reply) => {
     try {
       const kind = request.body.kind ?? '';
       // The form shows every kind's options; only the chosen kind's are kept.
@@ -40,7 +40,7 @@ export async function gatewaysRoutes(app: FastifyInstance) {
     return reply.redirect('/settings/gateways', 303);
   });
 
-  app.post('/:id/default', OWNER, async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+  app.post('/:id/default', OWNER_ONLY, async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
     await makeDefault(request.em, await findOr404(request.em, Gateway, request.params.id, 'gateway'));
     return reply.redirect('/settings/gateways', 303);
   });

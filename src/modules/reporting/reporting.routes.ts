@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Campaign } from '../campaigns/index.js';
 import { formatSchedule } from '../campaigns/index.js';
+import { escapeLike } from '../../db/like.js';
 
 export async function reportingRoutes(app: FastifyInstance) {
   app.get('/dashboard', async (_request, reply) => reply.page('reporting/dashboard', {}, { title: 'Dashboard', tab: 'dashboard' }));
@@ -10,7 +11,7 @@ export async function reportingRoutes(app: FastifyInstance) {
     const q = String(request.query.q ?? '').trim().slice(0, 100);
     const campaigns = await request.em.find(
       Campaign,
-      { status: { $in: ['sending', 'paused', 'sent', 'cancelled'] }, ...(q ? { name: { $ilike: `%${q.replace(/[\\%_]/g, (c) => '\\' + c)}%` } } : {}) },
+      { status: { $in: ['sending', 'paused', 'sent', 'cancelled'] }, ...(q ? { name: { $ilike: `%${escapeLike(q)}%` } } : {}) },
       { orderBy: { launchedAt: 'desc' }, limit: 200 },
     );
     return reply.page('reporting/reporting', { campaigns, q, formatSchedule, timeZone: request.account!.timeZone }, { title: 'Reporting', tab: 'reporting' });

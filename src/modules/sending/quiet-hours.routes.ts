@@ -7,9 +7,9 @@ import { ValidationError } from '../../errors.js';
 import { Account } from '../accounts/index.js';
 import { isCountryCode } from '../../phone.js';
 import { DEFAULT_WINDOWS, parseWindow, type CountryWindows, type TimeWindow } from './quiet-hours.js';
+import { OWNER_ONLY } from '../accounts/index.js';
 
 type Form = Record<string, string | undefined>;
-const OWNER = { config: { role: 'owner' as const } };
 const DAYS = ['weekdays', 'saturday', 'sunday'] as const;
 
 /** Sets one country's windows from the form (country, weekdays_from, weekdays_to, …). */
@@ -46,13 +46,13 @@ export async function quietHoursRoutes(app: FastifyInstance) {
 
   app.get('/', async (request, reply) => page(request, reply));
 
-  app.post('/enabled', OWNER, async (request: FastifyRequest<{ Body: Form }>, reply) => {
+  app.post('/enabled', OWNER_ONLY, async (request: FastifyRequest<{ Body: Form }>, reply) => {
     request.account!.quietHours = request.body.enabled === 'on';
     await request.em.flush();
     return reply.redirect('/settings/quiet-hours', 303);
   });
 
-  app.post('/', OWNER, async (request: FastifyRequest<{ Body: Form }>, reply) => {
+  app.post('/', OWNER_ONLY, async (request: FastifyRequest<{ Body: Form }>, reply) => {
     try {
       await setCountryWindows(request.em, request.account!, request.body);
     } catch (error) {
@@ -62,7 +62,7 @@ export async function quietHoursRoutes(app: FastifyInstance) {
     return reply.redirect('/settings/quiet-hours', 303);
   });
 
-  app.post('/:country/reset', OWNER, async (request: FastifyRequest<{ Params: { country: string } }>, reply) => {
+  app.post('/:country/reset', OWNER_ONLY, async (request: FastifyRequest<{ Params: { country: string } }>, reply) => {
     await resetCountryWindows(request.em, request.account!, request.params.country.toUpperCase());
     return reply.redirect('/settings/quiet-hours', 303);
   });

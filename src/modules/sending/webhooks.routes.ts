@@ -4,8 +4,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseDeliveryReport, WebhookRejection } from '../gateways/index.js';
 import { DeliveryReportBatcher } from './delivery-reports.js';
+import { isUuid } from '../../db/find.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A delivery report is a few hundred bytes; anything near this is not one. */
 export const WEBHOOK_BODY_LIMIT = 64 * 1024;
 const CACHE_MS = 10_000;
@@ -25,7 +25,7 @@ export async function webhookRoutes(app: FastifyInstance) {
   const cache = new Map<string, KnownGateway | null>();
   const gatewayOf = async (request: WithGateway): Promise<KnownGateway | null> => {
     const id = request.params.gatewayId;
-    if (!UUID.test(id)) return null;
+    if (!isUuid(id)) return null;
     const cached = cache.get(id);
     if (cached !== undefined && (cached === null || Date.now() - cached.at < CACHE_MS)) return cached;
     const rows = await request.em.getConnection().execute<{ account_id: string; kind: string; secret: string }[]>('select account_id, kind, secret from gateway where id = ?', [id]);
