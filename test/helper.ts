@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
+import { inspect } from 'node:util';
 import pg from 'pg';
 import pino from 'pino';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
@@ -106,6 +107,42 @@ export async function buildTestApp(t: Teardown, env: Record<string, string> = {}
     await drop();
   });
   return { app, orm, databaseUrl: url, base, scheduler };
+}
+
+export interface EventuallyOptions {
+  /** How long to keep asking, wall-clock milliseconds (default 20 s). */
+  timeoutMs?: number;
+  /** The pause between two asks, milliseconds (default 100). */
+  intervalMs?: number;
+}
+
+export interface EventuallyUntil<T> extends EventuallyOptions {
+  /** When a value is the one waited for (instead of: when it is truthy). */
+  until: (value: T) => boolean;
+}
+
+type Falsy = false | 0 | '' | null | undefined;
+
+/** The one way tests wait for something that happens in the background (a job, another process):
+ * asks `fn` again and again, `intervalMs` apart, and returns its first truthy value (or, with
+ * `until`, its first value that `until` accepts). An error thrown by `fn` ends the wait at once (a
+ * condition that can no longer come true, e.g. the process died). After `timeoutMs` it throws an
+ * error naming `what` and the last value `fn` returned. */
+export async function eventually<T, U extends T>(what: string, fn: () => T | Promise<T>, options: EventuallyOptions & { until: (value: T) => value is U }): Promise<U>;
+export async function eventually<T>(what: string, fn: () => T | Promise<T>, options: EventuallyUntil<T>): Promise<T>;
+export async function eventually<T>(what: string, fn: () => T | Promise<T>, options?: EventuallyOptions): Promise<Exclude<T, Falsy>>;
+export async function eventually<T>(what: string, fn: () => T | Promise<T>, options: EventuallyOptions & { until?: (value: T) => boolean } = {}): Promise<T> {
+  const { timeoutMs = 20_000, intervalMs = 100, until = (value: T) => Boolean(value) } = options;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (until(value)) return value;
+    if (Date.now() >= deadline) {
+      const last = inspect(value, { depth: 2, breakLength: Infinity, maxArrayLength: 10, maxStringLength: 300 });
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; the last value was ${last.length > 1000 ? last.slice(0, 1000) + '…' : last}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
 }
 
 export const PASSWORD = 'correct horse battery';

@@ -1,7 +1,9 @@
 // Account isolation, as one reusable check: account A owns records; a user of account B (and B's
 // API key) asks for each of them through every route and must get 404, with A's data unchanged.
 // A module that adds routes naming a record adds them here, with a fixture that creates the
-// record in account A.
+// record in account A. test/accounts/isolation-complete.test.ts fails, naming the route, when a
+// route with a path parameter is neither here nor in its allow-list; it reads each `url` with
+// placeholder ids, so a url only puts fixture values where the route has its parameters.
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { addUser, createKey, type Tenant } from './helper.js';
 import { ApiKey } from '../src/modules/accounts/api-key.entity.js';
@@ -108,6 +110,7 @@ export const isolationModules: IsolationModule[] = [
       { method: 'POST', url: (a) => `/contacts/${a.contactId}`, body: { phone: '+33612340002' } },
       { method: 'POST', url: (a) => `/contacts/${a.contactId}/opt-in`, body: { sms_opt_in: 'no' } },
       { method: 'POST', url: (a) => `/contacts/${a.contactId}/lists`, body: { list: 'none' } },
+      { method: 'POST', url: (a) => `/contacts/${a.contactId}/lists/${a.listId}/remove` },
       { method: 'GET', url: (a) => `/contacts/${a.contactId}/delete` },
       { method: 'POST', url: (a) => `/contacts/${a.contactId}/delete` },
       { method: 'POST', url: (a) => `/contacts/bulk`, body: (a) => ({ ids: a.contactId, list: a.listId }) },
@@ -115,6 +118,7 @@ export const isolationModules: IsolationModule[] = [
       { method: 'POST', url: (a) => `/contacts/lists/${a.listId}/add`, body: { phones: '+33612340001' } },
       { method: 'POST', url: (a) => `/contacts/lists/${a.listId}/remove`, body: (a) => ({ ids: a.contactId }) },
       { method: 'POST', url: (a) => `/contacts/lists/${a.listId}/rename`, body: { name: 'Stolen' } },
+      { method: 'GET', url: (a) => `/contacts/lists/${a.listId}/delete` },
       { method: 'POST', url: (a) => `/contacts/lists/${a.listId}/delete` },
       { method: 'POST', url: (a) => `/contacts/fields/${a.fieldId}/delete` },
     ],

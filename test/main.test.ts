@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
-import { createTestDatabase } from './helper.js';
+import { createTestDatabase, eventually } from './helper.js';
 
 interface Started {
   child: ChildProcess;
@@ -37,17 +37,20 @@ async function freePort(): Promise<number> {
 }
 
 async function waitForHealth(port: number, process: Started): Promise<Record<string, unknown>> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/healthz`);
-      if (response.ok) return (await response.json()) as Record<string, unknown>;
-    } catch {
-      // not listening yet
-    }
-    if (process.child.exitCode !== null) throw new Error(`exited early: ${process.stderr()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('the server did not become healthy');
+  return eventually(
+    'the server to become healthy',
+    async () => {
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+        if (response.ok) return (await response.json()) as Record<string, unknown>;
+      } catch {
+        // not listening yet
+      }
+      if (process.child.exitCode !== null) throw new Error(`exited early: ${process.stderr()}`);
+      return null;
+    },
+    { timeoutMs: 30_000 }, // was 200 tries 100 ms apart, plus the time of each try
+  );
 }
 
 async function query<T>(url: string, sql: string): Promise<T[]> {

@@ -11,7 +11,7 @@ import { seedDemoContacts } from '../../src/db/demo-seed.js';
 import { csvCell } from '../../src/modules/contacts/contact-export.queries.js';
 import { Segment } from '../../src/modules/contacts/segment.entity.js';
 import { ContactList } from '../../src/modules/contacts/contact-list.entity.js';
-import { addUser, buildTestApp, createTenant, signedIn } from '../helper.js';
+import { addUser, buildTestApp, createTenant, eventually, signedIn } from '../helper.js';
 
 t.test('cells are escaped against formula injection and quoted as CSV wants', async (t) => {
   t.equal(csvCell('=HYPERLINK("http://evil","x")'), `"'=HYPERLINK(""http://evil"",""x"")"`);
@@ -153,11 +153,7 @@ t.test('20,000 contacts stream out in chunks, and an abandoned download frees it
       });
     }),
   );
-  let open = 1;
-  for (let i = 0; i < 50 && open > 0; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    open = await inTransaction();
-  }
+  const open = await eventually('the cursor transaction to end', inTransaction, { until: (n) => n === 0, timeoutMs: 10_000 }); // was 50 tries 100 ms apart
   t.equal(open, 0, 'the cursor transaction ended');
   const again = await client.get('/contacts/export?segment=00000000-0000-4000-8000-000000000000');
   t.equal(again.statusCode, 404, 'the app still answers');

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { buildTestApp, createTenant, signedIn } from '../helper.js';
-import { readyToSend, until, query, PART_PRICE } from './helpers.js';
+import { buildTestApp, createTenant, eventually, signedIn } from '../helper.js';
+import { readyToSend, query, PART_PRICE } from './helpers.js';
 
 t.test('a campaign sent now from the wizard reaches the simulator, is delivered, and is billed exactly', async (t) => {
   const { app, orm } = await buildTestApp(t, {}, undefined, { jobs: true, listen: true });
@@ -10,10 +10,11 @@ t.test('a campaign sent now from the wizard reaches the simulator, is delivered,
   await client.get(`/create/${campaign.id}/recipients`);
   const scheduled = await client.post(`/create/${campaign.id}/schedule`, { when: 'now' });
   t.equal(scheduled.statusCode, 303);
-  await until('every message delivered', async () => {
-    const rows = await query<{ count: string }>(orm, `select count(*) from message where campaign_id = ? and status = 'delivered'`, [campaign.id]);
-    return Number(rows[0].count) === 3;
-  });
+  await eventually(
+    'every message delivered',
+    async () => Number((await query<{ count: string }>(orm, `select count(*) from message where campaign_id = ? and status = 'delivered'`, [campaign.id]))[0].count),
+    { until: (delivered) => delivered === 3 },
+  );
   const received = await query<{ phone: string; body: string }>(orm, 'select phone, body from simulator_message order by phone');
   t.same(received.map((r) => r.phone), ['+33612345601', '+33612345602', '+4915112345603'], 'opted-out and bad numbers never reach the gateway');
   t.equal(received[0].body, 'Hello Ann, spring sale today!');

@@ -1,5 +1,6 @@
 // Fixtures for sending tests: an account with credit, prices, a fast simulator, an audience and
-// a campaign ready to launch; and a wait for conditions that jobs make true.
+// a campaign ready to launch; and plain SQL beside the ORM. (Waiting for what jobs do: `eventually`
+// in test/helper.ts.)
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { withAccount } from '../../src/db/tenant.js';
 import type { Account } from '../../src/modules/accounts/account.entity.js';
@@ -35,16 +36,6 @@ export async function readyToSend(orm: MikroORM, account: Account, options: { cr
 /** Marks the campaign scheduled for now (what the wizard's "send now" does). */
 export async function scheduleNow(orm: MikroORM, account: Account, campaignId: string): Promise<void> {
   await orm.em.fork().getConnection().execute(`update campaign set status = 'scheduled', scheduled_at = now() where account_id = ? and id = ?`, [account.id, campaignId]);
-}
-
-export async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 export async function query<T = Record<string, unknown>>(orm: MikroORM, sql: string, params: unknown[] = []): Promise<T[]> {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { buildTestApp, createTenant, createKey, createTestDatabase, freePort } from '../helper.js';
+import { buildTestApp, createTenant, createKey, createTestDatabase, eventually, freePort } from '../helper.js';
 import { openOrm, migrate } from '../../src/orm.js';
 import { startEmbeddedPostgres, type RunningDatabase } from '../../src/db/embedded-postgres.js';
 import { withAccount } from '../../src/db/tenant.js';
@@ -20,7 +20,7 @@ import { Gateway } from '../../src/modules/gateways/gateway.entity.js';
 import { launchCampaign } from '../../src/modules/sending/launch.js';
 import { dispatchCampaign } from '../../src/modules/sending/dispatcher.js';
 import { markUnknownDeliveries } from '../../src/modules/sending/delivery-reports.js';
-import { readyToSend, scheduleNow, until, query, PART_PRICE } from './helpers.js';
+import { readyToSend, scheduleNow, query, PART_PRICE } from './helpers.js';
 
 // The real-process tests wait out the dispatcher's claim lease (60 s): more than tap's default.
 t.setTimeout(240_000);
@@ -45,17 +45,9 @@ function errorsOf(stderr: string): string[] {
   return stderr.split('\n').filter((line) => /^\{"level":(50|60)/.test(line)).map((line) => line.slice(0, 500));
 }
 
-/** Polls `fn` until it returns something truthy; the queries here count tens of thousands of rows,
- * so more gently than `until`. */
-async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs: number, intervalMs = 250): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
+/** How often to look at the campaign's progress: the queries count tens of thousands of rows, so
+ * more gently than `eventually`'s default. */
+const GENTLY = 250;
 
 function startTextcast(env: Record<string, string>): Textcast {
   let stderr = '';
@@ -72,7 +64,7 @@ function startTextcast(env: Record<string, string>): Textcast {
 }
 
 async function waitForHealth(port: number, textcast: Textcast): Promise<void> {
-  await until(
+  await eventually(
     'the process to answer /healthz',
     async () => {
       if (!textcast.alive()) throw new Error(`textcast exited early: ${crashOf(textcast.stderr())}`);
@@ -82,7 +74,7 @@ async function waitForHealth(port: number, textcast: Textcast): Promise<void> {
         return false; // not listening yet
       }
     },
-    30_000,
+    { timeoutMs: 30_000 },
   );
 }
 
@@ -253,7 +245,7 @@ t.test('a dispatcher killed with SIGKILL mid-campaign leaves every recipient exa
       )[0].n,
     );
   let caught = 0;
-  await until(
+  await eventually(
     'some thousands of messages sent',
     async () => {
       if (!first.alive()) throw new Error(`textcast exited: ${crashOf(first.stderr())}`);
@@ -267,7 +259,7 @@ t.test('a dispatcher killed with SIGKILL mid-campaign leaves every recipient exa
       first.child.kill('SIGCONT');
       return false;
     },
-    60_000,
+    { timeoutMs: 60_000 },
   );
   await kill(first, 'SIGKILL');
   const afterKill = await progress(url, ids.campaignId);
@@ -279,14 +271,13 @@ t.test('a dispatcher killed with SIGKILL mid-campaign leaves every recipient exa
   const second = startTextcast(env);
   processes.push(second);
   await waitForHealth(port, second);
-  const done = await waitFor(
+  const done = await eventually(
     'the campaign to be sent',
     async () => {
       if (!second.alive()) throw new Error(`textcast exited: ${crashOf(second.stderr())}`);
-      const now = await progress(url, ids.campaignId);
-      return now.status === 'sent' && now.queued === 0 && now.sending === 0 ? now : null;
+      return progress(url, ids.campaignId);
     },
-    150_000,
+    { until: (now) => now.status === 'sent' && now.queued === 0 && now.sending === 0, timeoutMs: 150_000, intervalMs: GENTLY },
   );
   t.comment(`campaign sent at ${elapsed()}`);
   t.equal(done.status, 'sent');
@@ -337,15 +328,15 @@ t.test('a PostgreSQL restart during a dispatch is survived: the campaign finishe
   const running = textcast;
   await waitForHealth(port, running);
   await launchThroughApi(port, ids.key, ids.campaignId);
-  const atStop = await waitFor(
+  const atStop = await eventually(
     'a quarter of the messages sent',
     async () => {
       if (!running.alive()) throw new Error(`textcast exited: ${crashOf(running.stderr())}`);
       const now = await progress(url, ids.campaignId);
       if (now.sent >= CONTACTS * 0.75) throw new Error(`the campaign went too fast to interrupt (${now.sent} sent)`);
-      return now.sent >= CONTACTS / 4 ? now : null;
+      return now;
     },
-    60_000,
+    { until: (now) => now.sent >= CONTACTS / 4, timeoutMs: 60_000, intervalMs: GENTLY },
   );
 
   await server.stop();
@@ -354,14 +345,13 @@ t.test('a PostgreSQL restart during a dispatch is survived: the campaign finishe
   server = await startEmbeddedPostgres(pgDir, pgPort, log);
   t.comment(`PostgreSQL started again at ${elapsed()}`);
 
-  const done = await waitFor(
+  const done = await eventually(
     'the campaign to be sent after the restart',
     async () => {
       if (!running.alive()) throw new Error(`textcast exited after the database restart (code ${running.child.exitCode}, signal ${running.child.signalCode}): ${crashOf(running.stderr())}`);
-      const now = await progress(url, ids.campaignId).catch(() => null);
-      return now && now.status === 'sent' && now.queued === 0 && now.sending === 0 ? now : null;
+      return progress(url, ids.campaignId).catch(() => null); // null while the database is down
     },
-    150_000,
+    { until: (now): now is Progress => now !== null && now.status === 'sent' && now.queued === 0 && now.sending === 0, timeoutMs: 150_000, intervalMs: GENTLY },
   );
   t.comment(`campaign sent at ${elapsed()}`);
   t.equal(done.status, 'sent');
