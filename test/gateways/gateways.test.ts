@@ -49,3 +49,25 @@ t.test('npm run cli -- gateway add and gateway urls', async (t) => {
   t.equal(bad.code, 2);
   t.match(bad.stderr, 'The kind is one of simulator, kannel, twilio, generic.');
 });
+
+t.test('the gateway form offers every kind of the registry by its label, and never echoes a secret option back', async (t) => {
+  const { app, orm } = await buildTestApp(t);
+  const { owner, account } = await createTenant(orm);
+  const client = await signedIn(app, owner);
+  const page = await client.get('/settings/gateways');
+  for (const [kind, label] of [['simulator', 'Simulator (no real SMS)'], ['kannel', 'Kannel'], ['twilio', 'Twilio'], ['generic', 'Generic HTTP']]) {
+    t.match(page.body, `<option value="${kind}" >${label}</option>`, `${kind} is offered as ${label}`);
+  }
+  t.match(page.body, /name="option_auth_token" type="password"/, 'secret options are password fields');
+  const refused = await client.post('/settings/gateways', { kind: 'twilio', name: 'Twilio', option_auth_token: 'sekret-token-123', option_base_url: 'ftp://nope' });
+  t.equal(refused.statusCode, 422);
+  t.match(refused.body, 'A twilio gateway needs the option account_sid.');
+  t.match(refused.body, 'base_url must be an http:// or https:// URL.');
+  t.notMatch(refused.body, 'sekret-token-123', 'a secret typed into a refused form is not sent back');
+  t.equal((await client.post('/settings/gateways', { kind: 'twilio', name: 'Twilio', option_account_sid: 'AC1', option_auth_token: 'sekret-token-123', option_from: '+15550001111' })).statusCode, 303);
+  const shown = await client.get('/settings/gateways');
+  t.notMatch(shown.body, 'sekret-token-123', 'a secret option is masked on the page');
+  t.match(shown.body, '+15550001111', 'other options are shown');
+  const saved = await withAccount(orm.em, account.id).findOneOrFail(Gateway, { kind: 'twilio' });
+  t.same(saved.config, { account_sid: 'AC1', auth_token: 'sekret-token-123', from: '+15550001111' });
+});
