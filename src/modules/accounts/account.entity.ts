@@ -1,13 +1,13 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { randomUUID } from 'node:crypto';
 import { tenantFilter } from '../../db/tenant.js';
+import { createdAt, uuidId } from '../../db/base-properties.js';
 
 export const Account = defineEntity({
   name: 'Account',
   tableName: 'account',
   filters: tenantFilter('id'),
   properties: {
-    id: p.uuid().primary().onCreate(() => randomUUID()),
+    ...uuidId(),
     name: p.string().length(200),
     timeZone: p.string().length(64).default('UTC'),
     currency: p.string().length(3).default('EUR'),
@@ -17,7 +17,7 @@ export const Account = defineEntity({
     quietHours: p.boolean().default(true),
     /** Per-country windows that replace the defaults, keyed by country code or "*". */
     quietHourRules: p.json<Record<string, unknown>>().nullable(),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    ...createdAt(),
   },
 });
 export type Account = InferEntity<typeof Account>;

@@ -1,7 +1,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { randomUUID } from 'node:crypto';
 import { tenantFilter } from '../../db/tenant.js';
-import { Account } from './account.entity.js';
+import { createdAt, uuidId } from '../../db/base-properties.js';
+import { ownedByAccount } from './base-entity.js';
 
 // Only a SHA-256 of the key is stored; the key itself is shown once, when it is created.
 // `prefix` (the first characters) lets a user recognise a key in the list.
@@ -10,12 +10,12 @@ export const ApiKey = defineEntity({
   tableName: 'api_key',
   filters: tenantFilter(),
   properties: {
-    id: p.uuid().primary().onCreate(() => randomUUID()),
-    account: () => p.manyToOne(Account).deleteRule('cascade'),
+    ...uuidId(),
+    ...ownedByAccount(),
     name: p.string().length(100),
     prefix: p.string().length(16),
     keyHash: p.string().length(64).unique(),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    ...createdAt(),
     lastUsedAt: p.datetime().nullable(),
     revokedAt: p.datetime().nullable(),
   },

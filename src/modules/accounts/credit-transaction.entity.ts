@@ -1,6 +1,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { tenantFilter } from '../../db/tenant.js';
-import { Account } from './account.entity.js';
+import { serialId } from '../../db/base-properties.js';
+import { ownedByAccount } from './base-entity.js';
 
 export const CREDIT_KINDS = ['topup', 'debit', 'refund', 'adjustment'] as const;
 export type CreditKind = (typeof CREDIT_KINDS)[number];
@@ -13,8 +14,8 @@ export const CreditTransaction = defineEntity({
   tableName: 'credit_transaction',
   filters: tenantFilter(),
   properties: {
-    id: p.bigint('number').primary().autoincrement(),
-    account: () => p.manyToOne(Account).deleteRule('cascade'),
+    ...serialId(),
+    ...ownedByAccount(),
     kind: p.enum([...CREDIT_KINDS]),
     amountMicros: p.bigint('number'),
     note: p.string().length(300).nullable(),

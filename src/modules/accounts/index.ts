@@ -7,3 +7,4 @@ export { registerAccountSetup } from './hooks.js';
 export { housekeeping } from './housekeeping.js';
 export { partPrice, priceTable, type PriceTable } from './prices.js';
 export { type SessionLimits } from './sessions.js';
+export { ownedByAccount } from './base-entity.js';

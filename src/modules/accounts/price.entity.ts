@@ -1,7 +1,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { randomUUID } from 'node:crypto';
 import { tenantFilter } from '../../db/tenant.js';
-import { Account } from './account.entity.js';
+import { uuidId } from '../../db/base-properties.js';
+import { ownedByAccount } from './base-entity.js';
 
 // The price of one SMS part to a destination country, in micro-units of the account currency.
 // The row with no country is the default for every country without a row of its own.
@@ -10,8 +10,8 @@ export const Price = defineEntity({
   tableName: 'price',
   filters: tenantFilter(),
   properties: {
-    id: p.uuid().primary().onCreate(() => randomUUID()),
-    account: () => p.manyToOne(Account).deleteRule('cascade'),
+    ...uuidId(),
+    ...ownedByAccount(),
     country: p.string().length(2).nullable(),
     partPriceMicros: p.bigint('number'),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),

@@ -1,6 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { User } from './user.entity.js';
-import { Account } from './account.entity.js';
+import { ownedByAccount } from './base-entity.js';
 
 // A signed-in browser. The cookie carries a random token; the row's id is its SHA-256, so a
 // leaked table does not leak sessions. Not tenant-filtered: it is looked up before the account
@@ -11,7 +11,7 @@ export const Session = defineEntity({
   properties: {
     id: p.string().length(64).primary(),
     user: () => p.manyToOne(User).deleteRule('cascade'),
-    account: () => p.manyToOne(Account).deleteRule('cascade'),
+    ...ownedByAccount(),
     createdAt: p.datetime(),
     lastSeenAt: p.datetime(),
     ip: p.string().length(64).nullable(),

@@ -1,10 +1,10 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { randomUUID } from 'node:crypto';
 import { tenantFilter } from '../../db/tenant.js';
-import { Account } from '../accounts/index.js';
 import { Segment } from '../contacts/index.js';
 import { ContactList } from '../contacts/index.js';
 import { Gateway } from '../gateways/index.js';
+import { timestamps, uuidId } from '../../db/base-properties.js';
+import { ownedByAccount } from '../accounts/index.js';
 
 export const CAMPAIGN_KINDS = ['batch', 'automation'] as const;
 export type CampaignKind = (typeof CAMPAIGN_KINDS)[number];
@@ -24,8 +24,8 @@ export const Campaign = defineEntity({
   tableName: 'campaign',
   filters: tenantFilter(),
   properties: {
-    id: p.uuid().primary().onCreate(() => randomUUID()),
-    account: () => p.manyToOne(Account).deleteRule('cascade'),
+    ...uuidId(),
+    ...ownedByAccount(),
     name: p.string().length(100),
     kind: p.enum([...CAMPAIGN_KINDS]).default('batch'),
     status: p.enum([...CAMPAIGN_STATUSES]).default('draft'),
@@ -44,8 +44,7 @@ export const Campaign = defineEntity({
     estimatedParts: p.integer().nullable(),
     copiedFrom: () => p.manyToOne(Campaign).nullable().deleteRule('set null'),
     createdBy: p.string().length(300),
-    createdAt: p.datetime().onCreate(() => new Date()),
-    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+    ...timestamps(),
     launchedAt: p.datetime().nullable(),
     /** Set when the first message goes out: from then on the content is locked. */
     firstSentAt: p.datetime().nullable(),

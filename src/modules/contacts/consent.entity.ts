@@ -2,6 +2,8 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { tenantFilter } from '../../db/tenant.js';
 import { Account } from '../accounts/index.js';
 import { Contact } from './contact.entity.js';
+import { ownedByAccount } from '../accounts/index.js';
+import { serialId } from '../../db/base-properties.js';
 
 // Consent evidence: every change of a contact's SMS opt-in, append-only. It survives erasure of
 // the contact (contact set null), keyed by a hash of the number instead of the number itself.
@@ -10,8 +12,8 @@ export const ConsentEvent = defineEntity({
   tableName: 'consent_event',
   filters: tenantFilter(),
   properties: {
-    id: p.bigint('number').primary().autoincrement(),
-    account: () => p.manyToOne(Account).deleteRule('cascade'),
+    ...serialId(),
+    ...ownedByAccount(),
     contact: () => p.manyToOne(Contact).nullable().deleteRule('set null'),
     phoneHash: p.string().length(64),
     optedIn: p.boolean(),

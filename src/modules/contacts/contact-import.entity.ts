@@ -1,8 +1,8 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { randomUUID } from 'node:crypto';
 import { tenantFilter } from '../../db/tenant.js';
-import { Account } from '../accounts/index.js';
 import { ContactList } from './contact-list.entity.js';
+import { createdAt, uuidId } from '../../db/base-properties.js';
+import { ownedByAccount } from '../accounts/index.js';
 
 export const IMPORT_STATUSES = ['uploaded', 'queued', 'running', 'done', 'failed'] as const;
 export type ImportStatus = (typeof IMPORT_STATUSES)[number];
@@ -22,8 +22,8 @@ export const ContactImport = defineEntity({
   tableName: 'contact_import',
   filters: tenantFilter(),
   properties: {
-    id: p.uuid().primary().onCreate(() => randomUUID()),
-    account: () => p.manyToOne(Account).deleteRule('cascade'),
+    ...uuidId(),
+    ...ownedByAccount(),
     /** Email of the user who uploaded the file. */
     createdBy: p.string().length(254),
     fileName: p.string().length(255),
@@ -48,7 +48,7 @@ export const ContactImport = defineEntity({
     /** Rows kept with the bad-number flag (they are also counted as created or updated). */
     badNumbers: p.integer().default(0),
     errorMessage: p.text().nullable(),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    ...createdAt(),
     startedAt: p.datetime().nullable(),
     finishedAt: p.datetime().nullable(),
   },
@@ -66,7 +66,7 @@ export const ContactImportError = defineEntity({
   properties: {
     import: () => p.manyToOne(ContactImport).primary().deleteRule('cascade'),
     line: p.integer().primary(),
-    account: () => p.manyToOne(Account).deleteRule('cascade'),
+    ...ownedByAccount(),
     phone: p.text().nullable(),
     reason: p.text(),
   },

@@ -1,18 +1,18 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { randomUUID } from 'node:crypto';
 import { tenantFilter } from '../../db/tenant.js';
-import { Account } from '../accounts/index.js';
 import { Contact } from './contact.entity.js';
+import { createdAt, uuidId } from '../../db/base-properties.js';
+import { ownedByAccount } from '../accounts/index.js';
 
 export const ContactList = defineEntity({
   name: 'ContactList',
   tableName: 'contact_list',
   filters: tenantFilter(),
   properties: {
-    id: p.uuid().primary().onCreate(() => randomUUID()),
-    account: () => p.manyToOne(Account).deleteRule('cascade'),
+    ...uuidId(),
+    ...ownedByAccount(),
     name: p.string().length(100),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    ...createdAt(),
   },
   uniques: [{ properties: ['account', 'name'], name: 'contact_list_account_name_unique' }],
 });
@@ -27,7 +27,7 @@ export const ContactListMember = defineEntity({
   properties: {
     list: () => p.manyToOne(ContactList).primary().deleteRule('cascade'),
     contact: () => p.manyToOne(Contact).primary().deleteRule('cascade'),
-    account: () => p.manyToOne(Account).deleteRule('cascade'),
+    ...ownedByAccount(),
     addedAt: p.datetime().defaultRaw('now()'),
   },
   indexes: [{ properties: ['account', 'contact'], name: 'contact_list_member_account_contact_index' }],

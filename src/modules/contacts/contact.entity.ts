@@ -1,6 +1,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { tenantFilter } from '../../db/tenant.js';
-import { Account } from '../accounts/index.js';
+import { serialId } from '../../db/base-properties.js';
+import { ownedByAccount } from '../accounts/index.js';
 
 export const OPT_OUT_SOURCES = ['manual', 'import', 'unsubscribe_link', 'stop_keyword', 'api', 'suppressed'] as const;
 export type OptOutSource = (typeof OPT_OUT_SOURCES)[number];
@@ -15,8 +16,8 @@ export const Contact = defineEntity({
   tableName: 'contact',
   filters: tenantFilter(),
   properties: {
-    id: p.bigint('number').primary().autoincrement(),
-    account: () => p.manyToOne(Account).deleteRule('cascade'),
+    ...serialId(),
+    ...ownedByAccount(),
     phone: p.string().length(32),
     country: p.string().length(2).nullable(),
     email: p.string().length(254).nullable(),

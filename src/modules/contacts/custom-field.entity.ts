@@ -1,7 +1,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { randomUUID } from 'node:crypto';
 import { tenantFilter } from '../../db/tenant.js';
-import { Account } from '../accounts/index.js';
+import { createdAt, uuidId } from '../../db/base-properties.js';
+import { ownedByAccount } from '../accounts/index.js';
 
 export const FIELD_TYPES = ['text', 'number', 'date', 'boolean'] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
@@ -13,12 +13,12 @@ export const CustomField = defineEntity({
   tableName: 'custom_field',
   filters: tenantFilter(),
   properties: {
-    id: p.uuid().primary().onCreate(() => randomUUID()),
-    account: () => p.manyToOne(Account).deleteRule('cascade'),
+    ...uuidId(),
+    ...ownedByAccount(),
     key: p.string().length(40),
     label: p.string().length(100),
     type: p.enum([...FIELD_TYPES]),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    ...createdAt(),
   },
   uniques: [{ properties: ['account', 'key'], name: 'custom_field_account_key_unique' }],
 });

@@ -1,8 +1,9 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { randomUUID, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { tenantFilter } from '../../db/tenant.js';
-import { Account } from '../accounts/index.js';
 import { GATEWAY_KINDS } from './registry.js';
+import { createdAt, uuidId } from '../../db/base-properties.js';
+import { ownedByAccount } from '../accounts/index.js';
 
 // Where messages go out and reports come back. `secret` authenticates the gateway's webhooks
 // (a shared secret the operator pastes into the gateway, so it is kept readable); `config`
@@ -12,15 +13,15 @@ export const Gateway = defineEntity({
   tableName: 'gateway',
   filters: tenantFilter(),
   properties: {
-    id: p.uuid().primary().onCreate(() => randomUUID()),
-    account: () => p.manyToOne(Account).deleteRule('cascade'),
+    ...uuidId(),
+    ...ownedByAccount(),
     kind: p.enum([...GATEWAY_KINDS]),
     name: p.string().length(100),
     config: p.json<Record<string, string>>().default('{}'),
     messagesPerSecond: p.integer().default(50),
     isDefault: p.boolean().default(false),
     secret: p.string().length(64).onCreate(() => randomBytes(24).toString('base64url')),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    ...createdAt(),
     /** The rate limiter's virtual clock: the time the next message may leave (shared by every
      * dispatching process, so the limit holds across them). */
     rateClock: p.datetime().nullable(),

@@ -1,6 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { tenantFilter } from '../../db/tenant.js';
-import { Account } from '../accounts/index.js';
+import { ownedByAccount } from '../accounts/index.js';
 
 // What the simulator gateway accepted: one row per client reference (a resent message finds its
 // row and is not delivered twice), with the delivery report it will post to its webhook.
@@ -10,7 +10,7 @@ export const SimulatorMessage = defineEntity({
   filters: tenantFilter(),
   properties: {
     id: p.uuid().primary(),
-    account: () => p.manyToOne(Account).deleteRule('cascade'),
+    ...ownedByAccount(),
     gatewayId: p.uuid(),
     clientRef: p.string().length(64),
     phone: p.string().length(16),

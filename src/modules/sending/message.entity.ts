@@ -2,6 +2,8 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { tenantFilter } from '../../db/tenant.js';
 import { Account } from '../accounts/index.js';
 import { Campaign } from '../campaigns/index.js';
+import { ownedByAccount } from '../accounts/index.js';
+import { serialId } from '../../db/base-properties.js';
 
 export const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'skipped', 'unknown'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
@@ -23,7 +25,7 @@ export const Message = defineEntity({
   tableName: 'message',
   filters: tenantFilter(),
   properties: {
-    id: p.bigint('number').primary().autoincrement(),
+    ...serialId(),
     // No foreign key of its own: the campaign's (which cascades from the account) covers it, and
     // each foreign key is a lookup per row when a launch writes a million of them.
     account: () => p.manyToOne(Account).createForeignKeyConstraint(false),
@@ -84,8 +86,8 @@ export const MessageEvent = defineEntity({
   tableName: 'message_event',
   filters: tenantFilter(),
   properties: {
-    id: p.bigint('number').primary().autoincrement(),
-    account: () => p.manyToOne(Account).deleteRule('cascade'),
+    ...serialId(),
+    ...ownedByAccount(),
     gatewayId: p.uuid(),
     messageId: p.bigint('number'),
     status: p.string().length(20),
@@ -103,8 +105,8 @@ export const Link = defineEntity({
   tableName: 'link',
   filters: tenantFilter(),
   properties: {
-    id: p.bigint('number').primary().autoincrement(),
-    account: () => p.manyToOne(Account).deleteRule('cascade'),
+    ...serialId(),
+    ...ownedByAccount(),
     campaign: () => p.manyToOne(Campaign).deleteRule('cascade'),
     position: p.smallint(),
     url: p.text(),
@@ -118,8 +120,8 @@ export const Click = defineEntity({
   tableName: 'click',
   filters: tenantFilter(),
   properties: {
-    id: p.bigint('number').primary().autoincrement(),
-    account: () => p.manyToOne(Account).deleteRule('cascade'),
+    ...serialId(),
+    ...ownedByAccount(),
     link: () => p.manyToOne(Link).deleteRule('cascade'),
     messageId: p.bigint('number'),
     at: p.datetime().defaultRaw('now()'),
