@@ -48,7 +48,8 @@ export const viewPlugin = fp<{ root: string }>(async (app, { root }) => {
     const body = await this.viewAsync(template, { ...common, ...data });
     const fragment = wantsMainFragment(request);
     const html = await this.viewAsync(fragment ? '_partials/main-fragment' : 'layout', { ...common, body });
-    return this.code(options.status ?? 200).type('text/html; charset=utf-8').send(html);
+    // Without a status, an error status already set (422 by formErrors()) is kept.
+    return this.code(options.status ?? (this.statusCode >= 400 ? this.statusCode : 200)).type('text/html; charset=utf-8').send(html);
   });
 });
 
