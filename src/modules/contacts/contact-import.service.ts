@@ -12,6 +12,7 @@ import { ContactList } from './contact-list.entity.js';
 import type { CustomField } from './custom-field.entity.js';
 import { BUILT_IN_FIELDS } from './fields.js';
 import { analyseHead, detectDelimiter, CsvProblem, type Delimiter } from './contact-import.csv.js';
+import { UUID } from '../../plugins/schemas.js';
 
 /** The start of an upload kept in memory to read its header and preview rows. */
 const HEAD_BYTES = 1024 * 1024;
@@ -262,7 +263,6 @@ export interface StartInput {
 
 export type Form = Record<string, string | string[] | undefined>;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Reads the mapping form; `errors` names the fields to correct (column_<i>, mapping, existing,
  * list, delimiter). Lists are looked up through the account-scoped EntityManager, so another

@@ -3,6 +3,7 @@
 // cursor is the last id seen, never an OFFSET). Every statement is scoped by the account id.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { normalisePhone } from './phone.js';
+import { UUID } from '../../plugins/schemas.js';
 
 export interface ContactFilters {
   q?: string;
@@ -25,7 +26,6 @@ export interface ContactRow {
   created_at: Date;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Escapes LIKE wildcards so a search for "50%" means the text "50%". */
 function likePrefix(text: string): string {

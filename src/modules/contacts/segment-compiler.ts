@@ -14,6 +14,7 @@ import type { FieldType } from './custom-field.entity.js';
 import { parseFieldValue, LIMITS } from './fields.js';
 import { isCountryCode } from './phone.js';
 import { isGroup, type Combinator, type Condition, type SegmentRules } from './segment-rules.js';
+import { UUID } from '../../plugins/schemas.js';
 
 /** What the compiler needs to know of a custom field. */
 export interface FieldInfo {
@@ -102,7 +103,6 @@ export const CUSTOM_PREFIX = 'field:';
 export const MAX_CONDITIONS = 50;
 export const MAX_GROUPS = 20;
 const MAX_DAYS = 36_500;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ResolvedField {
   field: string;

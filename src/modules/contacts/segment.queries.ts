@@ -8,8 +8,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { withClient } from '../../db/raw-client.js';
 import { compileRules, type CompiledRules, type FieldInfo } from './segment-compiler.js';
 import { isGroup, type SegmentRules } from './segment-rules.js';
+import { UUID } from '../../plugins/schemas.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface SegmentContext {
   customFields: FieldInfo[];
