@@ -12,6 +12,8 @@ import { authPlugin, layoutBalance } from './modules/accounts/index.js';
 import { viewPlugin, VIEWS_DIR } from './plugins/view.js';
 import { errorsPlugin } from './plugins/errors.js';
 import { staticPlugin } from './plugins/static.js';
+import { validationPlugin, AJV_OPTIONS, schemaErrorFormatter } from './plugins/validation.js';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { registerRoutes } from './routes.js';
 
 declare module 'fastify' {
@@ -44,7 +46,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     trustProxy: true,
     bodyLimit: 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
-  });
+    // Route schemas (TypeBox): AJV without coercion, failures as field errors (plugins/validation.ts).
+    ajv: AJV_OPTIONS,
+    schemaErrorFormatter,
+  }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('config', config);
   app.decorate('scheduler', options.scheduler ?? null);
   app.addHook('onSend', async (request, reply) => {
@@ -55,6 +60,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(ormPlugin, { orm: options.orm });
   await app.register(securityPlugin, { secret: options.sessionSecret, secureCookies });
   await app.register(csrfTokenPlugin);
+  await app.register(validationPlugin);
   await app.register(authPlugin, { limits: { idleSeconds: config.sessionIdleSeconds, maxSeconds: config.sessionMaxSeconds } });
   await app.register(viewPlugin, { root: VIEWS_DIR, layoutValues: async (request) => ({ balance: await layoutBalance(request.em, request.account) }) });
   await app.register(staticPlugin, { publicDir: path.resolve(VIEWS_DIR, '../public') });

@@ -1,5 +1,7 @@
 // Errors that modules throw and the error plugin turns into answers a user understands:
 // a re-rendered form (422), a 404/403 page, or a JSON error under /api/.
+// BadInputError is not thrown by modules: the edge (plugins/validation.ts) raises it when a
+// request does not match its route's schema, before handler code runs.
 
 export class AppError extends Error {
   constructor(
@@ -15,6 +17,15 @@ export class AppError extends Error {
 export class ValidationError extends AppError {
   constructor(readonly fields: Record<string, string>, message = 'Please correct the highlighted fields.') {
     super(422, 'validation', message);
+  }
+}
+
+/** A request that does not have the shape its route declares (wrong type, a repeated field,
+ * a value too long, a NUL byte...), named by field path. 400 under /api/ and /webhooks/; a form
+ * route's `formErrors()` re-renders the form with 422 instead. */
+export class BadInputError extends AppError {
+  constructor(readonly fields: Record<string, string>, message: string) {
+    super(400, 'bad_request', message);
   }
 }
 

@@ -3,20 +3,18 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Utils, type EntityName, type FilterQuery } from '@mikro-orm/core';
 import { NotFoundError } from '../errors.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { UUID, BIGINT_ID } from '../plugins/schemas.js';
 
 /** Whether the text is a UUID (the shape of most ids): checked before it reaches a uuid column. */
 export function isUuid(text: unknown): text is string {
   return typeof text === 'string' && UUID.test(text);
 }
-const BIGINT = /^[1-9]\d{0,14}$/;
 
 /** Whether `id` has the shape of the entity's primary key (uuid or bigint). */
 function validId(em: EntityManager, entity: EntityName<object>, id: string): boolean {
   const meta = em.getMetadata().get(Utils.className(entity));
   const type = meta.properties[meta.primaryKeys[0]]?.type?.toLowerCase() ?? '';
-  return type.includes('uuid') ? UUID.test(id) : BIGINT.test(id);
+  return type.includes('uuid') ? UUID.test(id) : BIGINT_ID.test(id);
 }
 
 export async function findOr404<T extends object>(em: EntityManager, entity: EntityName<T>, id: string, what = 'record', options: { populate?: string[] } = {}): Promise<T> {

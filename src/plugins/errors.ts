@@ -3,7 +3,7 @@
 // the request id, which the page shows so a report can be matched to the log.
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, ValidationError } from '../errors.js';
+import { AppError, BadInputError, ValidationError } from '../errors.js';
 
 function isMachineRoute(url: string): boolean {
   return url.startsWith('/api/') || url.startsWith('/webhooks/') || url === '/healthz';
@@ -34,7 +34,7 @@ export async function sendError(request: FastifyRequest, reply: FastifyReply, st
   const safeMessage = status >= 500 ? `Something went wrong on our side. Reference: ${request.id}` : error.message || TITLES[status] || 'Request refused';
   if (isMachineRoute(request.url)) {
     const body: Record<string, unknown> = { code: codeFor(status, error), message: safeMessage };
-    if (error instanceof ValidationError) body.fields = error.fields;
+    if (error instanceof ValidationError || error instanceof BadInputError) body.fields = error.fields;
     return reply.code(status).type('application/json').send({ error: body });
   }
   const title = TITLES[status] ?? (status >= 500 ? 'Something went wrong' : 'Request refused');

@@ -49,7 +49,8 @@ export const viewPlugin = fp<{ root: string; layoutValues: LayoutValues }>(async
     const body = await this.viewAsync(template, { ...common, ...data });
     const fragment = wantsMainFragment(request);
     const html = fragment ? await this.viewAsync('_partials/main-fragment', { ...common, body }) : await this.viewAsync('layout', { ...common, ...(await layoutValues(request)), body });
-    return this.code(options.status ?? 200).type('text/html; charset=utf-8').send(html);
+    // Without a status, an error status already set (422 by formErrors()) is kept.
+    return this.code(options.status ?? (this.statusCode >= 400 ? this.statusCode : 200)).type('text/html; charset=utf-8').send(html);
   });
 });
 

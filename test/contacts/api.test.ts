@@ -53,7 +53,7 @@ t.test('the contacts API refuses malformed bodies and batches over 1,000 with a 
   const { orm, account, call } = await setup(t);
   const notArray = await call('POST', '/api/v1/contacts', { contacts: 'x' });
   t.equal(notArray.statusCode, 400);
-  t.same(notArray.json(), { error: { code: 'bad_request', message: 'Send {"contacts": [...]}, an array of contacts.' } });
+  t.same(notArray.json(), { error: { code: 'bad_request', message: 'Send {"contacts": [...]}, an array of contacts.', fields: { contacts: 'Send {"contacts": [...]}, an array of contacts.' } } });
   const tooMany = await call('POST', '/api/v1/contacts', { contacts: Array.from({ length: 1001 }, (_, i) => ({ phone: `+336123${String(i).padStart(5, '0')}` })) });
   t.equal(tooMany.statusCode, 400);
   t.match(tooMany.json().error.message, 'At most 1000 contacts per call; this one has 1001.');

@@ -1,9 +1,20 @@
-// GET /api/v1/account: the account of the API key.
-import type { FastifyInstance } from 'fastify';
+// GET /api/v1/account: the account of the API key. No input; the answer's shape is declared
+// (and typed against the handler) by its response schema.
+import { Type } from 'typebox';
+import type { TypedApp } from '../../plugins/validation.js';
 import { creditBalance } from './credits.js';
 
-export async function accountApiRoutes(app: FastifyInstance) {
-  app.get('/account', async (request) => {
+const AccountAnswer = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  time_zone: Type.String(),
+  currency: Type.String(),
+  credit_balance_micros: Type.Integer(),
+  created_at: Type.String(),
+});
+
+export async function accountApiRoutes(app: TypedApp) {
+  app.get('/account', { schema: { response: { 200: AccountAnswer } } }, async (request) => {
     const account = request.account!;
     return {
       id: account.id,

@@ -1,23 +1,32 @@
 // Sign in and sign out. Sign-in is rate-limited per IP (in the process) and per email (in the
 // database, shared by every process); a new session id is issued on every sign-in.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
+import { Type } from 'typebox';
 import { ACROSS_ACCOUNTS } from '../../db/tenant.js';
+import { ValidationError } from '../../errors.js';
+import { formErrors, type TypedApp } from '../../plugins/validation.js';
+import { EmptyForm, Form, LINE, OptionalText } from '../../plugins/schemas.js';
 import { User } from './user.entity.js';
 import { normaliseEmail } from './accounts.service.js';
 import { verifyPassword, timingDummyHash } from './passwords.js';
 import { startSession, endSession, SESSION_COOKIE } from './sessions.js';
 import { recentFailures, recordFailure, clearFailures, EMAIL_FAILURE_LIMIT, EMAIL_FAILURE_WINDOW_MINUTES } from './login-attempts.queries.js';
 
+/** Where to go after signing in: a path of this site (the login redirect carries the URL asked for). */
+const Next = OptionalText(4096);
+/** Long passwords are fine (argon2 takes any length); megabytes of one are not. */
+const LoginForm = Form({ email: OptionalText(LINE), password: OptionalText(4096), next: Next });
+
 /** Only local paths are followed after sign-in, never another site. */
 function safeNext(next: unknown): string {
   return typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/dashboard';
 }
 
-function renderLogin(reply: FastifyReply, values: { email?: string; next?: string }, error: string | null, status = 200) {
+function renderLogin(reply: FastifyReply, values: { email?: string; next?: string }, error: string | null, status?: number) {
   return reply.page('accounts/login', { values, error }, { title: 'Sign in', status });
 }
 
-export async function authRoutes(app: FastifyInstance) {
+export async function authRoutes(app: TypedApp) {
   const cookieOptions = {
     path: '/',
     httpOnly: true,
@@ -26,7 +35,7 @@ export async function authRoutes(app: FastifyInstance) {
     maxAge: app.config.sessionMaxSeconds,
   };
 
-  app.get('/login', { config: { access: 'public' } }, async (request: FastifyRequest<{ Querystring: { next?: string } }>, reply) => {
+  app.get('/login', { config: { access: 'public' }, schema: { querystring: Type.Object({ next: Next }) } }, async (request, reply) => {
     if (request.user) return reply.redirect(safeNext(request.query.next), 303);
     return renderLogin(reply, { next: request.query.next }, null);
   });
@@ -45,12 +54,15 @@ export async function authRoutes(app: FastifyInstance) {
           }),
         },
       },
+      schema: { body: LoginForm },
+      // A missing or malformed field (repeated, a NUL byte...): the sign-in form again, with why.
+      errorHandler: formErrors((_request, reply, { values, message }) => renderLogin(reply, { email: values.email, next: values.next }, message)),
     },
-    async (request: FastifyRequest<{ Body: { email?: string; password?: string; next?: string } }>, reply) => {
-      const email = normaliseEmail(String(request.body?.email ?? ''));
-      const password = String(request.body?.password ?? '');
-      const next = request.body?.next;
-      if (!email || !password) return renderLogin(reply, { email, next }, 'Enter your email and password.', 422);
+    async (request, reply) => {
+      const email = normaliseEmail(request.body.email ?? '');
+      const password = request.body.password ?? '';
+      const next = request.body.next;
+      if (!email || !password) throw new ValidationError({ ...(email ? {} : { email: 'Enter your email.' }), ...(password ? {} : { password: 'Enter your password.' }) }, 'Enter your email and password.');
       if ((await recentFailures(request.em, email)) >= EMAIL_FAILURE_LIMIT) {
         return renderLogin(reply, { email, next }, `Too many failed sign-ins for this email. Try again in ${EMAIL_FAILURE_WINDOW_MINUTES} minutes.`, 429);
       }
@@ -73,7 +85,7 @@ export async function authRoutes(app: FastifyInstance) {
     },
   );
 
-  app.post('/logout', { config: { role: 'viewer' } }, async (request, reply) => {
+  app.post('/logout', { config: { role: 'viewer' }, schema: { body: EmptyForm() } }, async (request, reply) => {
     const token = request.cookies[SESSION_COOKIE];
     if (token) await endSession(request.em, token);
     reply.clearCookie(SESSION_COOKIE, { path: '/' });

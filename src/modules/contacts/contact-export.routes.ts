@@ -4,8 +4,10 @@
 // segment or list is 404.
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
 import { findOr404 } from '../../db/find.js';
+import type { TypedApp } from '../../plugins/validation.js';
+import { IdText } from '../../plugins/schemas.js';
 import { withClient } from '../../db/raw-client.js';
 import { AppError, ForbiddenError, ValidationError } from '../../errors.js';
 import { hasRole } from '../accounts/index.js';
@@ -17,14 +19,15 @@ import type { SegmentRules } from './segment-rules.js';
 import { exportCsv } from './contact-export.queries.js';
 import { slugify } from '../../text.js';
 
-type Query = { segment?: unknown; list?: unknown };
+/** Ids are only bounded: a malformed one is an unknown segment or list (404). */
+const ExportQuery = Type.Object({ segment: Type.Optional(IdText()), list: Type.Optional(IdText()) });
 
 function slug(name: string): string {
   return slugify(name).slice(0, 60) || 'export';
 }
 
-export async function contactExportRoutes(app: FastifyInstance) {
-  app.get('/', async (request: FastifyRequest<{ Querystring: Query }>, reply) => {
+export async function contactExportRoutes(app: TypedApp) {
+  app.get('/', { schema: { querystring: ExportQuery } }, async (request, reply) => {
     if (!hasRole(request.user!, 'marketer')) throw new ForbiddenError('Exports hold personal data: only marketers and owners can export contacts.');
     const { segment: segmentId, list: listId } = request.query;
     if (segmentId !== undefined && listId !== undefined) throw new AppError(400, 'bad_request', 'Export a segment or a list, not both.');
@@ -32,11 +35,11 @@ export async function contactExportRoutes(app: FastifyInstance) {
     let rules: SegmentRules = { combinator: 'and', conditions: [] };
     let filename = 'contacts';
     if (segmentId !== undefined) {
-      const segment = await findOr404(request.em, Segment, segmentId as string, 'segment');
+      const segment = await findOr404(request.em, Segment, segmentId, 'segment');
       rules = segment.rules;
       filename = `segment-${slug(segment.name)}`;
     } else if (listId !== undefined) {
-      const list = await findOr404(request.em, ContactList, listId as string, 'list');
+      const list = await findOr404(request.em, ContactList, listId, 'list');
       rules = { combinator: 'and', conditions: [{ field: 'list', operator: 'in_list', value: list.id }] };
       filename = `list-${slug(list.name)}`;
     }

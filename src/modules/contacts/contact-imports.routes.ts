@@ -9,8 +9,11 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import multipart, { type Multipart, type MultipartFile } from '@fastify/multipart';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { findOr404 } from '../../db/find.js';
+import { ValidationError } from '../../errors.js';
+import { formErrors, refuseMalformedText, type TypedApp } from '../../plugins/validation.js';
+import { Checkbox, EmptyForm, Form, LINE, OptionalText, Text, UuidParams } from '../../plugins/schemas.js';
 import { ContactImport } from './contact-import.entity.js';
 import { ContactList } from './contact-list.entity.js';
 import { customFieldsOf } from './contacts.service.js';
@@ -26,14 +29,16 @@ import {
   readStartForm,
   queueImport,
   UploadRefused,
-  type Form,
   type StartInput,
 } from './contact-import.service.js';
 import { DELIMITERS, DELIMITER_LABELS, DELIMITER_NAMES, delimiterByName, csvCell, type Delimiter } from './contact-import.csv.js';
 import { reportedRows, countReportedRows } from './contact-import.queries.js';
 import { runContactImport } from './contact-import.jobs.js';
 
-type WithId = FastifyRequest<{ Params: { id: string }; Body: Form }>;
+const IdParams = UuidParams('import');
+/** The mapping form: one select per column of the file (column_<i>), then the options. Which
+ * fields, modes and lists are allowed is readStartForm()'s to say. */
+const StartForm = Form({ existing: OptionalText(LINE), list: OptionalText(LINE), keep_bad_numbers: Checkbox() }, { patternProperties: { '^column_[0-9]+$': Text(LINE) } });
 
 interface PendingUpload {
   part: MultipartFile;
@@ -48,7 +53,7 @@ export const STATUS_LABELS: Record<string, string> = {
   failed: 'Failed',
 };
 
-export async function contactImportRoutes(app: FastifyInstance) {
+export async function contactImportRoutes(app: TypedApp) {
   const maxBytes = app.config.importMaxBytes;
   await app.register(multipart, {
     throwFileSizeLimit: false,
@@ -74,6 +79,10 @@ export async function contactImportRoutes(app: FastifyInstance) {
   app.post(
     '/',
     {
+      // The fields before the file (the CSRF token): their shape is checked like any form's, and
+      // a refusal shows on the upload form. The file itself is checked by the import.
+      schema: { body: EmptyForm() },
+      errorHandler: formErrors((request, reply, { message }) => refuse(request, reply, 422, message)),
       preValidation: async (request, reply) => {
         if (!request.isMultipart()) return;
         const length = Number(request.headers['content-length'] ?? 0);
@@ -91,6 +100,8 @@ export async function contactImportRoutes(app: FastifyInstance) {
           }
           if (typeof part.value === 'string') fields[part.fieldname] = part.value;
         }
+        // The app's check for NUL bytes and unpaired surrogates ran before these were read.
+        refuseMalformedText(fields, 'body');
         request.body = fields;
       },
     },
@@ -126,7 +137,7 @@ export async function contactImportRoutes(app: FastifyInstance) {
   );
 
   // --- Mapping ---------------------------------------------------------------------------------
-  const mappingPage = async (request: FastifyRequest, reply: FastifyReply, contactImport: ContactImport, input: Partial<StartInput> = {}, errors: Record<string, string> = {}, status = 200) => {
+  const mappingPage = async (request: FastifyRequest, reply: FastifyReply, contactImport: ContactImport, input: Partial<StartInput> = {}, errors: Record<string, string> = {}) => {
     const [customFields, lists] = await Promise.all([customFieldsOf(request.em), request.em.find(ContactList, {}, { orderBy: { name: 'asc' } })]);
     const header = contactImport.header;
     // A single column that another separator would split: say so.
@@ -149,33 +160,43 @@ export async function contactImportRoutes(app: FastifyInstance) {
         suggestion: suggestion ? DELIMITER_LABELS[suggestion as Delimiter] : null,
         sizeLabel: formatSize(contactImport.fileSize),
       },
-      { title: `Import ${contactImport.fileName}`, tab: 'contacts', status },
+      { title: `Import ${contactImport.fileName}`, tab: 'contacts' },
     );
   };
 
   const progressUrl = (contactImport: ContactImport) => `/contacts/imports/${contactImport.id}/progress`;
 
-  app.get('/:id', async (request: WithId, reply) => {
+  app.get('/:id', { schema: { params: IdParams } }, async (request, reply) => {
     const contactImport = await findOr404(request.em, ContactImport, request.params.id, 'import');
     if (contactImport.status !== 'uploaded') return reply.redirect(progressUrl(contactImport), 303);
     return mappingPage(request, reply, contactImport);
   });
 
-  app.post('/:id/delimiter', async (request: WithId, reply) => {
+  /** The mapping page again with the errors of one of its forms: the separator form (the
+   * mapping as stored) or the mapping form (its choices as posted). */
+  const mappingErrors = (form: 'delimiter' | 'start') =>
+    formErrors<{ id: string }>(async (request, reply, { fields, values }) => {
+      const contactImport = await findOr404(request.em, ContactImport, request.params.id, 'import');
+      if (contactImport.status !== 'uploaded') return reply.redirect(progressUrl(contactImport), 303);
+      const input = form === 'start' ? (await readStartForm(request.em, contactImport, values, importFields(await customFieldsOf(request.em)))).input : {};
+      return mappingPage(request, reply, contactImport, input, fields);
+    });
+
+  app.post('/:id/delimiter', { schema: { params: IdParams, body: Form({ delimiter: OptionalText(LINE) }) }, errorHandler: mappingErrors('delimiter') }, async (request, reply) => {
     const contactImport = await findOr404(request.em, ContactImport, request.params.id, 'import');
     if (contactImport.status !== 'uploaded') return reply.redirect(progressUrl(contactImport), 303);
-    const delimiter = delimiterByName(request.body?.delimiter);
-    if (!delimiter) return mappingPage(request, reply, contactImport, {}, { delimiterChoice: 'Choose a comma, a semicolon, a tab or a pipe.' }, 422);
+    const delimiter = delimiterByName(request.body.delimiter);
+    if (!delimiter) throw new ValidationError({ delimiterChoice: 'Choose a comma, a semicolon, a tab or a pipe.' });
     await changeDelimiter(request.em, contactImport, delimiter, await customFieldsOf(request.em));
     return reply.redirect(`/contacts/imports/${contactImport.id}`, 303);
   });
 
-  app.post('/:id/start', async (request: WithId, reply) => {
+  app.post('/:id/start', { schema: { params: IdParams, body: StartForm }, errorHandler: mappingErrors('start') }, async (request, reply) => {
     const contactImport = await findOr404(request.em, ContactImport, request.params.id, 'import');
     if (contactImport.status !== 'uploaded') return reply.redirect(progressUrl(contactImport), 303);
     const fields = importFields(await customFieldsOf(request.em));
-    const { input, errors } = await readStartForm(request.em, contactImport, request.body ?? {}, fields);
-    if (Object.keys(errors).length) return mappingPage(request, reply, contactImport, input, errors, 422);
+    const { input, errors } = await readStartForm(request.em, contactImport, request.body, fields);
+    if (Object.keys(errors).length) throw new ValidationError(errors);
     if (await queueImport(request.em, contactImport, input)) {
       const job = { importId: contactImport.id, accountId: request.account!.id };
       const scheduler = app.scheduler;
@@ -195,7 +216,7 @@ export async function contactImportRoutes(app: FastifyInstance) {
   });
 
   // --- Progress and report ---------------------------------------------------------------------
-  app.get('/:id/progress', async (request: WithId, reply) => {
+  app.get('/:id/progress', { schema: { params: IdParams } }, async (request, reply) => {
     const contactImport = await findOr404(request.em, ContactImport, request.params.id, 'import', { populate: ['list'] });
     if (contactImport.status === 'uploaded') return reply.redirect(`/contacts/imports/${contactImport.id}`, 303);
     const ids = { importId: contactImport.id, accountId: request.account!.id };
@@ -210,7 +231,7 @@ export async function contactImportRoutes(app: FastifyInstance) {
     return reply.page('contacts/imports/progress', data, { title: `Import ${contactImport.fileName}`, tab: 'contacts' });
   });
 
-  app.get('/:id/errors.csv', async (request: WithId, reply) => {
+  app.get('/:id/errors.csv', { schema: { params: IdParams } }, async (request, reply) => {
     const contactImport = await findOr404(request.em, ContactImport, request.params.id, 'import');
     const ids = { importId: contactImport.id, accountId: request.account!.id };
     const em = request.em;

@@ -4,10 +4,12 @@
 //   DELETE /api/v1/contacts/:id                erase a contact
 //   POST   /api/v1/contact-lists               create a list, optionally with phones
 //   POST   /api/v1/contact-lists/:id/contacts  add contacts to a list by phone
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { AppError, NotFoundError, ValidationError } from '../../errors.js';
+import { Type } from 'typebox';
+import { NotFoundError, ValidationError } from '../../errors.js';
 import { findOr404 } from '../../db/find.js';
 import { inTransaction } from '../../db/raw-client.js';
+import type { TypedApp } from '../../plugins/validation.js';
+import { BigIntIdParams, LINE, Text, UuidParams } from '../../plugins/schemas.js';
 import { Contact } from './contact.entity.js';
 import { ContactList } from './contact-list.entity.js';
 import { customFieldsOf, eraseContact, validateContact, type ContactInput } from './contacts.service.js';
@@ -18,13 +20,50 @@ import { normalisePhone } from '../../phone.js';
 
 export const MAX_CONTACTS_PER_CALL = 1000;
 
-class BadRequest extends AppError {
-  constructor(message: string) {
-    super(400, 'bad_request', message);
-  }
-}
+// --- Schemas (shape only: what a contact may contain is the service's rule, answered per item) ---
+const SEND_CONTACTS = 'Send {"contacts": [...]}, an array of contacts.';
+const UpsertBody = Type.Object(
+  {
+    // Items stay unknown here: a bad item is reported in the answer's `errors`, not as a 400.
+    contacts: Type.Array(Type.Unknown(), {
+      maxItems: MAX_CONTACTS_PER_CALL,
+      errorMessage: { type: SEND_CONTACTS, required: SEND_CONTACTS, maxItems: 'At most {limit} contacts per call; this one has {count}.' },
+    }),
+  },
+  { errorMessage: { type: SEND_CONTACTS } },
+);
+
+const LOOKUP = 'Give the number to look up: /api/v1/contacts?phone=%2B33612345678';
+const LookupQuery = Type.Object({ phone: Type.String({ minLength: 1, maxLength: LINE, errorMessage: { required: LOOKUP, minLength: LOOKUP } }) });
+
+const PHONES = '"phones" must be an array of strings.';
+const Phones = Type.Array(Type.String({ maxLength: LINE, errorMessage: { type: PHONES } }), {
+  maxItems: MAX_CONTACTS_PER_CALL,
+  errorMessage: { type: PHONES, required: 'Send {"phones": [...]}.', maxItems: 'At most {limit} phones per call.' },
+});
+/** The name's presence and uniqueness are the service's rules (422 with a field error). */
+const NewListBody = Type.Object({ name: Type.Optional(Text(LINE)), phones: Type.Optional(Phones) });
+const AddPhonesBody = Type.Object({ phones: Phones });
 
 const ERROR_CODES: Record<string, string> = { phone: 'invalid_phone', email: 'invalid_email', first_name: 'too_long', last_name: 'too_long', sms_opt_in: 'invalid_opt_in' };
+const BUILT_IN = ['phone', 'email', 'first_name', 'last_name', 'sms_opt_in'] as const;
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const kindOf = (value: unknown) => (Array.isArray(value) ? 'a list' : 'an object');
+
+/** The per-item shape problem of one contact of an upsert, if any (answered in `errors`). */
+function itemProblem(item: unknown): { code: string; message: string } | null {
+  if (!isObject(item)) return { code: 'invalid_item', message: 'Each contact is an object.' };
+  for (const key of BUILT_IN) {
+    if (typeof item[key] === 'object' && item[key] !== null) return { code: 'invalid_item', message: `"${key}" must be a single value, not ${kindOf(item[key])}.` };
+  }
+  if (item.fields === undefined) return null;
+  if (!isObject(item.fields)) return { code: 'invalid_field', message: '"fields" is an object of custom field values.' };
+  for (const [key, value] of Object.entries(item.fields)) {
+    if (typeof value === 'object' && value !== null) return { code: 'invalid_field', message: `The value of the custom field "${key}" must be a single value, not ${kindOf(value)}.` };
+  }
+  return null;
+}
 
 function serialise(contact: Contact, lists?: { id: string; name: string }[]) {
   return {
@@ -45,14 +84,12 @@ function serialise(contact: Contact, lists?: { id: string; name: string }[]) {
   };
 }
 
-/** An array of phone numbers from a JSON body, normalised; the ones that are not numbers apart. */
-function phonesOf(value: unknown, defaultCountry: string | null): { phones: string[]; invalid: string[] } {
-  if (value === undefined) return { phones: [], invalid: [] };
-  if (!Array.isArray(value) || value.some((p) => typeof p !== 'string')) throw new BadRequest('"phones" must be an array of strings.');
-  if (value.length > MAX_CONTACTS_PER_CALL) throw new BadRequest(`At most ${MAX_CONTACTS_PER_CALL} phones per call.`);
+/** Phone numbers from a JSON body (shape checked by the schema), normalised; the ones that are
+ * not numbers apart. */
+function phonesOf(values: string[] | undefined, defaultCountry: string | null): { phones: string[]; invalid: string[] } {
   const phones: string[] = [];
   const invalid: string[] = [];
-  for (const raw of value as string[]) {
+  for (const raw of values ?? []) {
     const phone = normalisePhone(raw, defaultCountry);
     if (phone.ok) phones.push(phone.e164);
     else invalid.push(raw);
@@ -60,26 +97,20 @@ function phonesOf(value: unknown, defaultCountry: string | null): { phones: stri
   return { phones, invalid };
 }
 
-export async function contactsApiRoutes(app: FastifyInstance) {
-  app.post('/contacts', async (request: FastifyRequest<{ Body: { contacts?: unknown } }>, reply) => {
-    const items = request.body?.contacts;
-    if (!Array.isArray(items)) throw new BadRequest('Send {"contacts": [...]}, an array of contacts.');
-    if (items.length > MAX_CONTACTS_PER_CALL) throw new BadRequest(`At most ${MAX_CONTACTS_PER_CALL} contacts per call; this one has ${items.length}.`);
+export async function contactsApiRoutes(app: TypedApp) {
+  app.post('/contacts', { schema: { body: UpsertBody } }, async (request, reply) => {
+    const items = request.body.contacts;
     const account = request.account!;
     const customFields = await customFieldsOf(request.em);
     const errors: { index: number; code: string; message: string }[] = [];
     const rows: StagedContact[] = [];
     items.forEach((item, index) => {
-      if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-        errors.push({ index, code: 'invalid_item', message: 'Each contact is an object.' });
+      const problem = itemProblem(item);
+      if (problem) {
+        errors.push({ index, ...problem });
         return;
       }
-      const input = item as ContactInput & { fields?: unknown };
-      if (input.fields !== undefined && (typeof input.fields !== 'object' || input.fields === null || Array.isArray(input.fields))) {
-        errors.push({ index, code: 'invalid_field', message: '"fields" is an object of custom field values.' });
-        return;
-      }
-      const { value, errors: fieldErrors } = validateContact(input, customFields, account.defaultCountry ?? null);
+      const { value, errors: fieldErrors } = validateContact(item as ContactInput, customFields, account.defaultCountry ?? null);
       const [field, message] = Object.entries(fieldErrors)[0] ?? [];
       if (field) {
         errors.push({ index, code: field.startsWith('fields.') ? (message.startsWith('There is no') ? 'unknown_field' : 'invalid_field') : ERROR_CODES[field] ?? 'invalid', message });
@@ -101,8 +132,7 @@ export async function contactsApiRoutes(app: FastifyInstance) {
     return reply.code(200).send({ created: result?.created ?? 0, updated: result?.updated ?? 0, errors });
   });
 
-  app.get('/contacts', async (request: FastifyRequest<{ Querystring: { phone?: string } }>) => {
-    if (!request.query.phone) throw new BadRequest('Give the number to look up: /api/v1/contacts?phone=%2B33612345678');
+  app.get('/contacts', { schema: { querystring: LookupQuery } }, async (request) => {
     const phone = normalisePhone(request.query.phone, request.account!.defaultCountry ?? null);
     if (!phone.ok) throw new ValidationError({ phone: phone.reason }, phone.reason);
     const contact = await request.em.findOne(Contact, { phone: phone.e164 });
@@ -110,24 +140,22 @@ export async function contactsApiRoutes(app: FastifyInstance) {
     return serialise(contact, await listsOfContact(request.em, request.account!.id, contact.id));
   });
 
-  app.delete('/contacts/:id', async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+  app.delete('/contacts/:id', { schema: { params: BigIntIdParams('contact') } }, async (request, reply) => {
     const contact = await findOr404(request.em, Contact, request.params.id, 'contact', { populate: ['account'] });
     await eraseContact(request.em, contact, request.actor);
     await request.em.flush();
     return reply.code(204).send();
   });
 
-  app.post('/contact-lists', async (request: FastifyRequest<{ Body: { name?: unknown; phones?: unknown } }>, reply) => {
-    if (typeof request.body?.name !== 'string') throw new ValidationError({ name: 'Give the list a name.' }, 'Give the list a name.');
+  app.post('/contact-lists', { schema: { body: NewListBody } }, async (request, reply) => {
     const { phones, invalid } = phonesOf(request.body.phones, request.account!.defaultCountry ?? null);
-    const list = await createList(request.em, request.account!, request.body.name);
+    const list = await createList(request.em, request.account!, request.body.name ?? '');
     const added = await addPhonesToList(request.em, request.account!.id, list.id, phones);
     return reply.code(201).send({ id: list.id, name: list.name, added: added.added, not_found: added.notFound, invalid });
   });
 
-  app.post('/contact-lists/:id/contacts', async (request: FastifyRequest<{ Params: { id: string }; Body: { phones?: unknown } }>) => {
+  app.post('/contact-lists/:id/contacts', { schema: { params: UuidParams('contact list'), body: AddPhonesBody } }, async (request) => {
     const list = await findOr404(request.em, ContactList, request.params.id, 'contact list');
-    if (request.body?.phones === undefined) throw new BadRequest('Send {"phones": [...]}.');
     const { phones, invalid } = phonesOf(request.body.phones, request.account!.defaultCountry ?? null);
     const added = await addPhonesToList(request.em, request.account!.id, list.id, phones);
     return { added: added.added, not_found: added.notFound, invalid };

@@ -1,16 +1,20 @@
 // Custom fields: the account defines them (key, label, type); contacts carry their values.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { findOr404 } from '../../db/find.js';
 import { ValidationError } from '../../errors.js';
+import { formErrors, type TypedApp } from '../../plugins/validation.js';
+import { EmptyForm, Form, LINE, OptionalText, UuidParams } from '../../plugins/schemas.js';
 import { CustomField, FIELD_TYPES, type FieldType } from './custom-field.entity.js';
 import { BUILT_IN_FIELDS } from './fields.js';
 import { slugify } from '../../text.js';
 
-type Form = Record<string, string | undefined>;
+type FieldInput = Record<string, string | undefined>;
+
+const FieldForm = Form({ label: OptionalText(LINE), key: OptionalText(LINE), type: OptionalText(LINE) });
 
 const RESERVED = new Set<string>([...BUILT_IN_FIELDS.map((f) => f.key), 'country', 'id', 'created_at', 'unsubscribe_link', 'list', 'event']);
 
-export async function createCustomField(em: FastifyRequest['em'], account: NonNullable<FastifyRequest['account']>, input: Form): Promise<CustomField> {
+export async function createCustomField(em: FastifyRequest['em'], account: NonNullable<FastifyRequest['account']>, input: FieldInput): Promise<CustomField> {
   const errors: Record<string, string> = {};
   const label = (input.label ?? '').trim();
   const key = (input.key ?? '').trim() || slugify(label, '_');
@@ -25,25 +29,24 @@ export async function createCustomField(em: FastifyRequest['em'], account: NonNu
   return field;
 }
 
-export async function customFieldsRoutes(app: FastifyInstance) {
-  const page = async (request: FastifyRequest, reply: FastifyReply, values: Form = {}, errors: Record<string, string> = {}, status = 200) => {
+export async function customFieldsRoutes(app: TypedApp) {
+  const page = async (request: FastifyRequest, reply: FastifyReply, values: Record<string, string> = {}, errors: Record<string, string> = {}) => {
     const fields = await request.em.find(CustomField, {}, { orderBy: { label: 'asc' } });
-    return reply.page('contacts/fields', { fields, types: FIELD_TYPES, values, errors }, { title: 'Custom fields', tab: 'contacts', status });
+    return reply.page('contacts/fields', { fields, types: FIELD_TYPES, values, errors }, { title: 'Custom fields', tab: 'contacts' });
   };
 
   app.get('/', async (request, reply) => page(request, reply));
 
-  app.post('/', { config: { role: 'owner' } }, async (request: FastifyRequest<{ Body: Form }>, reply) => {
-    try {
+  app.post(
+    '/',
+    { config: { role: 'owner' }, schema: { body: FieldForm }, errorHandler: formErrors((request, reply, { fields, values }) => page(request, reply, values, fields)) },
+    async (request, reply) => {
       await createCustomField(request.em, request.account!, request.body);
-    } catch (error) {
-      if (error instanceof ValidationError) return page(request, reply, request.body, error.fields, 422);
-      throw error;
-    }
-    return reply.redirect('/contacts/fields', 303);
-  });
+      return reply.redirect('/contacts/fields', 303);
+    },
+  );
 
-  app.post('/:id/delete', { config: { role: 'owner' } }, async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+  app.post('/:id/delete', { config: { role: 'owner' }, schema: { params: UuidParams('custom field'), body: EmptyForm() } }, async (request, reply) => {
     const field = await findOr404(request.em, CustomField, request.params.id, 'custom field');
     // The values go with the field, in one set-based statement.
     await request.em.getConnection().execute(`update contact set fields = fields - ? where account_id = ? and jsonb_exists(fields, ?)`, [field.key, request.account!.id, field.key]);

@@ -3,11 +3,14 @@
 // row buttons and "Update the preview" post the whole form to the page's own URL, which re-renders
 // it instead of saving.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Static } from 'typebox';
 import { getCountries } from 'libphonenumber-js/max';
 import { findOr404 } from '../../db/find.js';
 import { withClient } from '../../db/raw-client.js';
 import { ConflictError, ValidationError } from '../../errors.js';
 import { hasRole } from '../accounts/index.js';
+import { formErrors, type TypedApp } from '../../plugins/validation.js';
+import { EmptyForm, Form, LINE, OptionalText, Text, UuidParams } from '../../plugins/schemas.js';
 import { ContactList } from './contact-list.entity.js';
 import { Segment } from './segment.entity.js';
 import { OPERATORS, operatorSpec, resolveField, segmentFieldChoices, type FieldInfo } from './segment-compiler.js';
@@ -16,10 +19,14 @@ import { applyBuilderAction, builderToRules, emptyBuilder, parseBuilderForm, row
 import { usersOfSegment, deleteSegment, saveSegment } from './segments.service.js';
 import { contactExportRoutes } from './contact-export.routes.js';
 
-type Body = Record<string, unknown>;
-type WithId = FastifyRequest<{ Params: { id: string }; Body: Body }>;
-const VIEWER = { config: { role: 'viewer' as const } };
+const VIEWER = { role: 'viewer' as const };
 const PREVIEW_ROWS = 10;
+
+const IdParams = UuidParams('segment');
+/** The builder's form: rows come as groups[<g>][conditions][<c>][field|operator|value|was] and
+ * groups[<g>][combinator] (read by segment-form.ts); a row button posts `op`. */
+const BuilderForm = Form({ name: OptionalText(LINE), combinator: OptionalText(LINE), op: OptionalText(LINE) }, { patternProperties: { '^groups\\[': Text(LINE) } });
+type Body = Static<typeof BuilderForm>;
 
 const countryNames = new Intl.DisplayNames(['en'], { type: 'region' });
 /** Every country a phone number can belong to, by name. */
@@ -86,7 +93,7 @@ async function rowsData(request: FastifyRequest, state: BuilderState, customFiel
   return { state, rows, fieldChoices: segmentFieldChoices(fields), countries: COUNTRIES, lists };
 }
 
-async function builderPage(request: FastifyRequest, reply: FastifyReply, view: BuilderView, preview: Preview, status = 200) {
+async function builderPage(request: FastifyRequest, reply: FastifyReply, view: BuilderView, preview: Preview, status?: number) {
   const rows = await rowsData(request, view.state);
   return reply.page(
     'contacts/segments/builder',
@@ -106,8 +113,12 @@ async function builderPage(request: FastifyRequest, reply: FastifyReply, view: B
 
 /** The row action of a posted builder form (a row button's `op`), if any. */
 function actionOf(body: Body): string | null {
-  const op = Array.isArray(body.op) ? body.op[0] : body.op;
-  return typeof op === 'string' && op !== '' ? op : null;
+  return body.op ? body.op : null;
+}
+
+/** A schema error on a row's field shows on that row ("<g>.<c>"), as the compiler's do. */
+function onRows(fields: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(fields).map(([name, message]) => [/^groups\[(\d+)\]\[conditions\]\[(\d+)\]/.exec(name)?.slice(1, 3).join('.') ?? name, message]));
 }
 
 function focusAfter(state: BuilderState, action: string | null): string | undefined {
@@ -118,7 +129,7 @@ function focusAfter(state: BuilderState, action: string | null): string | undefi
   return undefined;
 }
 
-export async function segmentsRoutes(app: FastifyInstance) {
+export async function segmentsRoutes(app: TypedApp) {
   app.get('/', async (request, reply) => {
     const segments = await request.em.find(Segment, {}, { orderBy: { name: 'asc' } });
     return reply.page('contacts/segments/list', { segments, canEdit: hasRole(request.user!, 'marketer') }, { title: 'Segments', tab: 'contacts' });
@@ -129,45 +140,48 @@ export async function segmentsRoutes(app: FastifyInstance) {
     return builderPage(request, reply, { segment: null, name: '', state }, await previewOf(request, state));
   });
 
-  app.get('/:id', async (request: WithId, reply) => {
+  app.get('/:id', { schema: { params: IdParams } }, async (request, reply) => {
     const segment = await findOr404(request.em, Segment, request.params.id, 'segment');
     const state = rulesToBuilder(segment.rules);
     return builderPage(request, reply, { segment, name: segment.name, state }, await previewOf(request, state));
   });
 
   /** Create or update, or (with a row action) re-render the form without saving. */
-  const save = async (request: FastifyRequest<{ Body: Body }>, reply: FastifyReply, segment: Segment | null) => {
-    const body = request.body ?? {};
+  const save = async (request: FastifyRequest, reply: FastifyReply, body: Body, segment: Segment | null) => {
     const fields = await customFieldsOf(request);
     const action = actionOf(body);
     let state = parseBuilderForm(body, fields);
-    const name = typeof body.name === 'string' ? body.name : '';
+    const name = body.name ?? '';
     if (action) {
       state = applyBuilderAction(state, action);
       return builderPage(request, reply, { segment, name, state, focus: focusAfter(state, action) }, await previewOf(request, state));
     }
-    try {
-      await saveSegment(request.em, request.account!, { name, state }, segment);
-    } catch (error) {
-      if (!(error instanceof ValidationError)) throw error;
-      return builderPage(request, reply, { segment, name, state, errors: error.fields }, await previewOf(request, state), 422);
-    }
+    await saveSegment(request.em, request.account!, { name, state }, segment);
     return reply.redirect('/contacts/segments', 303);
   };
 
-  app.post('/', async (request: FastifyRequest<{ Body: Body }>, reply) => save(request, reply, null));
-  app.post('/:id', async (request: WithId, reply) => save(request, reply, await findOr404(request.em, Segment, request.params.id, 'segment')));
+  /** The builder again, with its rows as posted and the errors on them; nothing saved. */
+  const builderErrors = formErrors<{ id?: string }>(async (request, reply, { fields, values }) => {
+    const segment = request.params.id ? await findOr404(request.em, Segment, request.params.id, 'segment') : null;
+    const state = parseBuilderForm(values, await customFieldsOf(request));
+    return builderPage(request, reply, { segment, name: values.name ?? '', state, errors: onRows(fields) }, await previewOf(request, state));
+  });
+
+  app.post('/', { schema: { body: BuilderForm }, errorHandler: builderErrors }, async (request, reply) => save(request, reply, request.body, null));
+  app.post('/:id', { schema: { params: IdParams, body: BuilderForm }, errorHandler: builderErrors }, async (request, reply) =>
+    save(request, reply, request.body, await findOr404(request.em, Segment, request.params.id, 'segment')),
+  );
 
   // htmx: the size and first contacts of the rules in the form. Viewers may try rules too.
-  app.post('/preview', VIEWER, async (request: FastifyRequest<{ Body: Body }>, reply) => {
-    const state = parseBuilderForm(request.body ?? {}, await customFieldsOf(request));
+  app.post('/preview', { config: VIEWER, schema: { body: BuilderForm } }, async (request, reply) => {
+    const state = parseBuilderForm(request.body, await customFieldsOf(request));
     const html = await reply.viewAsync('contacts/segments/_preview', { preview: await previewOf(request, state) });
     return reply.type('text/html; charset=utf-8').send(html);
   });
 
   // htmx: the rule rows after a field, operator or row button changed them, and the preview.
-  app.post('/rows', VIEWER, async (request: FastifyRequest<{ Body: Body }>, reply) => {
-    const body = request.body ?? {};
+  app.post('/rows', { config: VIEWER, schema: { body: BuilderForm } }, async (request, reply) => {
+    const body = request.body;
     const fields = await customFieldsOf(request);
     const action = actionOf(body);
     let state = parseBuilderForm(body, fields);
@@ -178,7 +192,7 @@ export async function segmentsRoutes(app: FastifyInstance) {
   });
 
   // htmx: one segment's size, for the list (computed on demand, never stored stale).
-  app.get('/:id/count', async (request: WithId, reply) => {
+  app.get('/:id/count', { schema: { params: IdParams } }, async (request, reply) => {
     const segment = await findOr404(request.em, Segment, request.params.id, 'segment');
     let size: SegmentSize | null = null;
     try {
@@ -193,9 +207,9 @@ export async function segmentsRoutes(app: FastifyInstance) {
   const deletePage = async (request: FastifyRequest, reply: FastifyReply, segment: Segment, status = 200) =>
     reply.page('contacts/segments/delete', { segment, campaigns: await usersOfSegment(request.em, segment), canEdit: hasRole(request.user!, 'marketer') }, { title: `Delete ${segment.name}`, tab: 'contacts', status });
 
-  app.get('/:id/delete', async (request: WithId, reply) => deletePage(request, reply, await findOr404(request.em, Segment, request.params.id, 'segment')));
+  app.get('/:id/delete', { schema: { params: IdParams } }, async (request, reply) => deletePage(request, reply, await findOr404(request.em, Segment, request.params.id, 'segment')));
 
-  app.post('/:id/delete', async (request: WithId, reply) => {
+  app.post('/:id/delete', { schema: { params: IdParams, body: EmptyForm() } }, async (request, reply) => {
     const segment = await findOr404(request.em, Segment, request.params.id, 'segment');
     try {
       await deleteSegment(request.em, segment);
