@@ -15,7 +15,8 @@
 // The last line is `BENCH launch recipients=<n> seconds=<launch seconds>`.
 import { parseArgs } from 'node:util';
 import { withAccount } from '../src/db/tenant.js';
-import { launchCampaign, writeRecipientsSql } from '../src/modules/sending/launch.js';
+import { launchCampaign } from '../src/modules/sending/launch.js';
+import { writeRecipientsSql } from '../src/modules/sending/launch.queries.js';
 import { recipientFilterOn } from '../src/modules/campaigns/recipients.queries.js';
 import { positiveInteger } from './args.js';
 import { openSendingFixture, seedContacts, scheduledCampaign, traceQueries, PUBLIC_URL, type SendingFixture } from './sending-fixture.js';

@@ -19,7 +19,7 @@ import { Price } from '../../src/modules/accounts/price.entity.js';
 import { Gateway } from '../../src/modules/gateways/gateway.entity.js';
 import { launchCampaign } from '../../src/modules/sending/launch.js';
 import { dispatchCampaign } from '../../src/modules/sending/dispatcher.js';
-import { markUnknownDeliveries } from '../../src/modules/sending/delivery-reports.js';
+import { markUnknownDeliveries } from '../../src/modules/sending/delivery-reports.queries.js';
 import { readyToSend, scheduleNow, query, PART_PRICE } from './helpers.js';
 
 // The real-process tests wait out the dispatcher's claim lease (60 s): more than tap's default.

@@ -77,7 +77,7 @@ t.test('a sent message without a final report after 72 hours becomes unknown, an
   const { messages, post, orm, campaign } = await sentCampaign(t);
   await query(orm, `update campaign set first_sent_at = now() - interval '80 hours', launched_at = now() - interval '80 hours' where id = ?`, [campaign.id]);
   await query(orm, `update message set sent_at = now() - interval '73 hours' where id = ?`, [messages[0].id]);
-  const { markUnknownDeliveries } = await import('../../src/modules/sending/delivery-reports.js');
+  const { markUnknownDeliveries } = await import('../../src/modules/sending/delivery-reports.queries.js');
   t.equal(await markUnknownDeliveries(orm.em.fork()), 1, 'only the message sent over 72 hours ago');
   const status = async (id: string) => (await query<{ status: string }>(orm, 'select status from message where id = ?', [id]))[0].status;
   t.equal(await status(messages[0].id), 'unknown');

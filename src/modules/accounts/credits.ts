@@ -1,34 +1,16 @@
 // The account's credit: the balance is the sum of its ledger (credit_transaction), shown in the
 // upper right corner of every page. Top-ups come from an owner (Settings → Credits) or the CLI.
-import type pg from 'pg';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { withClient } from '../../db/raw-client.js';
 import { ValidationError } from '../../errors.js';
 import type { Account } from './account.entity.js';
 import { CreditTransaction } from './credit-transaction.entity.js';
+import { balanceOn } from './credits.queries.js';
 import { MICROS_PER_UNIT, formatMoney } from '../../money.js';
 
-const BALANCE_SQL = 'select coalesce(sum(amount_micros), 0) as balance from credit_transaction where account_id = $1';
-
+/** The balance: the sum of the ledger (one wrapper over the ledger's SQL in credits.queries.ts). */
 export async function creditBalance(em: EntityManager, accountId: string): Promise<number> {
   return withClient(em, (client) => balanceOn(client, accountId));
-}
-
-/** The balance on a raw client, inside the caller's transaction (the dispatcher's debits). */
-export async function balanceOn(client: pg.ClientBase, accountId: string): Promise<number> {
-  const { rows } = await client.query<{ balance: string }>(BALANCE_SQL, [accountId]);
-  return Number(rows[0]!.balance);
-}
-
-/** A system entry of a campaign's sending: a debit (negative) or a refund (positive). */
-export async function recordSendingEntry(client: pg.ClientBase, entry: { accountId: string; campaignId: string; kind: 'debit' | 'refund'; amountMicros: number; note: string }): Promise<void> {
-  await client.query(`insert into credit_transaction (account_id, kind, amount_micros, note, campaign_id, actor) values ($1, $2, $3, $4, $5, 'system')`, [
-    entry.accountId,
-    entry.kind,
-    entry.amountMicros,
-    entry.note.slice(0, 300),
-    entry.campaignId,
-  ]);
 }
 
 /** Parses an amount typed in the account currency ("12.50", "12,5", "1 000") into micro-units. */

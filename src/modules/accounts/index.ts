@@ -2,7 +2,8 @@
 // import it from here only.
 export { Account } from './account.entity.js';
 export { authPlugin, hasRole, OWNER_ONLY } from './auth.plugin.js';
-export { balanceOn, creditBalance, layoutBalance, recordSendingEntry } from './credits.js';
+export { creditBalance, layoutBalance } from './credits.js';
+export { balanceOn, debitOn, recordSendingEntryOn } from './credits.queries.js';
 export { registerAccountSetup } from './hooks.js';
 export { housekeeping } from './housekeeping.js';
 export { partPrice, priceTable, type PriceTable } from './prices.js';

@@ -6,7 +6,8 @@ import { AppError, ValidationError } from '../../errors.js';
 import { findOr404 } from '../../db/find.js';
 import { formatMoney } from '../../money.js';
 import { Campaign, isLaunched, formatSchedule, sendability, sendingNotices, checkCampaignText, campaignViewHelpers } from '../campaigns/index.js';
-import { renderedCount, launchNow, pauseCampaign, resumeCampaign, cancelCampaign, sendTest, campaignStats, campaignSpend, recentTests, MAX_TEST_NUMBERS } from './campaign-sending.js';
+import { launchNow, pauseCampaign, resumeCampaign, cancelCampaign, sendTest, MAX_TEST_NUMBERS } from './campaign-sending.js';
+import { renderedCount, campaignStats, campaignSpend, recentTests } from './campaign-sending.queries.js';
 
 type WithId = FastifyRequest<{ Params: { id: string }; Body: Record<string, string | undefined> }>;
 

@@ -5,9 +5,10 @@ import type { Agenda } from 'agenda';
 import type { Scheduler } from '../../plugins/scheduler.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ConflictError, ValidationError } from '../../errors.js';
-import { Campaign, moveTo, scheduleCampaign, sendability, countParts, type TextCheck } from '../campaigns/index.js';
+import { Campaign, moveTo, scheduleCampaign, sendability } from '../campaigns/index.js';
 import { normalisePhone } from '../../phone.js';
 import { cancelLaunch, ensureDispatch, scheduleLaunch } from './sending.jobs.js';
+import { skipQueued, queueTestMessages } from './campaign-sending.queries.js';
 
 export const MAX_TEST_NUMBERS = 5;
 
@@ -50,14 +51,7 @@ export async function cancelCampaign(em: EntityManager, campaign: Campaign, agen
   campaign.finishedAt = new Date();
   await em.flush();
   if (agenda) await cancelLaunch(agenda, campaign.id);
-  const rows = await em.getConnection().execute<{ count: string }[]>(
-    `with cancelled as (
-       update message set status = 'skipped', skip_reason = 'cancelled', waiting = null
-       where account_id = ? and campaign_id = ? and status = 'queued' and not is_test returning 1)
-     select count(*) from cancelled`,
-    [campaign.account.id, campaign.id],
-  );
-  return Number(rows[0]!.count);
+  return skipQueued(em, campaign.account.id, campaign.id, 'cancelled');
 }
 
 /** Parses up to five numbers (commas, spaces or lines between them). */
@@ -82,97 +76,7 @@ export async function sendTest(em: EntityManager, campaign: Campaign, input: unk
   const numbers = parseTestNumbers(input, campaign.account.defaultCountry ?? null);
   const { problems, gateway } = await sendability(em, campaign, publicUrl, { testNumbers: numbers });
   if (problems.length) throw new ValidationError({ phones: problems[0].field === 'body' ? `Fix the message first: ${problems[0].message}` : problems[0].message });
-  await em.getConnection().execute(
-    `insert into message (account_id, campaign_id, contact_id, phone, country, status, is_test, gateway_id)
-     select ?, ?, (select id from contact c where c.account_id = ? and c.phone = n.phone), n.phone, n.country, 'queued', true, ?
-     from jsonb_to_recordset(?::jsonb) as n(phone text, country text)`,
-    [campaign.account.id, campaign.id, campaign.account.id, gateway!.id, JSON.stringify(numbers)],
-  );
+  await queueTestMessages(em, campaign.account.id, campaign.id, gateway!.id, numbers);
   if (agenda) await ensureDispatch(agenda, campaign.account.id, campaign.id, { evenIfRunning: true, lanes: [0] });
   return numbers.length;
-}
-
-export interface CampaignStats {
-  recipients: number;
-  queued: number;
-  sending: number;
-  sent: number;
-  delivered: number;
-  undelivered: number;
-  failed: number;
-  unknown: number;
-  skipped: Record<string, number>;
-  /** Queued messages waiting for their country's send window, and until when at the latest. */
-  waiting: { count: number; until: Date | null; from: Date | null };
-  retrying: number;
-  parts: number;
-  costMicros: number;
-  unsubscribes: number;
-  clicks: number;
-  /** Every recipient has an outcome (nothing queued or in flight). */
-  done: boolean;
-}
-
-export async function campaignStats(em: EntityManager, accountId: string, campaignId: string): Promise<CampaignStats> {
-  const connection = em.getConnection();
-  const rows = await connection.execute<{ status: string; skip_reason: string | null; waiting: string | null; count: string; parts: string | null; cost: string | null; unsubscribes: string; first: Date | null; last: Date | null }[]>(
-    `select status, skip_reason, waiting, count(*) as count, sum(parts) as parts, sum(cost_micros) as cost, count(unsubscribed_at) as unsubscribes,
-            min(not_before) as first, max(not_before) as last
-     from message where account_id = ? and campaign_id = ? and not is_test group by status, skip_reason, waiting`,
-    [accountId, campaignId],
-  );
-  const clicks = await connection.execute<{ count: string }[]>('select count(*) from click k join link l on l.account_id = k.account_id and l.id = k.link_id where l.account_id = ? and l.campaign_id = ?', [accountId, campaignId]);
-  const stats: CampaignStats = {
-    recipients: 0, queued: 0, sending: 0, sent: 0, delivered: 0, undelivered: 0, failed: 0, unknown: 0, skipped: {},
-    waiting: { count: 0, until: null, from: null }, retrying: 0, parts: 0, costMicros: 0, unsubscribes: 0, clicks: Number(clicks[0]!.count), done: false,
-  };
-  const now = Date.now();
-  for (const row of rows) {
-    const count = Number(row.count);
-    stats.recipients += count;
-    stats.parts += Number(row.parts ?? 0);
-    stats.costMicros += Number(row.cost ?? 0);
-    stats.unsubscribes += Number(row.unsubscribes);
-    if (row.status === 'skipped') stats.skipped[row.skip_reason ?? 'other'] = (stats.skipped[row.skip_reason ?? 'other'] ?? 0) + count;
-    else (stats as unknown as Record<string, number>)[row.status] += count;
-    if (row.status === 'queued' && row.waiting === 'quiet_hours' && row.last && new Date(row.last).getTime() > now) {
-      stats.waiting.count += count;
-      stats.waiting.until = row.last;
-      stats.waiting.from = row.first;
-    }
-    if (row.status === 'queued' && row.waiting === 'retry') stats.retrying += count;
-  }
-  stats.done = stats.queued === 0 && stats.sending === 0;
-  return stats;
-}
-
-/** The ledger's net for the campaign: debits less refunds (tests included: they are billed). */
-export async function campaignSpend(em: EntityManager, accountId: string, campaignId: string): Promise<number> {
-  const rows = await em.getConnection().execute<{ spent: string | null }[]>(`select -sum(amount_micros) as spent from credit_transaction where account_id = ? and campaign_id = ?`, [accountId, campaignId]);
-  return Number(rows[0]!.spent ?? 0);
-}
-
-export interface TestMessage {
-  phone: string;
-  status: string;
-  errorCode: string | null;
-  createdAt: Date;
-}
-
-export async function recentTests(em: EntityManager, accountId: string, campaignId: string): Promise<TestMessage[]> {
-  const rows = await em.getConnection().execute<{ phone: string; status: string; error_code: string | null; created_at: Date }[]>(
-    `select phone, status, error_code, created_at from message where account_id = ? and campaign_id = ? and is_test order by id desc limit 10`,
-    [accountId, campaignId],
-  );
-  return rows.map((r) => ({ phone: r.phone, status: r.status, errorCode: r.error_code, createdAt: r.created_at }));
-}
-
-/** The count of a launched campaign: its longest message as rendered for its recipient (null
- * until one is rendered). */
-export async function renderedCount(em: EntityManager, campaign: Campaign): Promise<TextCheck | null> {
-  const rows = await em.getConnection().execute<{ body: string }[]>(
-    `select body from message where account_id = ? and campaign_id = ? and not is_test and body is not null order by parts desc, length(body) desc limit 1`,
-    [campaign.account.id, campaign.id],
-  );
-  return rows.length ? { count: countParts(rows[0].body), basis: 'rendered', unknown: [], error: null } : null;
 }

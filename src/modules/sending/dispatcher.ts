@@ -13,13 +13,15 @@
 import type pg from 'pg';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { withClient, inTransaction } from '../../db/raw-client.js';
-import { partPrice, priceTable, type PriceTable } from '../accounts/index.js';
-import { Account } from '../accounts/index.js';
-import { balanceOn, recordSendingEntry } from '../accounts/index.js';
-import { adapterFor, type GatewayRow, type OutgoingMessage, type SendResult } from '../gateways/index.js';
-import { prepareTemplate, renderMessage, newToken, statusesMovingTo, type Template } from '../campaigns/index.js';
+import { Account, debitOn, partPrice, priceTable, recordSendingEntryOn, type PriceTable } from '../accounts/index.js';
+import { adapterFor, type OutgoingMessage, type SendResult } from '../gateways/index.js';
+import { prepareTemplate, renderMessage, newToken, type Template } from '../campaigns/index.js';
 import { SendWindow, quietHoursOf } from './quiet-hours.js';
-import { reserveSendSlots } from './rate-limit.js';
+import { reserveSendSlotsOn } from './rate-limit.queries.js';
+import {
+  campaignStateOn, reclaimStaleOn, claimDueOn, deferOn, markSendingOn, markSentOn, markFirstSentOn, scheduleRetryOn, markFailedOn,
+  pauseWithReasonOn, nextDueOn, markCampaignSentOn, type CampaignState, type Claimed,
+} from './dispatch.queries.js';
 
 /** Messages per claim; also at most one second of the gateway's rate, so pause acts quickly. */
 export const MAX_BATCH = 1000;
@@ -30,30 +32,6 @@ export const MAX_ATTEMPTS = 5;
 const RETRY_BASE_SECONDS = 30;
 
 export class CreditShort extends Error {}
-
-interface CampaignState {
-  name: string;
-  status: string;
-  sender: string;
-  body: string;
-  track_links: boolean;
-  gateway: GatewayRow | null;
-  mps: number;
-}
-
-interface Claimed {
-  id: string;
-  phone: string;
-  country: string | null;
-  is_test: boolean;
-  attempts: number;
-  cost_micros: string | null;
-  token: string | null;
-  first_name: string | null;
-  last_name: string | null;
-  email: string | null;
-  fields: Record<string, unknown> | null;
-}
 
 interface Prepared {
   row: Claimed;
@@ -83,42 +61,9 @@ export interface DispatchOutcome {
   stopped?: string;
 }
 
-async function campaignState(client: pg.ClientBase, accountId: string, campaignId: string): Promise<CampaignState | null> {
-  const { rows } = await client.query(
-    `select c.name, c.status, c.sender, c.body, c.track_links, g.id as gateway_id, g.kind, g.config, g.secret, g.messages_per_second
-     from campaign c left join gateway g on g.account_id = c.account_id and g.id = coalesce(c.gateway_id, (select id from gateway d where d.account_id = c.account_id and d.is_default))
-     where c.account_id = $1 and c.id = $2`,
-    [accountId, campaignId],
-  );
-  const row = rows[0];
-  if (!row) return null;
-  return {
-    name: row.name,
-    status: row.status,
-    sender: row.sender,
-    body: row.body,
-    track_links: row.track_links,
-    gateway: row.gateway_id ? { id: row.gateway_id, kind: row.kind, config: row.config, secret: row.secret, accountId } : null,
-    mps: row.messages_per_second ?? 1,
-  };
-}
-
 /** Queues again the messages of dispatchers that died mid-batch. */
-export async function reclaimStale(client: pg.ClientBase, accountId: string, campaignId: string): Promise<number> {
-  const result = await client.query(
-    `update message set status = 'queued', claimed_at = null
-     where account_id = $1 and campaign_id = $2 and status = 'sending' and claimed_at < now() - make_interval(secs => $3)`,
-    [accountId, campaignId, CLAIM_LEASE_SECONDS],
-  );
-  return result.rowCount ?? 0;
-}
-
-async function debit(client: pg.ClientBase, accountId: string, campaignId: string, micros: number, note: string): Promise<void> {
-  // One account's debits are serialised, so two batches cannot both spend the last credit.
-  await client.query('select pg_advisory_xact_lock(hashtextextended($1, 7))', [accountId]);
-  const balance = await balanceOn(client, accountId);
-  if (balance < micros) throw new CreditShort(`balance ${balance}, batch ${micros}`);
-  await recordSendingEntry(client, { accountId, campaignId, kind: 'debit', amountMicros: -micros, note });
+export function reclaimStale(client: pg.ClientBase, accountId: string, campaignId: string): Promise<number> {
+  return reclaimStaleOn(client, accountId, campaignId, CLAIM_LEASE_SECONDS);
 }
 
 /** Step 1: claim due messages, defer the ones outside their window, render and debit the rest. */
@@ -129,14 +74,7 @@ async function claimBatch(
   state: CampaignState,
   context: { template: Template; prices: PriceTable; window: SendWindow; limit: number; now: Date },
 ): Promise<Prepared[]> {
-  const { rows } = await client.query<Claimed>(
-    `select m.id, m.phone, m.country, m.is_test, m.attempts, m.cost_micros, m.token, c.first_name, c.last_name, c.email, c.fields
-     from message m left join contact c on c.account_id = m.account_id and c.id = m.contact_id
-     where m.account_id = $1 and m.campaign_id = $2 and m.status = 'queued' and m.not_before <= now() and (m.is_test or $3)
-     order by m.not_before limit $4
-     for update of m skip locked`,
-    [accountId, campaignId, state.status === 'sending', context.limit],
-  );
+  const rows = await claimDueOn(client, accountId, campaignId, { campaignSending: state.status === 'sending', limit: context.limit });
   const prepared: Prepared[] = [];
   const deferred: { id: string; at: Date }[] = [];
   for (const row of rows) {
@@ -152,31 +90,14 @@ async function claimBatch(
     const costMicros = row.cost_micros === null ? rendered.parts * priceMicros : Number(row.cost_micros);
     prepared.push({ row, ...rendered, priceMicros, costMicros, token });
   }
-  if (deferred.length) {
-    await client.query(
-      `update message m set not_before = v.at, waiting = 'quiet_hours' from unnest($2::bigint[], $3::timestamptz[]) as v(id, at) where m.account_id = $1 and m.id = v.id`,
-      [accountId, deferred.map((d) => d.id), deferred.map((d) => d.at.toISOString())],
-    );
-  }
+  if (deferred.length) await deferOn(client, accountId, deferred);
   if (!prepared.length) return prepared;
   const newCharge = prepared.filter((p) => p.row.cost_micros === null).reduce((sum, p) => sum + p.costMicros, 0);
-  if (newCharge > 0) await debit(client, accountId, campaignId, newCharge, `Campaign "${state.name}": ${prepared.length} message${prepared.length === 1 ? '' : 's'}`);
-  await client.query(
-    `update message m set status = 'sending', body = v.body, encoding = v.encoding, parts = v.parts, price_micros = v.price, cost_micros = v.cost,
-            token = v.token, attempts = m.attempts + 1, claimed_at = now(), waiting = null
-     from unnest($2::bigint[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[], $8::text[]) as v(id, body, encoding, parts, price, cost, token)
-     where m.account_id = $1 and m.id = v.id`,
-    [
-      accountId,
-      prepared.map((p) => p.row.id),
-      prepared.map((p) => p.body),
-      prepared.map((p) => p.encoding),
-      prepared.map((p) => p.parts),
-      prepared.map((p) => p.priceMicros),
-      prepared.map((p) => p.costMicros),
-      prepared.map((p) => p.token),
-    ],
-  );
+  if (newCharge > 0) {
+    const note = `Campaign "${state.name}": ${prepared.length} message${prepared.length === 1 ? '' : 's'}`;
+    if (!(await debitOn(client, { accountId, campaignId, amountMicros: newCharge, note }))) throw new CreditShort(`batch ${newCharge}`);
+  }
+  await markSendingOn(client, accountId, prepared.map((p) => ({ id: p.row.id, body: p.body, encoding: p.encoding, parts: p.parts, priceMicros: p.priceMicros, costMicros: p.costMicros, token: p.token })));
   return prepared;
 }
 
@@ -188,37 +109,16 @@ async function recordResults(client: pg.ClientBase, accountId: string, campaignI
   const retry = refused.filter((r) => !r.permanent && byRef.get(r.clientRef)!.row.attempts + 1 < MAX_ATTEMPTS);
   const failed = refused.filter((r) => !retry.includes(r));
   if (sent.length) {
-    await client.query(
-      `update message m set status = 'sent', gateway_message_id = v.gid, sent_at = now(), error_code = null
-       from unnest($2::bigint[], $3::text[]) as v(id, gid) where m.account_id = $1 and m.id = v.id and m.status = 'sending'`,
-      [accountId, sent.map((r) => r.clientRef), sent.map((r) => r.gatewayMessageId)],
-    );
+    await markSentOn(client, accountId, sent.map((r) => ({ id: r.clientRef, gatewayMessageId: r.gatewayMessageId })));
     // Test sends do not count as the campaign going out (its content stays editable).
-    if (sent.some((r) => !byRef.get(r.clientRef)!.row.is_test)) {
-      await client.query('update campaign set first_sent_at = now() where account_id = $1 and id = $2 and first_sent_at is null', [accountId, campaignId]);
-    }
+    if (sent.some((r) => !byRef.get(r.clientRef)!.row.is_test)) await markFirstSentOn(client, accountId, campaignId);
   }
-  if (retry.length) {
-    await client.query(
-      `update message m set status = 'queued', waiting = 'retry', error_code = v.code, claimed_at = null,
-              not_before = now() + make_interval(secs => $4 * power(4, greatest(m.attempts - 1, 0)))
-       from unnest($2::bigint[], $3::text[]) as v(id, code) where m.account_id = $1 and m.id = v.id and m.status = 'sending'`,
-      [accountId, retry.map((r) => r.clientRef), retry.map((r) => r.errorCode.slice(0, 50)), RETRY_BASE_SECONDS],
-    );
-  }
+  if (retry.length) await scheduleRetryOn(client, accountId, retry.map((r) => ({ id: r.clientRef, errorCode: r.errorCode })), RETRY_BASE_SECONDS);
   if (failed.length) {
-    const { rows } = await client.query<{ refund: string | null }>(
-      `with failed as (
-         update message m set status = 'failed', error_code = v.code, claimed_at = null
-         from unnest($2::bigint[], $3::text[]) as v(id, code) where m.account_id = $1 and m.id = v.id and m.status = 'sending'
-         returning m.cost_micros)
-       select sum(cost_micros) as refund from failed`,
-      [accountId, failed.map((r) => r.clientRef), failed.map((r) => r.errorCode.slice(0, 50))],
-    );
-    const refund = Number(rows[0]?.refund ?? 0);
+    const refund = await markFailedOn(client, accountId, failed.map((r) => ({ id: r.clientRef, errorCode: r.errorCode })));
     if (refund > 0) {
       const note = `Campaign "${state.name}": ${failed.length} message${failed.length === 1 ? '' : 's'} refused by the gateway`;
-      await recordSendingEntry(client, { accountId, campaignId, kind: 'refund', amountMicros: refund, note });
+      await recordSendingEntryOn(client, { accountId, campaignId, kind: 'refund', amountMicros: refund, note });
     }
   }
 }
@@ -262,7 +162,7 @@ export async function dispatchCampaign(em: EntityManager, accountId: string, cam
   let lastReclaim = Date.now();
   let status = 'sending';
   while (!options.stopping?.()) {
-    const state = await retrying(() => withClient(em, (client) => campaignState(client, accountId, campaignId)));
+    const state = await retrying(() => withClient(em, (client) => campaignStateOn(client, accountId, campaignId)));
     if (!state) return { dispatched, nextAt: null, stopped: 'deleted' };
     if (!state.gateway) return { dispatched, nextAt: null, stopped: 'no gateway' };
     status = state.status;
@@ -278,12 +178,14 @@ export async function dispatchCampaign(em: EntityManager, accountId: string, cam
     } catch (error) {
       if (!(error instanceof CreditShort)) throw error;
       const reason = 'Paused: the credit ran out. Add credit under Settings → Credits, then resume.';
-      await retrying(() => withClient(em, (client) => client.query(`update campaign set status = 'paused', problem = $3, updated_at = now() where account_id = $1 and id = $2 and status = any($4::text[])`, [accountId, campaignId, reason, statusesMovingTo('paused')])));
+      await retrying(() => withClient(em, (client) => pauseWithReasonOn(client, accountId, campaignId, reason)));
       return { dispatched, nextAt: null, stopped: reason };
     }
     if (!prepared.length) break;
     const outgoing: OutgoingMessage[] = prepared.map((p) => ({ clientRef: p.row.id, to: p.row.phone, from: state.sender, body: p.body, parts: p.parts, attempt: p.row.attempts + 1 }));
-    await retrying(() => withClient(em, (client) => reserveSendSlots(client, state.gateway!.id, accountId, outgoing.length)));
+    // The gateway's rate, shared by every process: wait for the reserved start.
+    const wait = await retrying(() => withClient(em, (client) => reserveSendSlotsOn(client, accountId, state.gateway!.id, outgoing.length)));
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const results = await retrying(() => withClient(em, (client) => adapterFor(state.gateway!, client).send(outgoing)));
     await retrying(() => inTransaction(em, (client) => recordResults(client, accountId, campaignId, state, prepared, results)));
     dispatched += prepared.length;
@@ -296,16 +198,10 @@ export async function dispatchCampaign(em: EntityManager, accountId: string, cam
 
 /** After a pass: the campaign is sent when nothing is queued or in flight; otherwise when to look again. */
 async function finishOrNext(client: pg.ClientBase, accountId: string, campaignId: string): Promise<Date | null> {
-  const { rows } = await client.query<{ next: Date | null; reclaimable: Date | null }>(
-    `select min(not_before) filter (where status = 'queued') as next,
-            min(claimed_at) filter (where status = 'sending') + make_interval(secs => $3 + 1) as reclaimable
-     from message where account_id = $1 and campaign_id = $2 and status in ('queued', 'sending')`,
-    [accountId, campaignId, CLAIM_LEASE_SECONDS],
-  );
-  const { next, reclaimable } = rows[0]!;
+  const { next, reclaimable } = await nextDueOn(client, accountId, campaignId, CLAIM_LEASE_SECONDS);
   if (next) return new Date(next);
   // Only in-flight messages left: look again when the oldest claim could be a dead dispatcher's.
   if (reclaimable) return new Date(Math.max(Date.now() + 1000, new Date(reclaimable).getTime()));
-  await client.query(`update campaign set status = 'sent', finished_at = now(), updated_at = now() where account_id = $1 and id = $2 and status = any($3::text[])`, [accountId, campaignId, statusesMovingTo('sent')]);
+  await markCampaignSentOn(client, accountId, campaignId);
   return null;
 }

@@ -1,5 +1,5 @@
 // What the sending module offers the modules above it (DESIGN.md "Module order"): other modules
 // import it from here only.
 export { keepLaunchJob } from './campaign-sending.js';
-export { markUnknownDeliveries } from './delivery-reports.js';
+export { markUnknownDeliveries } from './delivery-reports.queries.js';
 export { defineSendingJobs, startSendingSweep } from './sending.jobs.js';

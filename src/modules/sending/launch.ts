@@ -6,7 +6,8 @@
 // move to sending commit together), and (campaign, contact) is unique besides.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { inTransaction } from '../../db/raw-client.js';
-import { Campaign, sendability, statusesMovingTo, recipientChoice, recipientFilterOn, findLinks, type RecipientFilter } from '../campaigns/index.js';
+import { Campaign, sendability, recipientChoice, recipientFilterOn, findLinks } from '../campaigns/index.js';
+import { returnToDraft, lockCampaignOn, writeRecipientsOn, insertLinksOn, markLaunchedOn } from './launch.queries.js';
 import type { Gateway } from '../gateways/index.js';
 
 export type LaunchResult =
@@ -26,24 +27,6 @@ async function launchCheck(em: EntityManager, campaign: Campaign, publicUrl: str
   return { gateway: gateway! };
 }
 
-/** The launch's one statement: every contact of the recipient filter as a message row, queued or
- * skipped with its reason; it answers how many of each. */
-export function writeRecipientsSql(filter: RecipientFilter, campaignId: string, gatewayId: string): { text: string; values: unknown[] } {
-  const n = filter.params.length;
-  return {
-    text: `with written as (
-         insert into message (account_id, campaign_id, contact_id, phone, country, status, skip_reason, gateway_id)
-         select c.account_id, $${n + 1}, c.id, c.phone, c.country,
-                case when c.sms_opt_in = false or c.bad_number then 'skipped' else 'queued' end,
-                case when c.sms_opt_in = false then 'opted_out' when c.bad_number then 'bad_number' end,
-                $${n + 2}::uuid
-         from contact c where ${filter.sql}
-         returning status)
-       select count(*) filter (where status = 'queued') as queued, count(*) filter (where status = 'skipped') as skipped from written`,
-    values: [...filter.params, campaignId, gatewayId],
-  };
-}
-
 export async function launchCampaign(em: EntityManager, campaignId: string, publicUrl: string, now = new Date()): Promise<LaunchResult> {
   const campaign = await em.findOne(Campaign, { id: campaignId }, { populate: ['segment', 'list', 'account'], refresh: true });
   if (!campaign) return { outcome: 'nothing', reason: 'The campaign no longer exists.' };
@@ -53,11 +36,7 @@ export async function launchCampaign(em: EntityManager, campaignId: string, publ
   const check = await launchCheck(em, campaign, publicUrl);
   if ('reason' in check) {
     // Only a campaign still scheduled returns to draft (a concurrent launch may have won).
-    await em.getConnection().execute(
-      `update campaign set status = 'draft', scheduled_at = null, problem = ?, updated_at = now()
-       where account_id = ? and id = ? and status in (select jsonb_array_elements_text(?::jsonb))`,
-      [check.reason.slice(0, 300), campaign.account.id, campaign.id, JSON.stringify(statusesMovingTo('draft'))],
-    );
+    await returnToDraft(em, campaign.account.id, campaign.id, check.reason);
     return { outcome: 'refused', reason: check.reason };
   }
   const accountId = campaign.account.id;
@@ -65,24 +44,12 @@ export async function launchCampaign(em: EntityManager, campaignId: string, publ
   return inTransaction(em, async (client) => {
     // Locked and still scheduled, the campaign has no recipient rows yet: they are written in this
     // transaction together with the move to `sending` (the unique index guards it anyway).
-    const locked = await client.query<{ status: string }>('select status from campaign where account_id = $1 and id = $2 for update', [accountId, campaign.id]);
-    if (locked.rows[0]?.status !== 'scheduled') return { outcome: 'nothing', reason: `The campaign is ${locked.rows[0]?.status ?? 'gone'}.` } as const;
-    // Enough memory for the join with a big list to stay in one batch (in contact order).
-    await client.query(`set local work_mem = '64MB'`);
-    const statement = writeRecipientsSql(await recipientFilterOn(client, accountId, choice), campaign.id, check.gateway.id);
-    const { rows } = await client.query<{ queued: string; skipped: string }>(statement.text, statement.values);
+    const status = await lockCampaignOn(client, accountId, campaign.id);
+    if (status !== 'scheduled') return { outcome: 'nothing', reason: `The campaign is ${status ?? 'gone'}.` } as const;
+    const written = await writeRecipientsOn(client, await recipientFilterOn(client, accountId, choice), campaign.id, check.gateway.id);
     const links = campaign.trackLinks ? findLinks(campaign.body) : [];
-    if (links.length) {
-      await client.query(
-        `insert into link (account_id, campaign_id, position, url) select $1, $2, l.ordinality, l.url from unnest($3::text[]) with ordinality as l(url, ordinality)
-         on conflict do nothing`,
-        [accountId, campaign.id, links],
-      );
-    }
-    await client.query(
-      `update campaign set status = 'sending', launched_at = now(), gateway_id = $3, problem = null, updated_at = now() where account_id = $1 and id = $2 and status = any($4::text[])`,
-      [accountId, campaign.id, check.gateway.id, statusesMovingTo('sending')],
-    );
-    return { outcome: 'launched', queued: Number(rows[0]!.queued), skipped: Number(rows[0]!.skipped) } as const;
+    if (links.length) await insertLinksOn(client, accountId, campaign.id, links);
+    await markLaunchedOn(client, accountId, campaign.id, check.gateway.id);
+    return { outcome: 'launched', ...written } as const;
   });
 }

@@ -6,7 +6,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { findOr404 } from '../../db/find.js';
 import { Campaign, campaignJson } from '../campaigns/index.js';
-import { launchNow, pauseCampaign, resumeCampaign, cancelCampaign, sendTest, campaignStats, campaignSpend } from './campaign-sending.js';
+import { launchNow, pauseCampaign, resumeCampaign, cancelCampaign, sendTest } from './campaign-sending.js';
+import { campaignStats, campaignSpend } from './campaign-sending.queries.js';
 
 export async function sendingApiRoutes(app: FastifyInstance) {
   const publicUrl = app.config.publicUrl;

@@ -9,6 +9,7 @@ import { withAccount } from '../../db/tenant.js';
 import { launchCampaign } from './launch.js';
 import { dispatchCampaign, reclaimStale } from './dispatcher.js';
 import { withClient } from '../../db/raw-client.js';
+import { overdueLaunches, activeCampaigns } from './sweep.queries.js';
 
 export interface CampaignJobData {
   accountId: string;
@@ -79,10 +80,8 @@ export function defineSendingJobs(agenda: Agenda, context: JobContext): void {
 
   agenda.define('sending-sweep', async () => {
     const em = context.orm.em.fork();
-    const connection = em.getConnection();
-    const overdue = await connection.execute<{ account_id: string; id: string }[]>(`select account_id, id from campaign where status = 'scheduled' and scheduled_at <= now() - interval '1 minute'`);
-    for (const row of overdue) await agenda.now<CampaignJobData>('campaign-launch', { accountId: row.account_id, campaignId: row.id });
-    const active = await connection.execute<{ account_id: string; id: string; status: string }[]>(`select account_id, id, status from campaign where status in ('sending', 'paused')`);
+    for (const row of await overdueLaunches(em)) await agenda.now<CampaignJobData>('campaign-launch', { accountId: row.account_id, campaignId: row.id });
+    const active = await activeCampaigns(em);
     for (const row of active) {
       if (row.status === 'sending') await ensureDispatch(agenda, row.account_id, row.id);
       // A paused campaign is not dispatched, but what a dead dispatcher left mid-batch is queued

@@ -2,10 +2,11 @@
 // keeps a virtual clock, the time its next message may leave. Reserving n messages moves the
 // clock n/mps seconds on, atomically, and the caller waits until its reserved start. An idle
 // gateway's clock lags at most one second behind now, so a burst of one second's worth may
-// leave at once and the average never exceeds the limit.
+// leave at once and the average never exceeds the limit. The caller waits (dispatcher.ts).
 import type pg from 'pg';
 
-export async function reserveSendSlots(client: pg.ClientBase, gatewayId: string, accountId: string, count: number): Promise<void> {
+/** Reserves `count` messages' time on the gateway's clock; answers how many ms to wait before sending them. */
+export async function reserveSendSlotsOn(client: pg.ClientBase, accountId: string, gatewayId: string, count: number): Promise<number> {
   const { rows } = await client.query<{ wait_ms: number }>(
     `with reserved as (
        update gateway set rate_clock = greatest(coalesce(rate_clock, clock_timestamp()), clock_timestamp() - interval '1 second')
@@ -15,6 +16,5 @@ export async function reserveSendSlots(client: pg.ClientBase, gatewayId: string,
      select greatest(0, extract(epoch from (starts - clock_timestamp())) * 1000)::float8 as wait_ms from reserved`,
     [accountId, gatewayId, count],
   );
-  const wait = rows[0]?.wait_ms ?? 0;
-  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  return rows[0]?.wait_ms ?? 0;
 }

@@ -1,0 +1,181 @@
+// The dispatcher's SQL (dispatcher.ts has the steps): every statement takes the account id, runs
+// on the raw client of the dispatcher's transaction, and works on a batch in one round trip
+// (arrays unnested), never one row at a time.
+import type pg from 'pg';
+import type { GatewayRow } from '../gateways/index.js';
+import { statusesMovingTo } from '../campaigns/index.js';
+
+export interface CampaignState {
+  name: string;
+  status: string;
+  sender: string;
+  body: string;
+  track_links: boolean;
+  gateway: GatewayRow | null;
+  mps: number;
+}
+
+/** A claimed message with what rendering needs of its contact. */
+export interface Claimed {
+  id: string;
+  phone: string;
+  country: string | null;
+  is_test: boolean;
+  attempts: number;
+  cost_micros: string | null;
+  token: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  email: string | null;
+  fields: Record<string, unknown> | null;
+}
+
+/** What a claimed message leaves with. */
+export interface Rendered {
+  id: string;
+  body: string;
+  encoding: string;
+  parts: number;
+  priceMicros: number;
+  costMicros: number;
+  token: string | null;
+}
+
+/** The campaign as the dispatcher needs it, with its gateway (its own, or the account's default). */
+export async function campaignStateOn(client: pg.ClientBase, accountId: string, campaignId: string): Promise<CampaignState | null> {
+  const { rows } = await client.query(
+    `select c.name, c.status, c.sender, c.body, c.track_links, g.id as gateway_id, g.kind, g.config, g.secret, g.messages_per_second
+     from campaign c left join gateway g on g.account_id = c.account_id and g.id = coalesce(c.gateway_id, (select id from gateway d where d.account_id = c.account_id and d.is_default))
+     where c.account_id = $1 and c.id = $2`,
+    [accountId, campaignId],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    name: row.name,
+    status: row.status,
+    sender: row.sender,
+    body: row.body,
+    track_links: row.track_links,
+    gateway: row.gateway_id ? { id: row.gateway_id, kind: row.kind, config: row.config, secret: row.secret, accountId } : null,
+    mps: row.messages_per_second ?? 1,
+  };
+}
+
+/** Queues again the messages claimed longer ago than the lease (their dispatcher died). */
+export async function reclaimStaleOn(client: pg.ClientBase, accountId: string, campaignId: string, leaseSeconds: number): Promise<number> {
+  const result = await client.query(
+    `update message set status = 'queued', claimed_at = null
+     where account_id = $1 and campaign_id = $2 and status = 'sending' and claimed_at < now() - make_interval(secs => $3)`,
+    [accountId, campaignId, leaseSeconds],
+  );
+  return result.rowCount ?? 0;
+}
+
+/** Locks up to `limit` due messages (test sends only, unless the campaign is sending). */
+export async function claimDueOn(client: pg.ClientBase, accountId: string, campaignId: string, options: { campaignSending: boolean; limit: number }): Promise<Claimed[]> {
+  const { rows } = await client.query<Claimed>(
+    `select m.id, m.phone, m.country, m.is_test, m.attempts, m.cost_micros, m.token, c.first_name, c.last_name, c.email, c.fields
+     from message m left join contact c on c.account_id = m.account_id and c.id = m.contact_id
+     where m.account_id = $1 and m.campaign_id = $2 and m.status = 'queued' and m.not_before <= now() and (m.is_test or $3)
+     order by m.not_before limit $4
+     for update of m skip locked`,
+    [accountId, campaignId, options.campaignSending, options.limit],
+  );
+  return rows;
+}
+
+/** Holds messages until their send window opens. */
+export async function deferOn(client: pg.ClientBase, accountId: string, deferred: { id: string; at: Date }[]): Promise<void> {
+  await client.query(
+    `update message m set not_before = v.at, waiting = 'quiet_hours' from unnest($2::bigint[], $3::timestamptz[]) as v(id, at) where m.account_id = $1 and m.id = v.id`,
+    [accountId, deferred.map((d) => d.id), deferred.map((d) => d.at.toISOString())],
+  );
+}
+
+/** Records the rendered text and its cost, and marks the messages in flight. */
+export async function markSendingOn(client: pg.ClientBase, accountId: string, rendered: Rendered[]): Promise<void> {
+  await client.query(
+    `update message m set status = 'sending', body = v.body, encoding = v.encoding, parts = v.parts, price_micros = v.price, cost_micros = v.cost,
+            token = v.token, attempts = m.attempts + 1, claimed_at = now(), waiting = null
+     from unnest($2::bigint[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[], $8::text[]) as v(id, body, encoding, parts, price, cost, token)
+     where m.account_id = $1 and m.id = v.id`,
+    [
+      accountId,
+      rendered.map((r) => r.id),
+      rendered.map((r) => r.body),
+      rendered.map((r) => r.encoding),
+      rendered.map((r) => r.parts),
+      rendered.map((r) => r.priceMicros),
+      rendered.map((r) => r.costMicros),
+      rendered.map((r) => r.token),
+    ],
+  );
+}
+
+/** Messages the gateway took, with its ids. */
+export async function markSentOn(client: pg.ClientBase, accountId: string, sent: { id: string; gatewayMessageId: string }[]): Promise<void> {
+  await client.query(
+    `update message m set status = 'sent', gateway_message_id = v.gid, sent_at = now(), error_code = null
+     from unnest($2::bigint[], $3::text[]) as v(id, gid) where m.account_id = $1 and m.id = v.id and m.status = 'sending'`,
+    [accountId, sent.map((s) => s.id), sent.map((s) => s.gatewayMessageId)],
+  );
+}
+
+/** The campaign's first real message left: from now on its content is locked. */
+export async function markFirstSentOn(client: pg.ClientBase, accountId: string, campaignId: string): Promise<void> {
+  await client.query('update campaign set first_sent_at = now() where account_id = $1 and id = $2 and first_sent_at is null', [accountId, campaignId]);
+}
+
+/** Messages refused for now: queued again after a backoff of base × 4^(attempts − 1) seconds. */
+export async function scheduleRetryOn(client: pg.ClientBase, accountId: string, retry: { id: string; errorCode: string }[], baseSeconds: number): Promise<void> {
+  await client.query(
+    `update message m set status = 'queued', waiting = 'retry', error_code = v.code, claimed_at = null,
+            not_before = now() + make_interval(secs => $4 * power(4, greatest(m.attempts - 1, 0)))
+     from unnest($2::bigint[], $3::text[]) as v(id, code) where m.account_id = $1 and m.id = v.id and m.status = 'sending'`,
+    [accountId, retry.map((r) => r.id), retry.map((r) => r.errorCode.slice(0, 50)), baseSeconds],
+  );
+}
+
+/** Messages refused for good; answers what they had cost, to refund. */
+export async function markFailedOn(client: pg.ClientBase, accountId: string, failed: { id: string; errorCode: string }[]): Promise<number> {
+  const { rows } = await client.query<{ refund: string | null }>(
+    `with failed as (
+       update message m set status = 'failed', error_code = v.code, claimed_at = null
+       from unnest($2::bigint[], $3::text[]) as v(id, code) where m.account_id = $1 and m.id = v.id and m.status = 'sending'
+       returning m.cost_micros)
+     select sum(cost_micros) as refund from failed`,
+    [accountId, failed.map((f) => f.id), failed.map((f) => f.errorCode.slice(0, 50))],
+  );
+  return Number(rows[0]?.refund ?? 0);
+}
+
+/** Pauses a sending campaign, saying why on its page. */
+export async function pauseWithReasonOn(client: pg.ClientBase, accountId: string, campaignId: string, reason: string): Promise<void> {
+  await client.query(`update campaign set status = 'paused', problem = $3, updated_at = now() where account_id = $1 and id = $2 and status = any($4::text[])`, [
+    accountId,
+    campaignId,
+    reason,
+    statusesMovingTo('paused'),
+  ]);
+}
+
+/** When the next queued message is due, and when the oldest in-flight one could be reclaimed. */
+export async function nextDueOn(client: pg.ClientBase, accountId: string, campaignId: string, leaseSeconds: number): Promise<{ next: Date | null; reclaimable: Date | null }> {
+  const { rows } = await client.query<{ next: Date | null; reclaimable: Date | null }>(
+    `select min(not_before) filter (where status = 'queued') as next,
+            min(claimed_at) filter (where status = 'sending') + make_interval(secs => $3 + 1) as reclaimable
+     from message where account_id = $1 and campaign_id = $2 and status in ('queued', 'sending')`,
+    [accountId, campaignId, leaseSeconds],
+  );
+  return rows[0]!;
+}
+
+/** Nothing queued or in flight: the campaign is sent. */
+export async function markCampaignSentOn(client: pg.ClientBase, accountId: string, campaignId: string): Promise<void> {
+  await client.query(`update campaign set status = 'sent', finished_at = now(), updated_at = now() where account_id = $1 and id = $2 and status = any($3::text[])`, [
+    accountId,
+    campaignId,
+    statusesMovingTo('sent'),
+  ]);
+}
