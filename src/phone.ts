@@ -31,3 +31,21 @@ export function normalisePhone(raw: string, defaultCountry?: string | null): Pho
 export function phoneHash(accountId: string, e164: string): string {
   return crypto.createHash('sha256').update(`${accountId}:${e164}`).digest('hex');
 }
+
+/** Phone numbers typed in one text: one per line, or separated by commas or semicolons. */
+export function splitPhoneList(text: string): string[] {
+  return text.split(/[\n,;]+/).map((part) => part.trim()).filter(Boolean);
+}
+
+/** Normalises typed numbers: the valid ones in E.164 with their country, once each; the others
+ * apart, as they were typed. */
+export function normalisePhones(raws: readonly string[], defaultCountry: string | null): { numbers: { e164: string; country: string | null }[]; invalid: string[] } {
+  const numbers = new Map<string, string | null>();
+  const invalid: string[] = [];
+  for (const raw of raws) {
+    const phone = normalisePhone(raw, defaultCountry);
+    if (!phone.ok) invalid.push(raw);
+    else if (!numbers.has(phone.e164)) numbers.set(phone.e164, phone.country ?? null);
+  }
+  return { numbers: [...numbers].map(([e164, country]) => ({ e164, country })), invalid };
+}

@@ -7,7 +7,7 @@ import { BigIntId, EmptyForm, Form, LINE, OneOrMany, OptionalText, UuidParams, W
 import { ContactList } from './contact-list.entity.js';
 import { contactPage, countContacts } from './contact.queries.js';
 import { listSizes, addPhonesToList, removeContactsFromList } from './contact-lists.queries.js';
-import { normalisePhone } from '../../phone.js';
+import { normalisePhones, splitPhoneList } from '../../phone.js';
 import { createList, renameList } from './contact-lists.service.js';
 import { ValidationError } from '../../errors.js';
 import { usersOf } from './usage.js';
@@ -22,14 +22,8 @@ const IdsForm = Form({ ids: Type.Optional(OneOrMany(BigIntId(), 1000, 'one or mo
 
 /** Phone numbers typed one per line (or separated by commas or semicolons). */
 export function parsePhoneList(text: string, defaultCountry: string | null): { phones: string[]; invalid: string[] } {
-  const phones: string[] = [];
-  const invalid: string[] = [];
-  for (const raw of text.split(/[\n,;]+/).map((s) => s.trim()).filter(Boolean)) {
-    const phone = normalisePhone(raw, defaultCountry);
-    if (phone.ok) phones.push(phone.e164);
-    else invalid.push(raw);
-  }
-  return { phones, invalid };
+  const { numbers, invalid } = normalisePhones(splitPhoneList(text), defaultCountry);
+  return { phones: numbers.map((n) => n.e164), invalid };
 }
 
 export async function contactListsRoutes(app: TypedApp) {

@@ -16,7 +16,7 @@ import { customFieldsOf, eraseContact, validateContact, type ContactInput } from
 import { createStage, stageRows, mergeStaged, type StagedContact } from './contact-merge.queries.js';
 import { addPhonesToList, listsOfContact } from './contact-lists.queries.js';
 import { createList } from './contact-lists.service.js';
-import { normalisePhone } from '../../phone.js';
+import { normalisePhone, normalisePhones } from '../../phone.js';
 
 export const MAX_CONTACTS_PER_CALL = 1000;
 
@@ -87,14 +87,8 @@ function serialise(contact: Contact, lists?: { id: string; name: string }[]) {
 /** Phone numbers from a JSON body (shape checked by the schema), normalised; the ones that are
  * not numbers apart. */
 function phonesOf(values: string[] | undefined, defaultCountry: string | null): { phones: string[]; invalid: string[] } {
-  const phones: string[] = [];
-  const invalid: string[] = [];
-  for (const raw of values ?? []) {
-    const phone = normalisePhone(raw, defaultCountry);
-    if (phone.ok) phones.push(phone.e164);
-    else invalid.push(raw);
-  }
-  return { phones, invalid };
+  const { numbers, invalid } = normalisePhones(values ?? [], defaultCountry);
+  return { phones: numbers.map((n) => n.e164), invalid };
 }
 
 export async function contactsApiRoutes(app: TypedApp) {
