@@ -11,7 +11,8 @@ import { Account } from './modules/accounts/account.entity.js';
 import { createAccount, createUser, createApiKey } from './modules/accounts/accounts.service.js';
 import { addCredit, creditBalance } from './modules/accounts/credits.js';
 import { formatMoney } from './money.js';
-import { createGateway, webhookUrls } from './modules/gateways/index.js';
+import { createGateway, webhookUrls, Gateway } from './modules/gateways/index.js';
+import { isUuid } from './db/find.js';
 import { withClient } from './db/raw-client.js';
 import { seedDemoContacts } from './db/demo-seed.js';
 
@@ -42,7 +43,7 @@ function required(values: Flags, name: string): string {
 }
 
 async function findAccount(orm: MikroORM, id: string): Promise<Account> {
-  if (!/^[0-9a-f-]{36}$/i.test(id)) throw new UsageError(`--account must be an account id, got "${id}"`);
+  if (!isUuid(id)) throw new UsageError(`--account must be an account id, got "${id}"`);
   const account = await withAccount(orm.em, id).findOne(Account, { id });
   if (!account) throw new UsageError(`no account with id ${id}`);
   return account;
@@ -138,10 +139,11 @@ commands['gateway add'] = async (orm, args) => {
 
 commands['gateway urls'] = async (orm, args) => {
   const id = args[0];
-  if (!id || !/^[0-9a-f-]{36}$/i.test(id)) throw new UsageError('usage: gateway urls <gateway id>');
-  const [row] = await orm.em.getConnection().execute<{ id: string; kind: string; secret: string }[]>('select id, kind, secret from gateway where id = ?', [id]);
-  if (!row) throw new UsageError(`no gateway with id ${id}`);
-  const urls = webhookUrls(row, loadConfig().publicUrl);
+  if (!isUuid(id)) throw new UsageError('usage: gateway urls <gateway id>');
+  // The operator names a gateway of any account.
+  const gateway = await orm.em.fork().findOne(Gateway, { id }, ACROSS_ACCOUNTS);
+  if (!gateway) throw new UsageError(`no gateway with id ${id}`);
+  const urls = webhookUrls(gateway, loadConfig().publicUrl);
   return `inbound=${urls.inbound}\ndlr=${urls.dlr}`;
 };
 
