@@ -5,7 +5,9 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 
 const FIRST_START_LOCK = 724_001;
 
-/** Waits for the first-start lock, held until the transaction of `em` ends. */
+/** Waits for the first-start lock, held until the transaction of `em` ends. The statement runs in
+ * that transaction (without its context it would run on another pooled connection, in a
+ * transaction of its own, and the lock would be gone at once). */
 export async function lockFirstStart(em: EntityManager): Promise<void> {
-  await em.getConnection().execute('select pg_advisory_xact_lock(?)', [FIRST_START_LOCK]);
+  await em.getConnection().execute('select pg_advisory_xact_lock(?)', [FIRST_START_LOCK], 'all', em.getTransactionContext());
 }
