@@ -1,7 +1,7 @@
 import t from 'tap';
 import { buildTestApp, createTenant } from '../helper.js';
 import { inTransaction } from '../../src/db/raw-client.js';
-import { createStage, stageRows, mergeStaged, type StagedContact } from '../../src/modules/contacts/contact-merge.queries.js';
+import { createStageOn, stageRowsOn, mergeStagedOn, type StagedContact } from '../../src/modules/contacts/contact-merge.queries.js';
 import { withAccount } from '../../src/db/tenant.js';
 import { Contact } from '../../src/modules/contacts/contact.entity.js';
 import { ConsentEvent, Suppression } from '../../src/modules/contacts/consent.entity.js';
@@ -20,9 +20,9 @@ t.test('merging staged rows creates, updates, skips, dedupes and records consent
   await em.flush();
   const merge = (rows: StagedContact[], existing: 'update' | 'skip', allowOptIn = false) =>
     inTransaction(em, async (client) => {
-      await createStage(client);
-      await stageRows(client, rows);
-      return mergeStaged(client, { accountId: account.id, existing, listId: list.id, allowOptIn, source: 'import', actor: 'import:test.csv' });
+      await createStageOn(client);
+      await stageRowsOn(client, rows);
+      return mergeStagedOn(client, { accountId: account.id, existing, listId: list.id, allowOptIn, source: 'import', actor: 'import:test.csv' });
     });
 
   const first = await merge([row(2, '+33612345601', { first_name: 'Ann', fields: { tier: 'gold' } }), row(3, '+33612345602', { sms_opt_in: false }), row(4, '+33612345601', { first_name: 'Anne' })], 'update');
@@ -57,9 +57,9 @@ t.test('a suppressed number comes back opted out', async (t) => {
   em.create(Suppression, { account, phoneHash: phoneHash(account.id, '+33612345609'), source: 'stop_keyword' });
   await em.flush();
   await inTransaction(em, async (client) => {
-    await createStage(client);
-    await stageRows(client, [row(2, '+33612345609', { sms_opt_in: true })]);
-    return mergeStaged(client, { accountId: account.id, existing: 'update', allowOptIn: true, source: 'api', actor: 'api' });
+    await createStageOn(client);
+    await stageRowsOn(client, [row(2, '+33612345609', { sms_opt_in: true })]);
+    return mergeStagedOn(client, { accountId: account.id, existing: 'update', allowOptIn: true, source: 'api', actor: 'api' });
   });
   const contact = await em.fork().findOneOrFail(Contact, { phone: '+33612345609' });
   t.equal(contact.smsOptIn, false);

@@ -7,8 +7,7 @@ import type { Config } from '../../config.js';
 import { ACROSS_ACCOUNTS } from '../../db/tenant.js';
 import { User } from './user.entity.js';
 import { createAccount, createUser } from './accounts.service.js';
-
-const FIRST_START_LOCK = 724_001;
+import { lockFirstStart } from './first-owner.queries.js';
 
 export interface FirstOwner {
   email: string;
@@ -19,7 +18,7 @@ export interface FirstOwner {
 export async function ensureFirstOwner(orm: MikroORM, config: Pick<Config, 'adminEmail' | 'adminPassword'>): Promise<FirstOwner | null> {
   const em = orm.em.fork();
   return em.transactional(async (tx) => {
-    await tx.getConnection().execute('select pg_advisory_xact_lock(?)', [FIRST_START_LOCK]);
+    await lockFirstStart(tx);
     if ((await tx.count(User, {}, ACROSS_ACCOUNTS)) > 0) return null;
     const email = config.adminEmail ?? 'owner@textcast.local';
     const generatedPassword = config.adminPassword ? undefined : crypto.randomBytes(12).toString('base64url');

@@ -3,7 +3,7 @@
 // longest value of each placeholder among them (for a worst-case part count). Every statement
 // starts from the account id.
 import type pg from 'pg';
-import { compileFor } from '../contacts/index.js';
+import { compileSegmentOn } from '../contacts/index.js';
 import type { SegmentRules } from '../contacts/index.js';
 
 export type RecipientChoice = { kind: 'segment'; rules: SegmentRules } | { kind: 'list'; listId: string };
@@ -15,7 +15,7 @@ export interface RecipientFilter {
 }
 
 export async function recipientFilterOn(client: pg.Client, accountId: string, choice: RecipientChoice): Promise<RecipientFilter> {
-  if (choice.kind === 'segment') return compileFor(client, accountId, choice.rules);
+  if (choice.kind === 'segment') return compileSegmentOn(client, accountId, choice.rules);
   return {
     sql: `c.account_id = $1 and exists (select 1 from contact_list_member m where m.account_id = $1 and m.list_id = $2 and m.contact_id = c.id)`,
     params: [accountId, choice.listId],

@@ -33,7 +33,7 @@ export function csvLine(cells: unknown[]): string {
 
 /** The CSV of a compiled segment, as chunks of text: the header, then one chunk per batch.
  * Runs a transaction on `client`; stopping early (return/throw) rolls it back. */
-export async function* exportCsv(client: pg.Client, compiled: CompiledRules, customFields: FieldInfo[]): AsyncGenerator<string> {
+export async function* exportCsvOn(client: pg.Client, compiled: CompiledRules, customFields: FieldInfo[]): AsyncGenerator<string> {
   const params = [...compiled.params];
   const fieldColumns = customFields.map((field) => {
     params.push(field.key);

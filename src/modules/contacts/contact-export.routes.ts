@@ -14,9 +14,9 @@ import { hasRole } from '../accounts/index.js';
 import { ContactList } from './contact-list.entity.js';
 import { Segment } from './segment.entity.js';
 import { compileRules } from './segment-compiler.js';
-import { loadSegmentContext } from './segment.queries.js';
+import { loadSegmentContextOn } from './segment.queries.js';
 import type { SegmentRules } from './segment-rules.js';
-import { exportCsv } from './contact-export.queries.js';
+import { exportCsvOn } from './contact-export.queries.js';
 import { slugify } from '../../text.js';
 
 /** Ids are only bounded: a malformed one is an unknown segment or list (404). */
@@ -44,7 +44,7 @@ export async function contactExportRoutes(app: TypedApp) {
       filename = `list-${slug(list.name)}`;
     }
     const accountId = request.account!.id;
-    const context = await withClient(request.em, (client) => loadSegmentContext(client, accountId, rules));
+    const context = await withClient(request.em, (client) => loadSegmentContextOn(client, accountId, rules));
     let compiled;
     try {
       compiled = compileRules(rules, context.customFields, { accountId, lists: context.lists, timeZone: context.timeZone });
@@ -56,7 +56,7 @@ export async function contactExportRoutes(app: TypedApp) {
     // The connection is held until the last row is written (or the download is abandoned, which
     // ends the cursor's transaction and releases it).
     const body = new PassThrough();
-    withClient(request.em, (client) => pipeline(Readable.from(exportCsv(client, compiled, context.customFields)), body)).catch((error: Error & { code?: string }) => {
+    withClient(request.em, (client) => pipeline(Readable.from(exportCsvOn(client, compiled, context.customFields)), body)).catch((error: Error & { code?: string }) => {
       if (error.code === 'ERR_STREAM_PREMATURE_CLOSE') request.log.info('contact export abandoned by the client');
       else request.log.error({ err: error }, 'contact export failed');
       body.destroy(error);

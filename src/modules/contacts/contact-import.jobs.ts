@@ -2,7 +2,7 @@
 // JavaScript with the same rules as the forms and the API (validateContact, normalisePhone in the
 // account's default country), streams the valid rows into a temporary staging table by COPY and
 // the reported rows into contact_import_error, then merges the staging table into the contacts
-// with one set-based statement (mergeStaged). All of it happens in ONE transaction: an import
+// with one set-based statement (mergeStagedOn). All of it happens in ONE transaction: an import
 // finishes with its report or changes nothing, even if the process dies half-way. Progress is
 // written on another connection every PROGRESS_EVERY rows so the page can poll it meanwhile.
 import fs from 'node:fs';
@@ -10,7 +10,6 @@ import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { CsvError } from 'csv-parse';
-import { from as copyFrom } from 'pg-copy-streams';
 import type { MikroORM, EntityManager } from '@mikro-orm/postgresql';
 import type { FastifyBaseLogger } from 'fastify';
 import { withAccount } from '../../db/tenant.js';
@@ -19,9 +18,9 @@ import { ContactImport } from './contact-import.entity.js';
 import { customFieldsOf, validateContact, type ContactInput } from './contacts.service.js';
 import type { CustomField } from './custom-field.entity.js';
 import { BUILT_IN_FIELDS } from './fields.js';
-import { createStage, mergeStaged, STAGE_COLUMNS } from './contact-merge.queries.js';
+import { analyzeStageOn, copyStageOn, createStageOn, mergeStagedOn, raiseWorkMemOn } from './contact-merge.queries.js';
 import { LineParser, parserOptions, describeCsvError, copyText, CsvProblem, type Delimiter } from './contact-import.csv.js';
-import { claimImport, setProgress, markFailed, markDone, lockImport, copyErrors, insertDuplicates, type ImportIds, type ImportCounts } from './contact-import.queries.js';
+import { claimImport, setProgress, markFailed, markDoneOn, lockImportOn, copyErrorsOn, insertDuplicatesOn, type ImportIds, type ImportCounts } from './contact-import.queries.js';
 
 export type ContactImportJobData = ImportIds;
 
@@ -150,7 +149,7 @@ class ReportedRows {
     if (!this.file.write(text)) await once(this.file, 'drain');
   }
 
-  async copyTo(client: Parameters<typeof copyErrors>[0]): Promise<void> {
+  async copyTo(client: Parameters<typeof copyErrorsOn>[0]): Promise<void> {
     if (!this.count) return;
     const file = this.file;
     if (file) {
@@ -159,7 +158,7 @@ class ReportedRows {
     }
     const path = this.path;
     const rest = this.pieces.join('');
-    await copyErrors(
+    await copyErrorsOn(
       client,
       Readable.from(
         (async function* () {
@@ -224,11 +223,10 @@ async function importFile(orm: MikroORM, em: EntityManager, contactImport: Conta
   try {
     const begun = Date.now();
     return await inTransaction(em, async (client) => {
-      if (!(await lockImport(client, ids))) throw new AlreadyRunning();
-      // Room for the merge's sorts and hashes of a million rows without spilling to disk.
-      await client.query(`set local work_mem = '128MB'`);
-      await createStage(client);
-      const copy = client.query(copyFrom(`copy contact_stage (${STAGE_COLUMNS.join(', ')}) from stdin`));
+      if (!(await lockImportOn(client, ids))) throw new AlreadyRunning();
+      await raiseWorkMemOn(client);
+      await createStageOn(client);
+      const copy = copyStageOn(client);
       const copied = finished(copy);
       copied.catch(() => {});
 
@@ -285,9 +283,9 @@ async function importFile(orm: MikroORM, em: EntityManager, contactImport: Conta
       await progress.final(rows);
       const staged = Date.now();
 
-      await client.query('analyze contact_stage');
+      await analyzeStageOn(client);
       await reported.copyTo(client);
-      const merged = await mergeStaged(client, {
+      const merged = await mergeStagedOn(client, {
         accountId: ids.accountId,
         existing: contactImport.existing,
         listId: contactImport.list?.id ?? null,
@@ -296,7 +294,7 @@ async function importFile(orm: MikroORM, em: EntityManager, contactImport: Conta
         actor: `import:${contactImport.fileName}`,
       });
       const mergedAt = Date.now();
-      await insertDuplicates(client, ids, merged.duplicates);
+      await insertDuplicatesOn(client, ids, merged.duplicates);
       const counts: ImportCounts = {
         total: rows,
         created: merged.created,
@@ -306,7 +304,7 @@ async function importFile(orm: MikroORM, em: EntityManager, contactImport: Conta
         badNumbers,
       };
       await progress.settle();
-      await markDone(client, ids, counts);
+      await markDoneOn(client, ids, counts);
       hooks.log?.info({ importId: ids.importId, readAndStageMs: staged - begun, mergeMs: mergedAt - staged, reportMs: Date.now() - mergedAt }, 'contact import phases');
       return counts;
     });

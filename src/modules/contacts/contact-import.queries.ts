@@ -1,7 +1,8 @@
 // Hand-written SQL of CSV imports: the job's state changes (claimed, progress, done, failed) are
 // single-row updates that must run on their own connection while the import's transaction is
 // open (so the progress bar moves), the reported rows are written by COPY and read in keyset
-// pages. Every statement takes the account id and filters by it.
+// pages. Every statement takes the account id and filters by it. Functions that take a raw
+// client (the import's own transaction) end in `On`; the others take the EntityManager.
 import type pg from 'pg';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -49,7 +50,7 @@ export interface ImportCounts {
 }
 
 /** Inside the import's transaction: the import is done with these counts, or not at all. */
-export async function markDone(client: pg.Client, ids: ImportIds, counts: ImportCounts): Promise<void> {
+export async function markDoneOn(client: pg.Client, ids: ImportIds, counts: ImportCounts): Promise<void> {
   await client.query(
     `update contact_import set status = 'done', total = $3, processed = $3, created = $4, updated = $5, skipped = $6, invalid = $7,
        bad_numbers = $8, error_message = null, finished_at = now()
@@ -59,7 +60,7 @@ export async function markDone(client: pg.Client, ids: ImportIds, counts: Import
 }
 
 /** Takes a transaction-scoped lock on the import: false when another run holds it. */
-export async function lockImport(client: pg.Client, ids: ImportIds): Promise<boolean> {
+export async function lockImportOn(client: pg.Client, ids: ImportIds): Promise<boolean> {
   const result = await client.query<{ ok: boolean }>(`select pg_try_advisory_xact_lock(hashtextextended('contact_import:' || $1::text, 0)) as ok`, [ids.importId]);
   return result.rows[0].ok;
 }
@@ -67,13 +68,13 @@ export async function lockImport(client: pg.Client, ids: ImportIds): Promise<boo
 export const ERROR_COPY = 'copy contact_import_error (import_id, account_id, line, phone, reason) from stdin';
 
 /** Writes reported rows given in COPY text format (import_id, account_id, line, phone, reason). */
-export async function copyErrors(client: pg.Client, source: Readable): Promise<void> {
+export async function copyErrorsOn(client: pg.Client, source: Readable): Promise<void> {
   await pipeline(source, client.query(copyFrom(ERROR_COPY)));
 }
 
 /** Reports duplicates (lines whose phone a later line repeats). A line already reported (a number
  * kept as bad number) gets the duplicate reason appended. */
-export async function insertDuplicates(client: pg.Client, ids: ImportIds, duplicates: { line: number; keptLine: number; phone: string }[]): Promise<void> {
+export async function insertDuplicatesOn(client: pg.Client, ids: ImportIds, duplicates: { line: number; keptLine: number; phone: string }[]): Promise<void> {
   for (let start = 0; start < duplicates.length; start += 50_000) {
     const batch = duplicates.slice(start, start + 50_000);
     await client.query(

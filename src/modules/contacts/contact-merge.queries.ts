@@ -4,7 +4,10 @@
 // events for every opt-in change, honours suppressed (erased, opted-out) numbers and adds the
 // contacts to a list. Hand-written SQL: one INSERT ... SELECT ... ON CONFLICT for a million rows
 // instead of a million ORM entities. Every statement is scoped by the account id parameter.
+// Every function takes the raw client of the caller's transaction (the staging table lives and
+// dies with it), so every name ends in `On`.
 import type pg from 'pg';
+import { from as copyFrom, type CopyStreamQuery } from 'pg-copy-streams';
 
 /** One validated row. `line` identifies it in reports (CSV line number or API index). */
 export interface StagedContact {
@@ -44,22 +47,38 @@ export interface MergeResult {
   duplicates: { line: number; keptLine: number; phone: string }[];
 }
 
-export async function createStage(client: pg.Client): Promise<void> {
+export async function createStageOn(client: pg.Client): Promise<void> {
   await client.query(`create temporary table contact_stage (
     line int not null, phone text not null, country text, email text, first_name text, last_name text,
     fields jsonb, sms_opt_in boolean, bad_number boolean not null default false
   ) on commit drop`);
 }
 
+/** Room for the merge's sorts and hashes of a million rows without spilling to disk, for the
+ * rest of the transaction. */
+export async function raiseWorkMemOn(client: pg.Client): Promise<void> {
+  await client.query(`set local work_mem = '128MB'`);
+}
+
+/** Stages rows given as COPY text (STAGE_COLUMNS, tab-separated): write to the stream, end it. */
+export function copyStageOn(client: pg.Client): CopyStreamQuery {
+  return client.query(copyFrom(`copy contact_stage (${STAGE_COLUMNS.join(', ')}) from stdin`));
+}
+
+/** Statistics of the staged rows, so the merge is planned for their number. */
+export async function analyzeStageOn(client: pg.Client): Promise<void> {
+  await client.query('analyze contact_stage');
+}
+
 /** Stages rows given as JSON (the API's at most 1,000 rows). */
-export async function stageRows(client: pg.Client, rows: StagedContact[]): Promise<void> {
+export async function stageRowsOn(client: pg.Client, rows: StagedContact[]): Promise<void> {
   await client.query(
     `insert into contact_stage select * from jsonb_to_recordset($1::jsonb) as x(line int, phone text, country text, email text, first_name text, last_name text, fields jsonb, sms_opt_in boolean, bad_number boolean)`,
     [JSON.stringify(rows)],
   );
 }
 
-export async function mergeStaged(client: pg.Client, options: MergeOptions): Promise<MergeResult> {
+export async function mergeStagedOn(client: pg.Client, options: MergeOptions): Promise<MergeResult> {
   const duplicates = await client.query<{ line: number; kept_line: number; phone: string }>(
     `select line, kept_line, phone from (
        select line, phone, last_value(line) over (partition by phone order by line rows between unbounded preceding and unbounded following) as kept_line

@@ -1,6 +1,8 @@
 // The contacts table: search, filters, keyset pagination and a count, in hand-written SQL so a
 // page stays one indexed query at a million contacts (page 10,000 costs what page 1 costs: the
-// cursor is the last id seen, never an OFFSET). Every statement is scoped by the account id.
+// cursor is the last id seen, never an OFFSET). Also the set-based writes that go with one contact
+// or one custom field (erasure from the messages, a deleted field's values). Every function takes
+// the EntityManager (none here takes a raw client); every statement is scoped by the account id.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { normalisePhone } from '../../phone.js';
 import { escapeLike } from '../../db/like.js';
@@ -105,4 +107,24 @@ export async function contactCountries(em: EntityManager, accountId: string): Pr
     [accountId, accountId],
   );
   return rows.map((row) => row.country);
+}
+
+/** Erasure of a contact from its messages: they stay as records (counts, costs) without the
+ * number, the text or the short-link token; what had not left yet never will. Runs in the
+ * EntityManager's transaction when it has one. */
+export async function eraseContactFromMessages(em: EntityManager, accountId: string, contactId: number): Promise<void> {
+  await em.getConnection().execute(
+    `update message set contact_id = null, phone = '', body = null, token = null,
+            skip_reason = case when status = 'queued' then 'erased' else skip_reason end,
+            status = case when status = 'queued' then 'skipped' else status end
+     where account_id = ? and contact_id = ?`,
+    [accountId, contactId],
+    'run',
+    em.getTransactionContext(),
+  );
+}
+
+/** A deleted custom field's values go from every contact of the account, in one statement. */
+export async function removeFieldValues(em: EntityManager, accountId: string, key: string): Promise<void> {
+  await em.getConnection().execute(`update contact set fields = fields - ? where account_id = ? and jsonb_exists(fields, ?)`, [key, accountId, key]);
 }

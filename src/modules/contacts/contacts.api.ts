@@ -13,7 +13,7 @@ import { BigIntIdParams, LINE, Text, UuidParams } from '../../plugins/schemas.js
 import { Contact } from './contact.entity.js';
 import { ContactList } from './contact-list.entity.js';
 import { customFieldsOf, eraseContact, validateContact, type ContactInput } from './contacts.service.js';
-import { createStage, stageRows, mergeStaged, type StagedContact } from './contact-merge.queries.js';
+import { createStageOn, stageRowsOn, mergeStagedOn, type StagedContact } from './contact-merge.queries.js';
 import { addPhonesToList, listsOfContact } from './contact-lists.queries.js';
 import { createList } from './contact-lists.service.js';
 import { normalisePhone, normalisePhones } from '../../phone.js';
@@ -114,9 +114,9 @@ export async function contactsApiRoutes(app: TypedApp) {
     });
     const result = rows.length
       ? await inTransaction(request.em, async (client) => {
-          await createStage(client);
-          await stageRows(client, rows);
-          return mergeStaged(client, { accountId: account.id, existing: 'update', allowOptIn: true, source: 'api', actor: request.actor });
+          await createStageOn(client);
+          await stageRowsOn(client, rows);
+          return mergeStagedOn(client, { accountId: account.id, existing: 'update', allowOptIn: true, source: 'api', actor: request.actor });
         })
       : null;
     for (const duplicate of result?.duplicates ?? []) {

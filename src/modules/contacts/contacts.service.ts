@@ -8,6 +8,7 @@ import { CustomField } from './custom-field.entity.js';
 import { ConsentEvent, Suppression } from './consent.entity.js';
 import { normalisePhone, phoneHash } from '../../phone.js';
 import { parseFieldValue, parseOptIn, LIMITS, type FieldValue } from './fields.js';
+import { eraseContactFromMessages } from './contact.queries.js';
 
 /** A contact as a form, the API or a CSV row gives it: every value still text (or JSON). */
 export interface ContactInput {
@@ -144,15 +145,7 @@ export async function eraseContact(em: EntityManager, contact: Contact, actor: s
   em.persist(em.create(ConsentEvent, { account: contact.account, contact: null, phoneHash: hash, optedIn: false, source: 'erased', actor }));
   // Its messages stay as records (counts, costs) without the number, the text or the short-link
   // token; what had not left yet never will.
-  await em.getConnection().execute(
-    `update message set contact_id = null, phone = '', body = null, token = null,
-            skip_reason = case when status = 'queued' then 'erased' else skip_reason end,
-            status = case when status = 'queued' then 'skipped' else status end
-     where account_id = ? and contact_id = ?`,
-    [contact.account.id, contact.id],
-    'run',
-    em.getTransactionContext(),
-  );
+  await eraseContactFromMessages(em, contact.account.id, contact.id);
   em.remove(contact);
 }
 

@@ -6,6 +6,7 @@ import { formErrors, type TypedApp } from '../../plugins/validation.js';
 import { EmptyForm, Form, LINE, OptionalText, UuidParams } from '../../plugins/schemas.js';
 import { CustomField, FIELD_TYPES, type FieldType } from './custom-field.entity.js';
 import { BUILT_IN_FIELDS } from './fields.js';
+import { removeFieldValues } from './contact.queries.js';
 import { slugify } from '../../text.js';
 
 type FieldInput = Record<string, string | undefined>;
@@ -49,7 +50,7 @@ export async function customFieldsRoutes(app: TypedApp) {
   app.post('/:id/delete', { config: { role: 'owner' }, schema: { params: UuidParams('custom field'), body: EmptyForm() } }, async (request, reply) => {
     const field = await findOr404(request.em, CustomField, request.params.id, 'custom field');
     // The values go with the field, in one set-based statement.
-    await request.em.getConnection().execute(`update contact set fields = fields - ? where account_id = ? and jsonb_exists(fields, ?)`, [field.key, request.account!.id, field.key]);
+    await removeFieldValues(request.em, request.account!.id, field.key);
     request.em.remove(field);
     await request.em.flush();
     return reply.redirect('/contacts/fields', 303);

@@ -7,5 +7,5 @@ export { changeOptIn, customFieldsOf } from './contacts.service.js';
 export { expireAbandonedUploads } from './import-files.queries.js';
 export { type SegmentRules } from './segment-rules.js';
 export { Segment } from './segment.entity.js';
-export { compileFor } from './segment.queries.js';
+export { compileSegmentOn } from './segment.queries.js';
 export { registerUsageCheck } from './usage.js';

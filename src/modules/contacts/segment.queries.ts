@@ -3,6 +3,11 @@
 // that must run as a single set-based statement over up to millions of contacts: a count, a
 // keyset page, an INSERT ... SELECT for a campaign launch, a cursor for an export. Every
 // statement is scoped by the account id, which is always $1.
+//
+// Naming: a function that takes a raw client ends in `On` (a route or a launch that already holds
+// one, for several statements on one connection); one that takes the EntityManager does not.
+// Where both answer one question (compileSegment, segmentSize, segmentPage), the EntityManager
+// one is only a one-line wrapper: `withClient(em, (client) => …On(client, …))`.
 import type pg from 'pg';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { withClient } from '../../db/raw-client.js';
@@ -36,7 +41,7 @@ export function listIdsOf(rules: SegmentRules): string[] {
 }
 
 /** The account's custom fields, time zone, and which of the named lists are its own: one query. */
-export async function loadSegmentContext(client: pg.Client, accountId: string, rules: SegmentRules): Promise<SegmentContext> {
+export async function loadSegmentContextOn(client: pg.Client, accountId: string, rules: SegmentRules): Promise<SegmentContext> {
   const { rows } = await client.query<{ time_zone: string | null; fields: FieldInfo[]; lists: string[] }>(
     `select (select time_zone from account where id = $1) as time_zone,
             (select coalesce(json_agg(json_build_object('key', f.key, 'label', f.label, 'type', f.type) order by f.label), '[]'::json)
@@ -49,14 +54,14 @@ export async function loadSegmentContext(client: pg.Client, accountId: string, r
 }
 
 /** Validates and compiles rules for an account on an open client. */
-export async function compileFor(client: pg.Client, accountId: string, rules: SegmentRules): Promise<CompiledRules> {
-  const context = await loadSegmentContext(client, accountId, rules);
+export async function compileSegmentOn(client: pg.Client, accountId: string, rules: SegmentRules): Promise<CompiledRules> {
+  const context = await loadSegmentContextOn(client, accountId, rules);
   return compileRules(rules, context.customFields, { accountId, lists: context.lists, timeZone: context.timeZone });
 }
 
 /** Validates and compiles rules (throws a ValidationError when they are wrong). */
 export async function compileSegment(em: EntityManager, accountId: string, rules: SegmentRules): Promise<CompiledRules> {
-  return withClient(em, (client) => compileFor(client, accountId, rules));
+  return withClient(em, (client) => compileSegmentOn(client, accountId, rules));
 }
 
 /** `select c.id from contact c where ...`: the recipients of a segment, for INSERT ... SELECT
@@ -83,14 +88,14 @@ export async function segmentSizeOn(client: pg.Client, compiled: CompiledRules):
 
 export async function countSegment(em: EntityManager, accountId: string, rules: SegmentRules): Promise<number> {
   return withClient(em, async (client) => {
-    const compiled = await compileFor(client, accountId, rules);
+    const compiled = await compileSegmentOn(client, accountId, rules);
     const { rows } = await client.query<{ n: string }>(`select count(*) as n from contact c where ${compiled.sql}`, compiled.params);
     return Number(rows[0].n);
   });
 }
 
 export async function segmentSize(em: EntityManager, accountId: string, rules: SegmentRules): Promise<SegmentSize> {
-  return withClient(em, async (client) => segmentSizeOn(client, await compileFor(client, accountId, rules)));
+  return withClient(em, async (client) => segmentSizeOn(client, await compileSegmentOn(client, accountId, rules)));
 }
 
 export interface SegmentContactRow {
@@ -132,5 +137,5 @@ export async function segmentPageOn(client: pg.Client, compiled: CompiledRules, 
 
 /** One page of a segment's contacts, newest first (keyset on id: `after` is the last id seen). */
 export async function segmentPage(em: EntityManager, accountId: string, rules: SegmentRules, options: { after?: number | null; limit: number }): Promise<SegmentPage> {
-  return withClient(em, async (client) => segmentPageOn(client, await compileFor(client, accountId, rules), options));
+  return withClient(em, async (client) => segmentPageOn(client, await compileSegmentOn(client, accountId, rules), options));
 }

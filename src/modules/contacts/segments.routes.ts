@@ -14,7 +14,7 @@ import { EmptyForm, Form, LINE, OptionalText, Text, UuidParams } from '../../plu
 import { ContactList } from './contact-list.entity.js';
 import { Segment } from './segment.entity.js';
 import { OPERATORS, operatorSpec, resolveField, segmentFieldChoices, type FieldInfo } from './segment-compiler.js';
-import { compileFor, loadSegmentContext, segmentPageOn, segmentSizeOn, type SegmentContactRow, type SegmentSize } from './segment.queries.js';
+import { compileSegmentOn, loadSegmentContextOn, segmentPageOn, segmentSizeOn, type SegmentContactRow, type SegmentSize } from './segment.queries.js';
 import { applyBuilderAction, builderToRules, emptyBuilder, parseBuilderForm, rowErrors, rulesToBuilder, type BuilderState } from './segment-form.js';
 import { usersOfSegment, deleteSegment, saveSegment } from './segments.service.js';
 import { contactExportRoutes } from './contact-export.routes.js';
@@ -55,7 +55,7 @@ async function previewOf(request: FastifyRequest, state: BuilderState): Promise<
   const { rules, rows } = builderToRules(state, { skipBlank: true });
   try {
     return await withClient(request.em, async (client) => {
-      const compiled = await compileFor(client, request.account!.id, rules);
+      const compiled = await compileSegmentOn(client, request.account!.id, rules);
       const size = await segmentSizeOn(client, compiled);
       const page = size.total ? await segmentPageOn(client, compiled, { limit: PREVIEW_ROWS }) : { contacts: [] };
       return { ok: true, size, contacts: page.contacts, everyone: rules.conditions.length === 0 };
@@ -76,7 +76,7 @@ interface BuilderView {
 
 /** The account's custom fields (key, label, type), by label. */
 async function customFieldsOf(request: FastifyRequest): Promise<FieldInfo[]> {
-  return (await withClient(request.em, (client) => loadSegmentContext(client, request.account!.id, { combinator: 'and', conditions: [] }))).customFields;
+  return (await withClient(request.em, (client) => loadSegmentContextOn(client, request.account!.id, { combinator: 'and', conditions: [] }))).customFields;
 }
 
 /** What the rule rows need to render: fields, operators, countries, lists. */
@@ -196,7 +196,7 @@ export async function segmentsRoutes(app: TypedApp) {
     const segment = await findOr404(request.em, Segment, request.params.id, 'segment');
     let size: SegmentSize | null = null;
     try {
-      size = await withClient(request.em, async (client) => segmentSizeOn(client, await compileFor(client, request.account!.id, segment.rules)));
+      size = await withClient(request.em, async (client) => segmentSizeOn(client, await compileSegmentOn(client, request.account!.id, segment.rules)));
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
     }

@@ -3,36 +3,16 @@
 // passed, as a real gateway would. Reports are claimed with a lease (several workers can run
 // this), and a report the webhook refuses is tried again later (a 404 means the dispatcher has
 // not recorded the message yet), giving up after MAX_REPORT_ATTEMPTS.
-import type pg from 'pg';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { FastifyBaseLogger } from 'fastify';
 import { withClient } from '../../db/raw-client.js';
 import { webhookUrls } from './registry.js';
+import { claimDueReportsOn, markReportedOn, retryReportsLaterOn, type DueReport } from './simulator.queries.js';
 
 const BATCH = 500;
 const CONCURRENCY = 64;
 const POLL_MS = 250;
 const MAX_REPORT_ATTEMPTS = 20;
-
-interface DueReport {
-  id: string;
-  gateway_id: string;
-  report_status: string;
-  error_code: string | null;
-  secret: string;
-  report_attempts: number;
-}
-
-async function claimDue(client: pg.ClientBase): Promise<DueReport[]> {
-  const { rows } = await client.query<DueReport>(
-    `update simulator_message s set report_at = now() + interval '30 seconds', report_attempts = s.report_attempts + 1
-     from gateway g
-     where g.id = s.gateway_id and s.id in (select id from simulator_message where report_at <= now() order by report_at limit $1 for update skip locked)
-     returning s.id, s.gateway_id, s.report_status, s.error_code, g.secret, s.report_attempts`,
-    [BATCH],
-  );
-  return rows;
-}
 
 export class SimulatorReporter {
   private timer: NodeJS.Timeout | null = null;
@@ -70,23 +50,23 @@ export class SimulatorReporter {
   /** Posts the reports that are due; returns how many it took. */
   async tick(): Promise<number> {
     const em = this.orm.em.fork();
-    const due = await withClient(em, claimDue);
+    const due = await withClient(em, (client) => claimDueReportsOn(client, BATCH));
     if (!due.length) return 0;
-    const done: string[] = [];
-    const refused: string[] = [];
+    const done: DueReport[] = [];
+    const refused: DueReport[] = [];
     const queue = [...due];
     await Promise.all(
       Array.from({ length: Math.min(CONCURRENCY, queue.length) }, async () => {
         for (let report = queue.shift(); report; report = queue.shift()) {
-          if ((await this.post(report)) || report.report_attempts >= MAX_REPORT_ATTEMPTS) done.push(report.id);
-          else refused.push(report.id);
+          if ((await this.post(report)) || report.report_attempts >= MAX_REPORT_ATTEMPTS) done.push(report);
+          else refused.push(report);
         }
       }),
     );
     await withClient(em, async (client) => {
-      if (done.length) await client.query('update simulator_message set report_at = null where id = any($1::uuid[])', [done]);
+      if (done.length) await markReportedOn(client, done);
       // Sooner than the lease: the usual refusal is a report that overtook the dispatcher's write.
-      if (refused.length) await client.query('update simulator_message set report_at = now() + make_interval(secs => 2 * report_attempts) where id = any($1::uuid[])', [refused]);
+      if (refused.length) await retryReportsLaterOn(client, refused);
     });
     return due.length;
   }

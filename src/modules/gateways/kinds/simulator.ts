@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import type pg from 'pg';
 import { option, parseJsonDeliveryReport, plainWebhookUrls, type GatewayAdapter, type GatewayKind, type GatewayRow, type OutgoingMessage, type SendResult } from '../gateway-kind.js';
+import { acceptMessagesOn, type SimulatedMessage } from '../simulator.queries.js';
 
 const DEFAULTS = { delay_ms: '2000', failure_rate: '0.02', soft_bounce_rate: '0.01' };
 
@@ -44,7 +45,7 @@ class SimulatorAdapter implements GatewayAdapter {
   async send(messages: OutgoingMessage[]): Promise<SendResult[]> {
     const { rejectRate, softBounceRate, failureRate, delayMs } = this.settings;
     const results = new Map<string, SendResult>();
-    const accepted: (OutgoingMessage & { id: string; report: string })[] = [];
+    const accepted: SimulatedMessage[] = [];
     for (const message of messages) {
       if (draw(`reject:${message.clientRef}`) < rejectRate) {
         results.set(message.clientRef, { clientRef: message.clientRef, accepted: false, permanent: true, errorCode: 'SIM-REJECTED' });
@@ -52,26 +53,13 @@ class SimulatorAdapter implements GatewayAdapter {
         results.set(message.clientRef, { clientRef: message.clientRef, accepted: false, permanent: false, errorCode: 'SIM-THROTTLED' });
       } else {
         const report = draw(`report:${message.clientRef}`) < failureRate ? 'undelivered' : 'delivered';
-        accepted.push({ ...message, id: crypto.randomUUID(), report });
+        accepted.push({ id: crypto.randomUUID(), clientRef: message.clientRef, phone: message.to, sender: message.from, body: message.body, parts: message.parts, report });
       }
     }
     if (accepted.length) {
       // A client reference seen before keeps its first row and id: delivered once.
-      const { rows } = await this.client.query<{ id: string; client_ref: string }>(
-        `insert into simulator_message (id, account_id, gateway_id, client_ref, phone, sender, body, parts, report_status, error_code, report_at)
-         select m.id, $1, $2, m.client_ref, m.phone, m.sender, m.body, m.parts, m.report, case when m.report = 'delivered' then null else 'SIM-UNREACHABLE' end,
-                now() + make_interval(secs => $3::float8 / 1000)
-         from jsonb_to_recordset($4::jsonb) as m(id uuid, client_ref text, phone text, sender text, body text, parts int, report text)
-         on conflict (gateway_id, client_ref) do update set client_ref = excluded.client_ref
-         returning id, client_ref`,
-        [
-          this.gateway.accountId,
-          this.gateway.id,
-          delayMs,
-          JSON.stringify(accepted.map((m) => ({ id: m.id, client_ref: m.clientRef, phone: m.to, sender: m.from, body: m.body, parts: m.parts, report: m.report }))),
-        ],
-      );
-      for (const row of rows) results.set(row.client_ref, { clientRef: row.client_ref, accepted: true, gatewayMessageId: row.id });
+      const kept = await acceptMessagesOn(this.client, { id: this.gateway.id, accountId: this.gateway.accountId }, delayMs, accepted);
+      for (const row of kept) results.set(row.clientRef, { clientRef: row.clientRef, accepted: true, gatewayMessageId: row.id });
     }
     return messages.map((message) => results.get(message.clientRef)!);
   }
