@@ -16,6 +16,7 @@ export interface ContactFilters {
   badNumber?: boolean;
 }
 
+/** A contact as the tables of contacts and segment previews show it (one row shape, one column list). */
 export interface ContactRow {
   id: number;
   phone: string;
@@ -28,6 +29,9 @@ export interface ContactRow {
   bad_number: boolean;
   created_at: Date;
 }
+
+/** The columns of a ContactRow, from `contact c`. */
+export const CONTACT_ROW_COLUMNS = 'c.id, c.phone, c.country, c.email, c.first_name, c.last_name, c.sms_opt_in, c.opt_out_source, c.bad_number, c.created_at';
 
 
 /** Escapes LIKE wildcards so a search for "50%" means the text "50%". */
@@ -79,8 +83,7 @@ export async function contactPage(em: EntityManager, accountId: string, filters:
   }
   params.push(page.limit + 1);
   const rows = await em.getConnection().execute<ContactRow[]>(
-    `select c.id, c.phone, c.country, c.email, c.first_name, c.last_name, c.sms_opt_in, c.opt_out_source, c.bad_number, c.created_at
-     from contact c where ${where.sql}${cursor} order by c.id desc limit ?`,
+    `select ${CONTACT_ROW_COLUMNS} from contact c where ${where.sql}${cursor} order by c.id desc limit ?`,
     params,
   );
   const more = rows.length > page.limit;

@@ -14,6 +14,7 @@ import { withClient } from '../../db/raw-client.js';
 import { compileRules, type CompiledRules, type FieldInfo } from './segment-compiler.js';
 import { isGroup, type SegmentRules } from './segment-rules.js';
 import { isUuid } from '../../db/find.js';
+import { CONTACT_ROW_COLUMNS, type ContactRow } from './contact.queries.js';
 
 
 export interface SegmentContext {
@@ -98,20 +99,8 @@ export async function segmentSize(em: EntityManager, accountId: string, rules: S
   return withClient(em, async (client) => segmentSizeOn(client, await compileSegmentOn(client, accountId, rules)));
 }
 
-export interface SegmentContactRow {
-  id: number;
-  phone: string;
-  first_name: string | null;
-  last_name: string | null;
-  email: string | null;
-  country: string | null;
-  sms_opt_in: boolean | null;
-  bad_number: boolean;
-  created_at: Date;
-}
-
 export interface SegmentPage {
-  contacts: SegmentContactRow[];
+  contacts: ContactRow[];
   /** The `after` of the next page, or null on the last one. */
   next: number | null;
 }
@@ -125,8 +114,8 @@ export async function segmentPageOn(client: pg.Client, compiled: CompiledRules, 
     keyset = ` and c.id < $${params.length}::bigint`;
   }
   params.push(limit + 1);
-  const { rows } = await client.query<SegmentContactRow & { id: string }>(
-    `select c.id, c.phone, c.first_name, c.last_name, c.email, c.country, c.sms_opt_in, c.bad_number, c.created_at
+  const { rows } = await client.query<ContactRow & { id: string }>(
+    `select ${CONTACT_ROW_COLUMNS}
        from contact c where ${compiled.sql}${keyset}
       order by c.id desc limit $${params.length}`,
     params,

@@ -14,10 +14,11 @@ import { EmptyForm, Form, LINE, OptionalText, Text, UuidParams } from '../../plu
 import { ContactList } from './contact-list.entity.js';
 import { Segment } from './segment.entity.js';
 import { OPERATORS, operatorSpec, resolveField, segmentFieldChoices, type FieldInfo } from './segment-compiler.js';
-import { compileSegmentOn, loadSegmentContextOn, segmentPageOn, segmentSizeOn, type SegmentContactRow, type SegmentSize } from './segment.queries.js';
+import { compileSegmentOn, loadSegmentContextOn, segmentPageOn, segmentSizeOn, type SegmentSize } from './segment.queries.js';
 import { applyBuilderAction, builderToRules, emptyBuilder, parseBuilderForm, rowErrors, rulesToBuilder, type BuilderState } from './segment-form.js';
 import { usersOfSegment, deleteSegment, saveSegment } from './segments.service.js';
 import { contactExportRoutes } from './contact-export.routes.js';
+import type { ContactRow } from './contact.queries.js';
 
 const VIEWER = { role: 'viewer' as const };
 const PREVIEW_ROWS = 10;
@@ -37,7 +38,7 @@ export const COUNTRIES = getCountries()
 export interface Preview {
   ok: boolean;
   size?: SegmentSize;
-  contacts?: SegmentContactRow[];
+  contacts?: ContactRow[];
   /** No condition yet: the size is every contact's. */
   everyone?: boolean;
   messages?: string[];
