@@ -20,7 +20,7 @@ import { SendWindow, quietHoursOf } from './quiet-hours.js';
 import { reserveSendSlotsOn } from './rate-limit.queries.js';
 import {
   campaignStateOn, reclaimStaleOn, claimDueOn, deferOn, markSendingOn, markSentOn, markFirstSentOn, scheduleRetryOn, markFailedOn,
-  pauseWithReasonOn, nextDueOn, markCampaignSentOn, type CampaignState, type Claimed,
+  pauseWithReasonOn, nextDueOn, markCampaignSentOn, type CampaignState, type Claimed, type Rendered,
 } from './dispatch.queries.js';
 
 /** Messages per claim; also at most one second of the gateway's rate, so pause acts quickly. */
@@ -33,15 +33,8 @@ const RETRY_BASE_SECONDS = 30;
 
 export class CreditShort extends Error {}
 
-interface Prepared {
-  row: Claimed;
-  body: string;
-  encoding: string;
-  parts: number;
-  priceMicros: number;
-  costMicros: number;
-  token: string | null;
-}
+/** A claimed message, rendered and priced (what markSendingOn records, with its row). */
+type Prepared = Omit<Rendered, 'id'> & { row: Claimed };
 
 export interface DispatchOptions {
   publicUrl: string;
