@@ -9,6 +9,7 @@ import { User, ROLES, type UserRole } from './user.entity.js';
 import { ApiKey } from './api-key.entity.js';
 import { Session } from './session.entity.js';
 import { hashPassword, MIN_PASSWORD_LENGTH } from './passwords.js';
+import { isCountryCode } from '../../phone.js';
 import { setUpNewAccount } from './hooks.js';
 
 export function isTimeZone(zone: string): boolean {
@@ -45,6 +46,28 @@ export function createAccount(em: EntityManager, input: AccountInput): Account {
   // What the modules above give a new account (the simulator as its default gateway, say).
   setUpNewAccount(em, account);
   return account;
+}
+
+export interface AccountSettingsInput {
+  name?: string;
+  timeZone?: string;
+  currency?: string;
+  defaultCountry?: string;
+}
+
+/** Settings → Account: the name, time zone, currency and default country of an account. */
+export function updateAccountSettings(account: Account, input: AccountSettingsInput): void {
+  const name = input.name?.trim() ?? '';
+  const timeZone = input.timeZone?.trim() ?? '';
+  const currency = (input.currency ?? '').trim().toUpperCase();
+  const defaultCountry = (input.defaultCountry ?? '').trim().toUpperCase();
+  const errors: Record<string, string> = {};
+  if (!name || name.length > 200) errors.name = 'Give the account a name of at most 200 characters.';
+  if (!isTimeZone(timeZone)) errors.timeZone = 'Choose a time zone from the list.';
+  if (!/^[A-Z]{3}$/.test(currency)) errors.currency = 'The currency is a three-letter ISO code such as EUR or USD.';
+  if (defaultCountry && !isCountryCode(defaultCountry)) errors.defaultCountry = 'Choose a country from the list, or none.';
+  if (Object.keys(errors).length) throw new ValidationError(errors);
+  Object.assign(account, { name, timeZone, currency, defaultCountry: defaultCountry || null });
 }
 
 export interface UserInput {

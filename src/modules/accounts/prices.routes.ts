@@ -1,43 +1,41 @@
 // Settings → Prices: the price per SMS part per destination country, a default for the rest,
 // edited row by row or imported from CSV. Owners change prices; everyone sees them.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ValidationError } from '../../errors.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { findOr404 } from '../../db/find.js';
+import { formErrors, type TypedApp } from '../../plugins/validation.js';
+import { EmptyForm, Form, LINE, OptionalText, UuidParams } from '../../plugins/schemas.js';
 import { Price } from './price.entity.js';
 import { setPrice, removePrice, importPrices } from './prices.js';
 import { OWNER_ONLY } from './auth.plugin.js';
 
-type Form = Record<string, string | undefined>;
+/** A price list pasted into the textarea: some 250 countries fit many times over. */
+const PRICE_CSV = 100_000;
 
-export async function pricesRoutes(app: FastifyInstance) {
-  const page = async (request: FastifyRequest, reply: FastifyReply, extra: { values?: Form; errors?: Record<string, string>; imported?: number } = {}, status = 200) => {
+const PriceForm = Form({ country: OptionalText(LINE), price: OptionalText(LINE) });
+const ImportForm = Form({ csv: OptionalText(PRICE_CSV) });
+
+export async function pricesRoutes(app: TypedApp) {
+  const page = async (request: FastifyRequest, reply: FastifyReply, extra: { values?: Record<string, string>; errors?: Record<string, string>; imported?: number } = {}) => {
     const prices = await request.em.find(Price, {}, { orderBy: { country: 'asc' } });
-    return reply.page('sending/prices', { prices, values: {}, errors: {}, imported: null, ...extra }, { title: 'Prices', tab: 'settings', status });
+    return reply.page('sending/prices', { prices, values: {}, errors: {}, imported: null, ...extra }, { title: 'Prices', tab: 'settings' });
   };
+
+  /** Either form refused: the page again, with what was typed and why. */
+  const priceErrors = formErrors((request, reply, { fields, values }) => page(request, reply, { values, errors: fields }));
 
   app.get('/', async (request, reply) => page(request, reply));
 
-  app.post('/', OWNER_ONLY, async (request: FastifyRequest<{ Body: Form }>, reply) => {
-    try {
-      await setPrice(request.em, request.account!, request.body.country, request.body.price);
-    } catch (error) {
-      if (error instanceof ValidationError) return page(request, reply, { values: request.body, errors: error.fields }, 422);
-      throw error;
-    }
+  app.post('/', { ...OWNER_ONLY, schema: { body: PriceForm }, errorHandler: priceErrors }, async (request, reply) => {
+    await setPrice(request.em, request.account!, request.body.country, request.body.price);
     return reply.redirect('/settings/prices', 303);
   });
 
-  app.post('/import', OWNER_ONLY, async (request: FastifyRequest<{ Body: Form }>, reply) => {
-    try {
-      const imported = await importPrices(request.em, request.account!, String(request.body.csv ?? ''));
-      return page(request, reply, { imported });
-    } catch (error) {
-      if (error instanceof ValidationError) return page(request, reply, { values: request.body, errors: error.fields }, 422);
-      throw error;
-    }
+  app.post('/import', { ...OWNER_ONLY, schema: { body: ImportForm }, errorHandler: priceErrors }, async (request, reply) => {
+    const imported = await importPrices(request.em, request.account!, request.body.csv ?? '');
+    return page(request, reply, { imported });
   });
 
-  app.post('/:id/delete', OWNER_ONLY, async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+  app.post('/:id/delete', { ...OWNER_ONLY, schema: { params: UuidParams('price'), body: EmptyForm() } }, async (request, reply) => {
     const price = await findOr404(request.em, Price, request.params.id, 'price');
     await removePrice(request.em, price.id);
     return reply.redirect('/settings/prices', 303);

@@ -1,6 +1,7 @@
-// Automation: external events and programs.
-import type { FastifyInstance } from 'fastify';
+// Automation: external events and programs. A placeholder page for now: it reads nothing from
+// the request.
+import type { TypedApp } from '../../plugins/validation.js';
 
-export async function automationRoutes(app: FastifyInstance) {
+export async function automationRoutes(app: TypedApp) {
   app.get('/', async (_request, reply) => reply.page('automation/index', {}, { title: 'Automation', tab: 'automation' }));
 }

@@ -49,7 +49,9 @@ export async function createGateway(em: EntityManager, account: Account, input: 
   if (!isGatewayKind(kind)) errors.kind = `The kind is one of ${GATEWAY_KINDS.join(', ')}.`;
   const name = String(input.name ?? '').trim();
   if (!name || name.length > 100) errors.name = 'Give the gateway a name of at most 100 characters.';
-  const mps = input.mps === undefined || input.mps === '' ? 50 : Number(input.mps);
+  // Digits only: "1e3", "0x10" or "12.0" are not what a person types for a whole number.
+  const mpsText = String(input.mps ?? '').trim();
+  const mps = mpsText === '' ? 50 : /^[0-9]{1,6}$/.test(mpsText) ? Number(mpsText) : NaN;
   if (!Number.isInteger(mps) || mps < 1 || mps > 10_000) errors.mps = 'Messages per second is a whole number from 1 to 10,000.';
   const options = input.options ?? {};
   if (!errors.kind) Object.assign(errors, optionErrors(kind, options));
