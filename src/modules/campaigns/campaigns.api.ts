@@ -1,55 +1,78 @@
 // The SMS campaigns API (Bearer key, scoped to the key's account):
 //   GET    /api/v1/sms-campaigns            list (optionally ?status=draft|scheduled|...)
 //   GET    /api/v1/sms-campaigns/:id        one
-//   POST   /api/v1/sms-campaigns            {"name", "sender", "body", "recipients": {"segment_id"|"list_id"|"automation": true}}
+//   POST   /api/v1/sms-campaigns            {"name", "sender", "body", "track_links", "recipients": {"segment_id"|"list_id"|"automation": true}}
 //   PATCH  /api/v1/sms-campaigns/:id        the same fields, while the campaign is editable
 //   DELETE /api/v1/sms-campaigns/:id        before launch
 //   POST   /api/v1/sms-campaigns/:id/schedule  {"at": ISO-8601 | "now"}
 // Launching and following a campaign (launch, pause, resume, cancel, test, stats) is the sending
 // module's (sending/sending.api.ts), under the same prefix.
-// Field errors answer 422 {"error": {"code": "validation", "fields": {...}}}; nothing is saved.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+// A body of the wrong shape (a list or an object where text belongs, an over-long value) answers
+// 400 {"error": {"code": "bad_request", "fields": {...}}} before anything runs; the rules of a
+// campaign answer 422 {"error": {"code": "validation", "fields": {...}}}. Either way nothing is saved.
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
 import { findOr404 } from '../../db/find.js';
-import { ValidationError } from '../../errors.js';
+import type { TypedApp } from '../../plugins/validation.js';
+import { LINE, OptionalText, PARAGRAPH, UuidParams } from '../../plugins/schemas.js';
 import { Campaign, CAMPAIGN_STATUSES } from './campaign.entity.js';
 import { campaignJson } from './campaign-json.js';
 import { notifyScheduleChange } from './hooks.js';
-import {
-  createCampaign, updateMessage, resolveRecipients, applyRecipients, assertEditable, deleteCampaign, scheduleCampaign, parseSchedule,
-  type MessageInput, type RecipientsInput,
-} from './campaigns.service.js';
+import { createCampaign, updateMessage, resolveRecipients, applyRecipients, assertEditable, deleteCampaign, scheduleCampaign, parseSchedule, type MessageInput } from './campaigns.service.js';
 
-type CampaignBody = MessageInput & { recipients?: RecipientsInput };
+// --- Schemas (shape only: presence, lengths a person meets and which source exists are the service's) ---
+const SEND_OBJECT = 'Send a JSON object.';
+const IdParams = UuidParams('campaign');
 
-export async function campaignsApiRoutes(app: FastifyInstance) {
+const ListQuery = Type.Object({
+  status: Type.Optional(
+    Type.Enum(['', ...CAMPAIGN_STATUSES], { type: 'string', errorMessage: { enum: `Unknown status: use one of ${CAMPAIGN_STATUSES.join(', ')}.` } }),
+  ),
+});
+
+/** An id is loaded by the service (a malformed one is "There is no such ...", 422); only bounded here. */
+const ID_LENGTH = 64;
+/** An id or null (GET answers null for the source not chosen, so its recipients can be sent back). */
+const IdOrNull = Type.Unsafe<string | null>({ type: ['string', 'null'], maxLength: ID_LENGTH });
+const Recipients = Type.Object({
+  segment_id: Type.Optional(IdOrNull),
+  list_id: Type.Optional(IdOrNull),
+  automation: Type.Optional(Type.Unsafe<boolean | null>({ type: ['boolean', 'null'] })),
+});
+const CampaignFields = {
+  name: OptionalText(LINE),
+  sender: OptionalText(LINE),
+  body: OptionalText(PARAGRAPH),
+  track_links: Type.Optional(Type.Boolean()),
+  recipients: Type.Optional(Recipients),
+};
+const NewCampaignBody = Type.Object({ ...CampaignFields, kind: Type.Optional(Type.Enum(['batch', 'automation'], { type: 'string' })) }, { errorMessage: { type: SEND_OBJECT } });
+const CampaignPatch = Type.Object(CampaignFields, { errorMessage: { type: SEND_OBJECT } });
+const ScheduleBody = Type.Object({ at: OptionalText(LINE) }, { errorMessage: { type: SEND_OBJECT } });
+
+export async function campaignsApiRoutes(app: TypedApp) {
   const publicUrl = app.config.publicUrl;
 
   const serialise = (request: FastifyRequest, campaign: Campaign) => campaignJson(request.em, campaign, publicUrl);
-  const load = (request: FastifyRequest<{ Params: { id: string } }>) => findOr404(request.em, Campaign, request.params.id, 'campaign', { populate: ['segment', 'list', 'account'] });
-  const bodyOf = (request: FastifyRequest): CampaignBody => {
-    const body = request.body;
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ValidationError({ body: 'Send a JSON object.' }, 'Send a JSON object.');
-    return body as CampaignBody;
-  };
+  const load = (request: FastifyRequest, id: string) => findOr404(request.em, Campaign, id, 'campaign', { populate: ['segment', 'list', 'account'] });
 
-  app.get('/sms-campaigns', async (request: FastifyRequest<{ Querystring: { status?: string } }>) => {
-    const status = request.query.status;
-    if (status && !(CAMPAIGN_STATUSES as readonly string[]).includes(status)) throw new ValidationError({ status: `Unknown status "${status}".` }, `Unknown status "${status}".`);
-    const campaigns = await request.em.find(Campaign, status ? { status: status as Campaign['status'] } : {}, { populate: ['segment', 'list'], orderBy: { createdAt: 'desc' }, limit: 1000 });
+  app.get('/sms-campaigns', { schema: { querystring: ListQuery } }, async (request) => {
+    const status = request.query.status || undefined;
+    const campaigns = await request.em.find(Campaign, status ? { status } : {}, { populate: ['segment', 'list'], orderBy: { createdAt: 'desc' }, limit: 1000 });
     return { campaigns: await Promise.all(campaigns.map((c) => serialise(request, c))) };
   });
 
-  app.get('/sms-campaigns/:id', async (request: FastifyRequest<{ Params: { id: string } }>) => serialise(request, await load(request)));
+  app.get('/sms-campaigns/:id', { schema: { params: IdParams } }, async (request) => serialise(request, await load(request, request.params.id)));
 
-  app.post('/sms-campaigns', async (request, reply) => {
-    const body = bodyOf(request);
-    const campaign = await createCampaign(request.em, request.account!, body, { actor: request.actor, publicUrl, recipients: body.recipients ?? undefined });
+  app.post('/sms-campaigns', { schema: { body: NewCampaignBody } }, async (request, reply) => {
+    const { recipients, ...message } = request.body;
+    const campaign = await createCampaign(request.em, request.account!, message, { actor: request.actor, publicUrl, recipients });
     return reply.code(201).send(await serialise(request, campaign));
   });
 
-  app.patch('/sms-campaigns/:id', async (request: FastifyRequest<{ Params: { id: string } }>) => {
-    const body = bodyOf(request);
-    const campaign = await load(request);
+  app.patch('/sms-campaigns/:id', { schema: { params: IdParams, body: CampaignPatch } }, async (request) => {
+    const body = request.body;
+    const campaign = await load(request, request.params.id);
     assertEditable(campaign);
     // Everything is checked before anything changes: recipients first, then the message.
     const chosen = body.recipients !== undefined ? await resolveRecipients(request.em, body.recipients) : null;
@@ -60,17 +83,16 @@ export async function campaignsApiRoutes(app: FastifyInstance) {
     return serialise(request, campaign);
   });
 
-  app.delete('/sms-campaigns/:id', async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
-    await deleteCampaign(request.em, await load(request));
+  app.delete('/sms-campaigns/:id', { schema: { params: IdParams } }, async (request, reply) => {
+    await deleteCampaign(request.em, await load(request, request.params.id));
     return reply.code(204).send();
   });
 
-  app.post('/sms-campaigns/:id/schedule', async (request: FastifyRequest<{ Params: { id: string }; Body: { at?: unknown } }>) => {
-    const campaign = await load(request);
-    const at = parseSchedule(request.body?.at, request.account!.timeZone);
+  app.post('/sms-campaigns/:id/schedule', { schema: { params: IdParams, body: ScheduleBody } }, async (request) => {
+    const campaign = await load(request, request.params.id);
+    const at = parseSchedule(request.body.at, request.account!.timeZone);
     await scheduleCampaign(request.em, campaign, at, publicUrl);
     await notifyScheduleChange(campaign, app.scheduler);
     return serialise(request, campaign);
   });
-
 }

@@ -1,10 +1,13 @@
 // The Create tab: campaigns not launched yet, and the two-step wizard (1. message settings,
 // 2. recipients and scheduling), with a live part counter, preview, copy and delete.
 import crypto from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type Static } from 'typebox';
 import { AppError, ValidationError } from '../../errors.js';
 import { findOr404, isUuid } from '../../db/find.js';
 import { withClient } from '../../db/raw-client.js';
+import { formErrors, type TypedApp } from '../../plugins/validation.js';
+import { Checkbox, EmptyForm, Form, IdText, LINE, OptionalText, PARAGRAPH, UuidParams } from '../../plugins/schemas.js';
 import { Segment } from '../contacts/index.js';
 import { ContactList } from '../contacts/index.js';
 import { customFieldsOf } from '../contacts/index.js';
@@ -14,7 +17,7 @@ import { isEditable } from './campaign-status.js';
 import { campaignList, type CampaignFilters } from './campaign.queries.js';
 import {
   knownPlaceholders, createCampaign, updateMessage, setRecipients, scheduleCampaign, unscheduleCampaign,
-  copyCampaign, deleteCampaign, checkCampaignText, parseSchedule, formatSchedule, recipientChoice, BUILT_IN_PLACEHOLDERS, type MessageInput,
+  copyCampaign, deleteCampaign, checkCampaignText, parseSchedule, formatSchedule, recipientChoice, BUILT_IN_PLACEHOLDERS,
 } from './campaigns.service.js';
 import { recipientFilterOn, previewContactOn } from './recipients.queries.js';
 import { replaceLookalikes, renderTemplate } from './sms-text.js';
@@ -22,24 +25,61 @@ import { notifyScheduleChange } from './hooks.js';
 import { campaignViewHelpers, sendingNotices } from './campaign-labels.js';
 import { sendability } from './sendability.js';
 
-type Form = Record<string, string | undefined>;
-type WithId = FastifyRequest<{ Params: { id: string }; Body: Form; Querystring: Form }>;
+// --- Schemas (shape and bounds; what a campaign may say is the service's rule) -------------------
+const IdParams = UuidParams('campaign');
+type IdParams = Static<typeof IdParams>;
 
-async function loadCampaign(request: WithId): Promise<Campaign> {
-  return findOr404(request.em, Campaign, request.params.id, 'campaign', { populate: ['segment', 'list', 'account'] });
+const ListQuery = Type.Object({
+  q: OptionalText(LINE),
+  // `type: 'string'` first: a repeated filter is "a single value", not "one of".
+  type: Type.Optional(Type.Enum(['', 'draft_batch', 'sent_batch', 'automation'], { type: 'string' })),
+  status: Type.Optional(Type.Enum(['', 'draft', 'scheduled'], { type: 'string' })),
+  notice: OptionalText(PARAGRAPH),
+});
+
+/** Step 1, and what the live counter and the editor's helpers receive (the whole form: hx-include). */
+const MessageForm = Form({
+  /** The form's own id (a double submit finds the campaign it created); a malformed one is ignored. */
+  id: Type.Optional(IdText()),
+  kind: OptionalText(LINE),
+  name: OptionalText(LINE),
+  sender: OptionalText(LINE),
+  body: OptionalText(PARAGRAPH),
+  track_links: Checkbox(),
+  placeholder: OptionalText(LINE),
+});
+type MessageForm = Static<typeof MessageForm>;
+
+/** Step 2: the radio and its two selects (the ids are loaded as the service chooses). */
+const RecipientsForm = Form({ source: OptionalText(LINE), segment_id: Type.Optional(IdText()), list_id: Type.Optional(IdText()) });
+const ScheduleForm = Form({ when: OptionalText(LINE), at: OptionalText(LINE) });
+
+/** Fields step 1 marks; a problem elsewhere (a hidden field, the checkbox) is said in the alert. */
+const MESSAGE_FIELDS = ['name', 'sender', 'body'];
+
+/** A problem on a field the page does not mark is shown on the one that stands for its form. */
+function onShownFields(fields: Record<string, string>, shown: string[], target: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(fields).map(([name, message]) => [shown.includes(name) ? name : target, message]));
 }
 
+type Values = Record<string, string | undefined>;
+
 /** The editor's unsaved text, link tracking (an unticked box is absent) and kind, for the counter. */
-function draftOf(values: Form): { body: string; trackLinks: boolean; kind: CampaignKind } {
+function draftOf(values: Values): { body: string; trackLinks: boolean; kind: CampaignKind } {
   return { body: values.body ?? '', trackLinks: values.track_links === 'on', kind: values.kind === 'automation' ? 'automation' : 'batch' };
 }
 
-export async function campaignsRoutes(app: FastifyInstance) {
+/** The campaign named in the URL (its id already has the right shape). */
+function loadCampaign(request: FastifyRequest, id: string): Promise<Campaign> {
+  return findOr404(request.em, Campaign, id, 'campaign', { populate: ['segment', 'list', 'account'] });
+}
+
+export async function campaignsRoutes(app: TypedApp) {
   const publicUrl = app.config.publicUrl;
   const helpers = campaignViewHelpers;
 
   // --- The list -----------------------------------------------------------------------------
-  app.get('/', async (request: FastifyRequest<{ Querystring: Form }>, reply) => {
+  app.get('/', { schema: { querystring: ListQuery } }, async (request, reply) => {
     const filters: CampaignFilters = { q: request.query.q?.slice(0, 100), type: request.query.type, status: request.query.status };
     const campaigns = await campaignList(request.em, filters);
     const data = { campaigns, filters, timeZone: request.account!.timeZone, formatSchedule, ...helpers, notice: request.query.notice ?? null };
@@ -50,80 +90,100 @@ export async function campaignsRoutes(app: FastifyInstance) {
   });
 
   // --- Step 1: message settings ------------------------------------------------------------
-  const messagePage = async (request: FastifyRequest, reply: FastifyReply, values: Form, errors: Record<string, string>, campaign: Campaign | null, status = 200) => {
-    const text = await checkCampaignText(request.em, campaign, publicUrl, draftOf(values));
+  /** The message form; without `status`, a 422 set by formErrors() is kept. `problem`: what is
+   * wrong where the form marks no field. */
+  const messagePage = async (request: FastifyRequest, reply: FastifyReply, values: Values, errors: Record<string, string>, campaign: Campaign | null, problem: string | null = null) => {
+    const counted = await checkCampaignText(request.em, campaign, publicUrl, draftOf(values));
+    // The counter says what is wrong with the text: the reason it was refused when it was (a NUL
+    // character or a repeated field leaves nothing for the count to find).
+    const text = errors.body ? { ...counted, error: errors.body } : counted;
     const customFields = [...(await customFieldsOf(request.em)).values()];
     return reply.page(
       'campaigns/message',
-      { values, errors, campaign, text, placeholders: [...BUILT_IN_PLACEHOLDERS, ...customFields.map((f) => f.key)], formId: values.id ?? campaign?.id ?? crypto.randomUUID() },
-      { title: campaign ? `Edit ${campaign.name}` : 'New SMS campaign', tab: 'create', status },
+      { values, errors, problem, campaign, text, placeholders: [...BUILT_IN_PLACEHOLDERS, ...customFields.map((f) => f.key)], formId: (isUuid(values.id) ? values.id : null) ?? campaign?.id ?? crypto.randomUUID() },
+      { title: campaign ? `Edit ${campaign.name}` : 'New SMS campaign', tab: 'create' },
     );
   };
+  const problemOf = (fields: Record<string, string>, message: string) => (Object.keys(fields).some((name) => !MESSAGE_FIELDS.includes(name)) ? message : null);
 
-  app.get('/new', async (request: FastifyRequest<{ Querystring: Form }>, reply) => messagePage(request, reply, { kind: request.query.kind === 'automation' ? 'automation' : 'batch', track_links: 'on' }, {}, null));
+  app.get('/new', { schema: { querystring: Type.Object({ kind: Type.Optional(Type.Enum(['batch', 'automation'], { type: 'string' })) }) } }, async (request, reply) =>
+    messagePage(request, reply, { kind: request.query.kind ?? 'batch', track_links: 'on' }, {}, null),
+  );
 
-  app.post('/', async (request: FastifyRequest<{ Body: Form }>, reply) => {
-    const id = isUuid(request.body.id ?? '') ? request.body.id! : undefined;
-    // A double-submitted form carries the same id: the second submit finds the campaign.
-    if (id && (await request.em.findOne(Campaign, { id }))) return reply.redirect(`/create/${id}/recipients`, 303);
-    try {
-      const campaign = await createCampaign(request.em, request.account!, request.body as MessageInput, { actor: request.actor, publicUrl, id });
+  app.post(
+    '/',
+    {
+      schema: { body: MessageForm },
+      errorHandler: formErrors((request, reply, { fields, values, message }) => messagePage(request, reply, values, fields, null, problemOf(fields, message))),
+    },
+    async (request, reply) => {
+      const { id: formId, name, sender, body, track_links, kind } = request.body;
+      const id = isUuid(formId) ? formId : undefined;
+      // A double-submitted form carries the same id: the second submit finds the campaign.
+      if (id && (await request.em.findOne(Campaign, { id }))) return reply.redirect(`/create/${id}/recipients`, 303);
+      // An unticked box is absent: off, as the counter counts it (the API's default is on).
+      const campaign = await createCampaign(request.em, request.account!, { name, sender, body, track_links: track_links ?? 'off', kind }, { actor: request.actor, publicUrl, id });
       return reply.redirect(campaign.kind === 'automation' ? `/create/${campaign.id}` : `/create/${campaign.id}/recipients`, 303);
-    } catch (error) {
-      if (error instanceof ValidationError) return messagePage(request, reply, request.body, error.fields, null, 422);
-      throw error;
-    }
-  });
+    },
+  );
 
-  app.get('/:id/edit', async (request: WithId, reply) => {
-    const campaign = await loadCampaign(request);
+  app.get('/:id/edit', { schema: { params: IdParams } }, async (request, reply) => {
+    const campaign = await loadCampaign(request, request.params.id);
     if (!isEditable(campaign)) return reply.redirect(`/create/${campaign.id}`, 303);
     return messagePage(request, reply, { name: campaign.name, sender: campaign.sender, body: campaign.body, track_links: campaign.trackLinks ? 'on' : '', kind: campaign.kind }, {}, campaign);
   });
 
-  app.post('/:id/edit', async (request: WithId, reply) => {
-    const campaign = await loadCampaign(request);
-    try {
-      await updateMessage(request.em, campaign, { ...request.body, track_links: request.body.track_links ?? 'off' } as MessageInput, publicUrl);
-    } catch (error) {
-      if (error instanceof ValidationError) return messagePage(request, reply, { ...request.body, kind: campaign.kind }, error.fields, campaign, 422);
-      throw error;
-    }
-    return reply.redirect(campaign.kind === 'automation' ? `/create/${campaign.id}` : `/create/${campaign.id}/recipients`, 303);
-  });
+  app.post(
+    '/:id/edit',
+    {
+      schema: { params: IdParams, body: MessageForm },
+      errorHandler: formErrors<IdParams>(async (request, reply, { fields, values, message }) => {
+        const campaign = await loadCampaign(request, request.params.id);
+        return messagePage(request, reply, { ...values, kind: campaign.kind }, fields, campaign, problemOf(fields, message));
+      }),
+    },
+    async (request, reply) => {
+      const campaign = await loadCampaign(request, request.params.id);
+      const { name, sender, body, track_links } = request.body;
+      await updateMessage(request.em, campaign, { name, sender, body, track_links: track_links ?? 'off' }, publicUrl);
+      return reply.redirect(campaign.kind === 'automation' ? `/create/${campaign.id}` : `/create/${campaign.id}/recipients`, 303);
+    },
+  );
 
   // The live counter and the editor's helpers: they change nothing, so viewers may use them.
-  const VIEWER = { config: { role: 'viewer' as const } };
-  /** The campaign of the editor (hidden `id`), when it exists: its recipients set the count. */
-  const editorCampaign = (request: FastifyRequest<{ Body: Form }>) =>
-    isUuid(request.body.id ?? '') ? request.em.findOne(Campaign, { id: request.body.id }, { populate: ['segment', 'list', 'account'] }) : Promise.resolve(null);
-  const editorText = async (request: FastifyRequest<{ Body: Form }>, body: string) =>
-    checkCampaignText(request.em, await editorCampaign(request), publicUrl, draftOf({ ...request.body, body }));
+  // A malformed request (a repeated field, an over-long text) is the htmx error fragment (400).
+  const VIEWER = { role: 'viewer' as const };
+  /** The editor's text counted: for its campaign (hidden `id`) when it exists, whose recipients set the count. */
+  const editorText = async (request: FastifyRequest, form: MessageForm, body: string) => {
+    const campaign = isUuid(form.id) ? await request.em.findOne(Campaign, { id: form.id }, { populate: ['segment', 'list', 'account'] }) : null;
+    return checkCampaignText(request.em, campaign, publicUrl, draftOf({ ...form, body }));
+  };
 
-  const bodyField = async (request: FastifyRequest<{ Body: Form }>, reply: FastifyReply, body: string) =>
-    reply.type('text/html; charset=utf-8').send(await reply.viewAsync('campaigns/_counter', { text: await editorText(request, body), body, notice: null }));
+  app.post('/counter', { config: VIEWER, schema: { body: MessageForm } }, async (request, reply) => {
+    const body = request.body.body ?? '';
+    return reply.type('text/html; charset=utf-8').send(await reply.viewAsync('campaigns/_counter', { text: await editorText(request, request.body, body), body, notice: null }));
+  });
 
-  app.post('/counter', VIEWER, async (request: FastifyRequest<{ Body: Form }>, reply) => bodyField(request, reply, String(request.body.body ?? '')));
-
-  app.post('/lookalikes', VIEWER, async (request: FastifyRequest<{ Body: Form }>, reply) => {
-    const { text, replaced } = replaceLookalikes(String(request.body.body ?? ''));
+  app.post('/lookalikes', { config: VIEWER, schema: { body: MessageForm } }, async (request, reply) => {
+    const { text, replaced } = replaceLookalikes(request.body.body ?? '');
     const html = await reply.viewAsync('campaigns/_body-field', { body: text, errors: {}, oob: false });
-    const counter = await reply.viewAsync('campaigns/_counter', { text: await editorText(request, text), body: text, notice: `${replaced} character${replaced === 1 ? '' : 's'} replaced by GSM equivalents.`, oob: true });
+    const counter = await reply.viewAsync('campaigns/_counter', { text: await editorText(request, request.body, text), body: text, notice: `${replaced} character${replaced === 1 ? '' : 's'} replaced by GSM equivalents.`, oob: true });
     return reply.type('text/html; charset=utf-8').send(html + counter);
   });
 
-  app.post('/insert', VIEWER, async (request: FastifyRequest<{ Body: Form }>, reply) => {
+  app.post('/insert', { config: VIEWER, schema: { body: MessageForm } }, async (request, reply) => {
     const known = await knownPlaceholders(request.em);
-    const name = String(request.body.placeholder ?? '');
-    const body = String(request.body.body ?? '');
+    const name = request.body.placeholder ?? '';
+    const body = request.body.body ?? '';
     const next = known.has(name) ? `${body}${body && !/\s$/.test(body) ? ' ' : ''}{{${name}}}` : body;
     const html = await reply.viewAsync('campaigns/_body-field', { body: next, errors: {}, oob: false });
-    const counter = await reply.viewAsync('campaigns/_counter', { text: await editorText(request, next), body: next, notice: null, oob: true });
+    const counter = await reply.viewAsync('campaigns/_counter', { text: await editorText(request, request.body, next), body: next, notice: null, oob: true });
     return reply.type('text/html; charset=utf-8').send(html + counter);
   });
 
   // --- Step 2: recipients and scheduling ------------------------------------------------------
-  const recipientsPage = async (request: WithId, reply: FastifyReply, campaign: Campaign, errors: Record<string, string> = {}, values: Form = {}, status = 200) => {
+  /** Step 2's page; without `status`, a 422 set by formErrors() is kept. */
+  const recipientsPage = async (request: FastifyRequest, reply: FastifyReply, campaign: Campaign, errors: Record<string, string> = {}, values: Values = {}, status?: number) => {
     const [segments, lists, ready] = await Promise.all([
       request.em.find(Segment, {}, { orderBy: { name: 'asc' } }),
       request.em.find(ContactList, {}, { orderBy: { name: 'asc' } }),
@@ -135,87 +195,99 @@ export async function campaignsRoutes(app: FastifyInstance) {
     return reply.page('campaigns/recipients', { campaign, segments, lists, reach: ready?.reach ?? null, notices: ready ? sendingNotices(ready) : [], errors, values, timeZone: request.account!.timeZone, formatSchedule, ...helpers }, { title: `${campaign.name}: recipients and scheduling`, tab: 'create', status });
   };
 
-  app.get('/:id/recipients', async (request: WithId, reply) => {
-    const campaign = await loadCampaign(request);
+  app.get('/:id/recipients', { schema: { params: IdParams } }, async (request, reply) => {
+    const campaign = await loadCampaign(request, request.params.id);
     if (!isEditable(campaign)) return reply.redirect(`/create/${campaign.id}`, 303);
     return recipientsPage(request, reply, campaign);
   });
 
   /** The form's radio + two selects, as the service expects them. */
-  const recipientsInput = (body: Form) =>
+  const recipientsInput = (body: Static<typeof RecipientsForm>) =>
     body.source === 'segment' ? { segment_id: body.segment_id } : body.source === 'list' ? { list_id: body.list_id } : body.source === 'automation' ? { automation: true } : {};
 
-  app.post('/:id/recipients', async (request: WithId, reply) => {
-    const campaign = await loadCampaign(request);
-    try {
+  app.post(
+    '/:id/recipients',
+    {
+      schema: { params: IdParams, body: RecipientsForm },
+      errorHandler: formErrors<IdParams>(async (request, reply, { fields, values }) =>
+        recipientsPage(request, reply, await loadCampaign(request, request.params.id), onShownFields(fields, ['recipients'], 'recipients'), values),
+      ),
+    },
+    async (request, reply) => {
+      const campaign = await loadCampaign(request, request.params.id);
       await setRecipients(request.em, campaign, recipientsInput(request.body));
-    } catch (error) {
-      if (error instanceof ValidationError) return recipientsPage(request, reply, campaign, error.fields, request.body, 422);
-      throw error;
-    }
-    if (campaign.kind === 'automation') return reply.redirect(`/create/${campaign.id}`, 303);
-    return reply.redirect(`/create/${campaign.id}/recipients`, 303);
-  });
+      if (campaign.kind === 'automation') return reply.redirect(`/create/${campaign.id}`, 303);
+      return reply.redirect(`/create/${campaign.id}/recipients`, 303);
+    },
+  );
 
-  app.post('/:id/schedule', async (request: WithId, reply) => {
-    const campaign = await loadCampaign(request);
-    try {
-      const at = parseSchedule(request.body.when === 'now' ? 'now' : request.body.at, request.account!.timeZone);
-      await scheduleCampaign(request.em, campaign, at, publicUrl);
+  app.post(
+    '/:id/schedule',
+    {
+      schema: { params: IdParams, body: ScheduleForm },
+      errorHandler: formErrors<IdParams>(async (request, reply, { fields, values }) =>
+        recipientsPage(request, reply, await loadCampaign(request, request.params.id), onShownFields(fields, ['at', 'recipients', 'body'], 'at'), values),
+      ),
+    },
+    async (request, reply) => {
+      const campaign = await loadCampaign(request, request.params.id);
+      try {
+        const at = parseSchedule(request.body.when === 'now' ? 'now' : request.body.at, request.account!.timeZone);
+        await scheduleCampaign(request.em, campaign, at, publicUrl);
+      } catch (error) {
+        // A campaign that cannot be scheduled any more (launched meanwhile, or an automation
+        // campaign): the page again, the reason on the schedule.
+        if (error instanceof AppError && error.statusCode === 409) return recipientsPage(request, reply, campaign, { at: error.message }, request.body, 409);
+        throw error;
+      }
       await notifyScheduleChange(campaign, app.scheduler);
-    } catch (error) {
-      if (error instanceof ValidationError) return recipientsPage(request, reply, campaign, error.fields, request.body, 422);
-      if (error instanceof AppError && error.statusCode === 409) return recipientsPage(request, reply, campaign, { at: error.message }, request.body, 409);
-      throw error;
-    }
-    return reply.redirect(`/create/${campaign.id}`, 303);
-  });
+      return reply.redirect(`/create/${campaign.id}`, 303);
+    },
+  );
 
-  app.post('/:id/unschedule', async (request: WithId, reply) => {
-    const campaign = await loadCampaign(request);
+  app.post('/:id/unschedule', { schema: { params: IdParams, body: EmptyForm() } }, async (request, reply) => {
+    const campaign = await loadCampaign(request, request.params.id);
     await unscheduleCampaign(request.em, campaign);
     await notifyScheduleChange(campaign, app.scheduler);
     return reply.redirect(`/create/${campaign.id}`, 303);
   });
 
-  app.get('/:id/preview', async (request: WithId, reply) => {
-    const campaign = await loadCampaign(request);
+  app.get('/:id/preview', { schema: { params: IdParams, querystring: Type.Object({ phone: OptionalText(LINE) }) } }, async (request, reply) => {
+    const campaign = await loadCampaign(request, request.params.id);
     const choice = recipientChoice(campaign);
+    const typed = request.query.phone ?? '';
     let contact: Record<string, unknown> | null = null;
     let problem: string | null = null;
     if (!choice) problem = campaign.kind === 'automation' ? 'An automation campaign is previewed with the contact of each program run.' : 'Choose the recipients first.';
     else {
-      let contactId: number | null = null;
-      if (request.query.phone) {
-        const phone = normalisePhone(request.query.phone, request.account!.defaultCountry ?? null);
-        const found = phone.ok ? await request.em.getConnection().execute<{ id: string }[]>('select id from contact where account_id = ? and phone = ?', [request.account!.id, phone.e164]) : [];
-        contactId = found.length ? Number(found[0].id) : -1;
+      const phone = typed ? normalisePhone(typed, request.account!.defaultCountry ?? null) : null;
+      if (!phone || phone.ok) {
+        contact = await withClient(request.em, async (client) => previewContactOn(client, await recipientFilterOn(client, request.account!.id, choice), phone?.e164 ?? null));
       }
-      contact = contactId === -1 ? null : await withClient(request.em, async (client) => previewContactOn(client, await recipientFilterOn(client, request.account!.id, choice), contactId));
-      if (!contact) problem = request.query.phone ? `No recipient of this campaign has the number ${request.query.phone}.` : 'No recipient of this source can receive the campaign.';
+      if (!contact) problem = typed ? `No recipient of this campaign has the number ${typed}.` : 'No recipient of this source can receive the campaign.';
     }
     const values = contact ? { ...(contact.fields as Record<string, unknown>), first_name: contact.first_name, last_name: contact.last_name, email: contact.email, phone: contact.phone, unsubscribe_link: `${publicUrl}/u/xxxxxxxxxx` } : {};
     const rendered = contact ? renderTemplate(campaign.body, values as Record<string, string>) : null;
-    const data = { campaign, contact, rendered, problem, phone: request.query.phone ?? '' };
+    const data = { campaign, contact, rendered, problem, phone: typed };
     if (request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'div#preview') {
       return reply.type('text/html; charset=utf-8').send(await reply.viewAsync('campaigns/_preview', data));
     }
     return reply.page('campaigns/preview', data, { title: `Preview of ${campaign.name}`, tab: 'create' });
   });
 
-  app.post('/:id/copy', async (request: WithId, reply) => {
-    const campaign = await loadCampaign(request);
+  app.post('/:id/copy', { schema: { params: IdParams, body: EmptyForm() } }, async (request, reply) => {
+    const campaign = await loadCampaign(request, request.params.id);
     const copy = await copyCampaign(request.em, campaign, request.actor);
     return reply.redirect(`/create/${copy.id}/edit`, 303);
   });
 
-  app.get('/:id/delete', async (request: WithId, reply) => {
-    const campaign = await loadCampaign(request);
+  app.get('/:id/delete', { schema: { params: IdParams } }, async (request, reply) => {
+    const campaign = await loadCampaign(request, request.params.id);
     return reply.page('campaigns/delete', { campaign, ...helpers }, { title: `Delete ${campaign.name}`, tab: 'create' });
   });
 
-  app.post('/:id/delete', async (request: WithId, reply) => {
-    const campaign = await loadCampaign(request);
+  app.post('/:id/delete', { schema: { params: IdParams, body: EmptyForm() } }, async (request, reply) => {
+    const campaign = await loadCampaign(request, request.params.id);
     await deleteCampaign(request.em, campaign);
     return reply.redirect(`/create?notice=${encodeURIComponent(`"${campaign.name}" was deleted.`)}`, 303);
   });

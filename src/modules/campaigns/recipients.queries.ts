@@ -91,13 +91,14 @@ export async function longestValuesOn(client: pg.Client, filter: RecipientFilter
   return Object.fromEntries(wanted.map((name, i) => [name, Number(rows[0][`v${i}`])]));
 }
 
-/** A contact of the source, for the preview: the given one if it belongs, else the first. */
-export async function previewContactOn(client: pg.Client, filter: RecipientFilter, contactId: number | null): Promise<Record<string, unknown> | null> {
+/** The recipient a preview shows: the first receiving one of the source, or the one with this
+ * E.164 number (null when no receiving recipient of the source has it). */
+export async function previewContactOn(client: pg.Client, filter: RecipientFilter, phone: string | null): Promise<Record<string, unknown> | null> {
   const params = [...filter.params];
   let pick = '';
-  if (contactId) {
-    params.push(contactId);
-    pick = ` and c.id = $${params.length}`;
+  if (phone) {
+    params.push(phone);
+    pick = ` and c.phone = $${params.length}`;
   }
   const { rows } = await client.query(
     `select c.id, c.phone, c.first_name, c.last_name, c.email, c.fields from contact c where ${filter.sql} and ${RECEIVING}${pick} order by c.id limit 1`,

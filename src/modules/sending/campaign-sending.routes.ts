@@ -1,15 +1,20 @@
 // The campaign page (/create/:id) with its sending controls: launch now, pause, resume, cancel,
 // a test send, and the progress panel that refreshes itself with htmx while messages go out.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { Type, type Static } from 'typebox';
 import { AppError, ValidationError } from '../../errors.js';
 import { findOr404 } from '../../db/find.js';
+import { formErrors, type TypedApp } from '../../plugins/validation.js';
+import { EmptyForm, Form, LINE, OptionalText, PARAGRAPH, UuidParams } from '../../plugins/schemas.js';
 import { formatMoney } from '../../money.js';
 import { Campaign, isLaunched, formatSchedule, sendability, sendingNotices, checkCampaignText, campaignViewHelpers } from '../campaigns/index.js';
 import { launchNow, pauseCampaign, resumeCampaign, cancelCampaign, sendTest, MAX_TEST_NUMBERS } from './campaign-sending.js';
 import { renderedCount, campaignStats, campaignSpend, recentTests } from './campaign-sending.queries.js';
 
-type WithId = FastifyRequest<{ Params: { id: string }; Body: Record<string, string | undefined> }>;
+const IdParams = UuidParams('campaign');
+/** Up to five numbers typed in one field; how many and which are the service's rules. */
+const TestForm = Form({ phones: OptionalText(LINE) });
 
 /** Whether the campaign page shows the progress panel: once launched, or when its launch is due. */
 export function showsProgress(campaign: Campaign): boolean {
@@ -30,13 +35,14 @@ export async function testsOf(em: EntityManager, campaign: Campaign) {
   return { tests: await recentTests(em, campaign.account.id, campaign.id), maxTestNumbers: MAX_TEST_NUMBERS };
 }
 
-export async function campaignSendingRoutes(app: FastifyInstance) {
+export async function campaignSendingRoutes(app: TypedApp) {
   const publicUrl = app.config.publicUrl;
   const agenda = () => app.scheduler?.agenda ?? null;
-  const load = (request: FastifyRequest<{ Params: { id: string } }>) => findOr404(request.em, Campaign, request.params.id, 'campaign', { populate: ['segment', 'list', 'account', 'gateway'] });
-  // The campaign page: what it is, what it will reach or how its sending goes, and its controls.
-  app.get('/:id', async (request: FastifyRequest<{ Params: { id: string }; Querystring: { notice?: string } }>, reply) => {
-    const campaign = await load(request);
+  const load = (request: FastifyRequest, id: string) => findOr404(request.em, Campaign, id, 'campaign', { populate: ['segment', 'list', 'account', 'gateway'] });
+
+  /** The campaign page: what it is, what it will reach or how its sending goes, and its controls.
+   * Without `status`, a 422 set by formErrors() is kept. */
+  const campaignPage = async (request: FastifyRequest, reply: FastifyReply, campaign: Campaign, extra: { notice?: string | null; testErrors?: Record<string, string>; testValues?: Record<string, string> } = {}) => {
     // Once launched, its messages tell who it reaches (the progress panel) and how long they are.
     const launched = isLaunched(campaign);
     const ready = launched
@@ -49,16 +55,24 @@ export async function campaignSendingRoutes(app: FastifyInstance) {
     const progress = showsProgress(campaign) ? await progressOf(request.em, campaign) : null;
     return reply.page(
       'campaigns/view',
-      { campaign, reach: ready?.reach ?? null, notices: ready ? sendingNotices(ready) : [], text, progress, ...(await testsOf(request.em, campaign)), notice: request.query.notice ?? null, currency: request.account!.currency, timeZone: request.account!.timeZone, formatSchedule, ...campaignViewHelpers },
+      {
+        campaign, reach: ready?.reach ?? null, notices: ready ? sendingNotices(ready) : [], text, progress, ...(await testsOf(request.em, campaign)),
+        notice: extra.notice ?? null, testErrors: extra.testErrors ?? {}, testValues: extra.testValues ?? {},
+        currency: request.account!.currency, timeZone: request.account!.timeZone, formatSchedule, ...campaignViewHelpers,
+      },
       { title: campaign.name, tab: 'create' },
     );
-  });
+  };
+
+  app.get('/:id', { schema: { params: IdParams, querystring: Type.Object({ notice: OptionalText(PARAGRAPH) }) } }, async (request, reply) =>
+    campaignPage(request, reply, await load(request, request.params.id), { notice: request.query.notice }),
+  );
 
   const back = (reply: FastifyReply, campaign: Campaign, notice?: string) =>
     reply.redirect(`/create/${campaign.id}${notice ? `?notice=${encodeURIComponent(notice)}` : ''}`, 303);
 
-  app.get('/:id/progress', { config: { role: 'viewer' } }, async (request: FastifyRequest<{ Params: { id: string }; Querystring: { seen?: string } }>, reply) => {
-    const campaign = await load(request);
+  app.get('/:id/progress', { config: { role: 'viewer' }, schema: { params: IdParams, querystring: Type.Object({ seen: OptionalText(LINE) }) } }, async (request, reply) => {
+    const campaign = await load(request, request.params.id);
     // The page around the panel shows the status it was rendered with (its buttons, its notes):
     // when the status moves on, the whole campaign page is brought up to date in place.
     if (request.query.seen && request.query.seen !== campaign.status) {
@@ -69,11 +83,11 @@ export async function campaignSendingRoutes(app: FastifyInstance) {
     return back(reply, campaign);
   });
 
-  /** Runs a control; a refusal (409) comes back to the campaign page as its notice. */
-  const control = (action: (request: WithId, campaign: Campaign) => Promise<string>) => async (request: WithId, reply: FastifyReply) => {
-    const campaign = await load(request);
+  /** Runs a control; a refusal of the service (a 409, or a rule such as "at most 5 numbers")
+   * comes back to the campaign page as its notice. */
+  const control = async (reply: FastifyReply, campaign: Campaign, action: () => Promise<string>) => {
     try {
-      return back(reply, campaign, await action(request, campaign));
+      return back(reply, campaign, await action());
     } catch (error) {
       if (error instanceof AppError && (error.statusCode === 409 || error instanceof ValidationError)) {
         const message = error instanceof ValidationError ? Object.values(error.fields).join(' ') : error.message;
@@ -82,25 +96,53 @@ export async function campaignSendingRoutes(app: FastifyInstance) {
       throw error;
     }
   };
+  const button = () => ({ schema: { params: IdParams, body: EmptyForm() } });
 
-  app.post('/:id/launch', control(async (request, campaign) => {
-    await launchNow(request.em, campaign, publicUrl, agenda());
-    return 'Launching now.';
-  }));
-  app.post('/:id/pause', control(async (request, campaign) => {
-    await pauseCampaign(request.em, campaign);
-    return 'Paused: no further message leaves until you resume.';
-  }));
-  app.post('/:id/resume', control(async (request, campaign) => {
-    await resumeCampaign(request.em, campaign, agenda());
-    return 'Resumed.';
-  }));
-  app.post('/:id/cancel', control(async (request, campaign) => {
-    const skipped = await cancelCampaign(request.em, campaign, agenda());
-    return `Cancelled: ${skipped.toLocaleString('en')} message${skipped === 1 ? '' : 's'} will not be sent.`;
-  }));
-  app.post('/:id/test', control(async (request, campaign) => {
-    const count = await sendTest(request.em, campaign, request.body.phones, publicUrl, agenda());
-    return `Test sent to ${count} number${count === 1 ? '' : 's'}.`;
-  }));
+  app.post('/:id/launch', button(), async (request, reply) => {
+    const campaign = await load(request, request.params.id);
+    return control(reply, campaign, async () => {
+      await launchNow(request.em, campaign, publicUrl, agenda());
+      return 'Launching now.';
+    });
+  });
+  app.post('/:id/pause', button(), async (request, reply) => {
+    const campaign = await load(request, request.params.id);
+    return control(reply, campaign, async () => {
+      await pauseCampaign(request.em, campaign);
+      return 'Paused: no further message leaves until you resume.';
+    });
+  });
+  app.post('/:id/resume', button(), async (request, reply) => {
+    const campaign = await load(request, request.params.id);
+    return control(reply, campaign, async () => {
+      await resumeCampaign(request.em, campaign, agenda());
+      return 'Resumed.';
+    });
+  });
+  app.post('/:id/cancel', button(), async (request, reply) => {
+    const campaign = await load(request, request.params.id);
+    return control(reply, campaign, async () => {
+      const skipped = await cancelCampaign(request.em, campaign, agenda());
+      return `Cancelled: ${skipped.toLocaleString('en')} message${skipped === 1 ? '' : 's'} will not be sent.`;
+    });
+  });
+  // A malformed test form (a repeated or over-long field, which the page never sends) is the
+  // campaign page again with 422, the field marked and what was typed kept; the service's
+  // refusals ("at most 5 numbers", "Not a phone number: …") stay notices, as for every control.
+  app.post(
+    '/:id/test',
+    {
+      schema: { params: IdParams, body: TestForm },
+      errorHandler: formErrors<Static<typeof IdParams>>(async (request, reply, { fields, values, message }) =>
+        campaignPage(request, reply, await load(request, request.params.id), { testErrors: { phones: fields.phones ?? message }, testValues: values }),
+      ),
+    },
+    async (request, reply) => {
+      const campaign = await load(request, request.params.id);
+      return control(reply, campaign, async () => {
+        const count = await sendTest(request.em, campaign, request.body.phones, publicUrl, agenda());
+        return `Test sent to ${count} number${count === 1 ? '' : 's'}.`;
+      });
+    },
+  );
 }

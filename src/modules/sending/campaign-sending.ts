@@ -54,9 +54,14 @@ export async function cancelCampaign(em: EntityManager, campaign: Campaign, agen
   return skipQueued(em, campaign.account.id, campaign.id, 'cancelled');
 }
 
-/** Parses up to five numbers (commas, spaces or lines between them). */
-export function parseTestNumbers(input: unknown, defaultCountry: string | null): { phone: string; country: string | null }[] {
-  const parts = String(input ?? '').split(/[,;\n]+/).map((part) => part.trim()).filter(Boolean);
+/** Test numbers as typed: text with commas, semicolons or lines between them (the campaign
+ * page's field), or a list of numbers (the API's `phones`). */
+export type TestNumbersInput = string | readonly string[] | undefined;
+
+/** Parses up to five numbers. */
+export function parseTestNumbers(input: TestNumbersInput, defaultCountry: string | null): { phone: string; country: string | null }[] {
+  const typed = typeof input === 'string' ? input.split(/[,;\n]+/) : input ?? [];
+  const parts = typed.map((part) => part.trim()).filter(Boolean);
   if (!parts.length) throw new ValidationError({ phones: 'Enter one to five phone numbers.' });
   if (parts.length > MAX_TEST_NUMBERS) throw new ValidationError({ phones: `A test goes to at most ${MAX_TEST_NUMBERS} numbers.` });
   const numbers: { phone: string; country: string | null }[] = [];
@@ -72,7 +77,7 @@ export function parseTestNumbers(input: unknown, defaultCountry: string | null):
 
 /** Queues a test of the campaign to up to five numbers: personalised for the contact with that
  * number if there is one, billed, sent at once (no quiet hours), not counted in its figures. */
-export async function sendTest(em: EntityManager, campaign: Campaign, input: unknown, publicUrl: string, agenda: Agenda | null): Promise<number> {
+export async function sendTest(em: EntityManager, campaign: Campaign, input: TestNumbersInput, publicUrl: string, agenda: Agenda | null): Promise<number> {
   const numbers = parseTestNumbers(input, campaign.account.defaultCountry ?? null);
   const { problems, gateway } = await sendability(em, campaign, publicUrl, { testNumbers: numbers });
   if (problems.length) throw new ValidationError({ phones: problems[0].field === 'body' ? `Fix the message first: ${problems[0].message}` : problems[0].message });
