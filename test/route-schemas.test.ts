@@ -21,6 +21,7 @@ const ALLOWED: Record<string, string> = {
   // An API DELETE names its record in the URL (params schema) and reads no body: anything sent is
   // ignored (and still walked by the text hook).
   'DELETE /api/v1/contacts/:id': 'API DELETE without a body; the id is checked by its params schema',
+  'DELETE /api/v1/sms-campaigns/:id': 'API DELETE without a body; the id is checked by its params schema',
 };
 
 interface Registered {
