@@ -7,7 +7,8 @@ import net from 'node:net';
 import { inspect } from 'node:util';
 import pg from 'pg';
 import pino from 'pino';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import diagnostics from 'node:diagnostics_channel';
+import type { FastifyInstance, FastifySchema, LightMyRequestResponse, RouteOptions } from 'fastify';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { buildApp } from '../src/app.js';
 import { startScheduler, type Scheduler } from '../src/jobs.js';
@@ -222,6 +223,28 @@ export class Client {
     );
   }
 
+  /** Posts a form body written by hand, `_csrf` first (a browser cannot send a field twice by
+   * mistake; a script can). */
+  postRaw(url: string, body: string) {
+    return this.app.inject({
+      method: 'POST',
+      url,
+      payload: `_csrf=${encodeURIComponent(this.csrf)}&${body}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: this.cookieHeader },
+    });
+  }
+
+  /** Posts JSON (a value, or text written by hand) to a form's URL, with the CSRF token in the
+   * header as htmx sends it. */
+  postJson(url: string, body: unknown) {
+    return this.app.inject({
+      method: 'POST',
+      url,
+      payload: typeof body === 'string' ? body : JSON.stringify(body),
+      headers: { 'content-type': 'application/json', cookie: this.cookieHeader, 'x-csrf-token': this.csrf },
+    });
+  }
+
   async login(email: string, password = PASSWORD) {
     await this.get('/login');
     return this.post('/login', { email, password });
@@ -234,4 +257,33 @@ export async function signedIn(app: FastifyInstance, user: User): Promise<Client
   if (response.statusCode !== 303) throw new Error(`login failed with ${response.statusCode}`);
   await client.get('/dashboard');
   return client;
+}
+
+/** The field error a form shows under a field. */
+export const fieldError = (id: string, message: string) => `<small class="field-error" id="${id}-error">${message}</small>`;
+
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  schema: FastifySchema | undefined;
+}
+
+/** Every route the real app registers, with its schema, seen by an onRoute hook added the moment
+ * Fastify creates the instance (its documented `fastify.initialization` diagnostics channel), so
+ * before any route exists. */
+export async function registeredRoutes(t: Teardown): Promise<RegisteredRoute[]> {
+  const routes: RegisteredRoute[] = [];
+  const onInit = (message: unknown) => {
+    const { fastify } = message as { fastify: FastifyInstance };
+    fastify.addHook('onRoute', (route: RouteOptions) => {
+      for (const method of [route.method].flat()) routes.push({ method, url: route.url, schema: route.schema });
+    });
+  };
+  diagnostics.subscribe('fastify.initialization', onInit);
+  try {
+    await buildTestApp(t);
+  } finally {
+    diagnostics.unsubscribe('fastify.initialization', onInit);
+  }
+  return routes;
 }

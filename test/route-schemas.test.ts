@@ -4,9 +4,7 @@
 // the commented allow-list below. A new route without its schemas fails here, named by method and
 // path. (Query strings cannot be checked this way: whether a handler reads one is in its code.)
 import t from 'tap';
-import diagnostics from 'node:diagnostics_channel';
-import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify';
-import { buildTestApp } from './helper.js';
+import { registeredRoutes, type RegisteredRoute } from './helper.js';
 
 /** Routes that deliberately go without a schema the rules ask for, as "METHOD /path", with why.
  * HEAD routes are Fastify's copies of GET routes and follow them. */
@@ -24,32 +22,6 @@ const ALLOWED: Record<string, string> = {
   'DELETE /api/v1/sms-campaigns/:id': 'API DELETE without a body; the id is checked by its params schema',
 };
 
-interface Registered {
-  method: string;
-  url: string;
-  schema: FastifySchema | undefined;
-}
-
-/** Every route the real app registers, with its schema, seen by an onRoute hook added the moment
- * Fastify creates the instance (its `fastify.initialization` diagnostics channel), before any
- * route exists (as test/accounts/isolation-complete.test.ts does). */
-async function registeredRoutes(): Promise<Registered[]> {
-  const routes: Registered[] = [];
-  const onInit = (message: unknown) => {
-    const { fastify } = message as { fastify: FastifyInstance };
-    fastify.addHook('onRoute', (route: RouteOptions) => {
-      for (const method of [route.method].flat()) routes.push({ method, url: route.url, schema: route.schema });
-    });
-  };
-  diagnostics.subscribe('fastify.initialization', onInit);
-  try {
-    await buildTestApp(t);
-  } finally {
-    diagnostics.unsubscribe('fastify.initialization', onInit);
-  }
-  return routes;
-}
-
 /** The named parameters of a path (`:id`, `:listId`, `:id(^\\d+)`), and whether it has a wildcard. */
 function pathParameters(url: string): { names: string[]; wildcard: boolean } {
   return { names: [...url.matchAll(/:([A-Za-z0-9_]+)/g)].map((match) => match[1]), wildcard: url.includes('*') };
@@ -58,7 +30,7 @@ function pathParameters(url: string): { names: string[]; wildcard: boolean } {
 const BODY_METHODS = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 
 /** What the rules find missing on a route: nothing when it is complete. */
-function missingSchemas(route: Registered): string[] {
+function missingSchemas(route: RegisteredRoute): string[] {
   const problems: string[] = [];
   const { names, wildcard } = pathParameters(route.url);
   const params = route.schema?.params as { properties?: Record<string, unknown> } | undefined;
@@ -73,9 +45,9 @@ function missingSchemas(route: Registered): string[] {
   return problems;
 }
 
-const routes = await registeredRoutes();
-const name = (route: Registered) => `${route.method} ${route.url}`;
-const isGetTwin = (route: Registered) => route.method === 'HEAD' && routes.some((other) => other.method === 'GET' && other.url === route.url);
+const routes = await registeredRoutes(t);
+const name = (route: RegisteredRoute) => `${route.method} ${route.url}`;
+const isGetTwin = (route: RegisteredRoute) => route.method === 'HEAD' && routes.some((other) => other.method === 'GET' && other.url === route.url);
 const checked = routes.filter((route) => !isGetTwin(route));
 
 t.test('every route declares a params schema for its path parameters and a body schema for what it is sent', async (t) => {

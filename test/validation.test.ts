@@ -25,25 +25,10 @@ async function setup(t: Parameters<typeof buildTestApp>[0]) {
   return { app, orm, account, owner, client, em, api };
 }
 
-/** Posts a form body written by hand (a browser cannot send a field twice by mistake; a script can). */
-function postRaw(client: Client, url: string, body: string) {
-  return client.app.inject({
-    method: 'POST',
-    url,
-    payload: `_csrf=${encodeURIComponent(client.csrf)}&${body}`,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: client.cookieHeader },
-  });
-}
-
-/** Posts JSON to a form's URL, with the CSRF token in the header as htmx sends it. */
-function postJson(client: Client, url: string, body: string) {
-  return client.app.inject({ method: 'POST', url, payload: body, headers: { 'content-type': 'application/json', cookie: client.cookieHeader, 'x-csrf-token': client.csrf } });
-}
-
 t.test('a field sent twice in the new-contact form comes back as the form, with the field marked and nothing saved', async (t) => {
   const { client, em } = await setup(t);
   await client.get('/contacts/new');
-  const response = await postRaw(client, '/contacts', 'phone=%2B33612345678&phone=%2B33612345679&first_name=Ann');
+  const response = await client.postRaw('/contacts', 'phone=%2B33612345678&phone=%2B33612345679&first_name=Ann');
   t.equal(response.statusCode, 422);
   t.match(response.headers['content-type'], 'text/html');
   t.match(response.body, '<h1>New contact</h1>', 'the form again');
@@ -59,7 +44,7 @@ t.test('a custom field sent twice is marked on that field', async (t) => {
   await client.get('/contacts/fields');
   t.equal((await client.post('/contacts/fields', { label: 'Tier', type: 'text' })).statusCode, 303);
   await client.get('/contacts/new');
-  const response = await postRaw(client, '/contacts', 'phone=%2B33612345678&field_tier=gold&field_tier=silver');
+  const response = await client.postRaw('/contacts', 'phone=%2B33612345678&field_tier=gold&field_tier=silver');
   t.equal(response.statusCode, 422);
   t.match(response.body, '<small class="field-error" id="field_tier-error">Must be a single value, not 2 values.</small>');
   t.equal(await em().count(Contact, {}), 0);
@@ -71,7 +56,7 @@ t.test('editing a contact with a repeated field shows the edit form again and ch
   const contact = fork.create(Contact, { account, phone: '+33612345678', firstName: 'Ann' });
   await fork.flush();
   await client.get(`/contacts/${contact.id}/edit`);
-  const response = await postRaw(client, `/contacts/${contact.id}`, 'phone=%2B33612345678&last_name=A&last_name=B');
+  const response = await client.postRaw(`/contacts/${contact.id}`, 'phone=%2B33612345678&last_name=A&last_name=B');
   t.equal(response.statusCode, 422);
   t.match(response.body, '<h1>Edit contact</h1>');
   t.match(response.body, '<small class="field-error" id="last_name-error">Must be a single value, not 2 values.</small>');
@@ -109,7 +94,7 @@ t.test('an unpaired surrogate is refused wherever it hides: API body, a form pos
   t.equal(await em().count(Contact, {}), 0, 'the whole call is refused: the valid item is not saved either');
 
   await client.get('/contacts/new');
-  const form = await postJson(client, '/contacts', '{"phone": "+33612345678", "first_name": "Ann\\ud83d"}');
+  const form = await client.postJson('/contacts', '{"phone": "+33612345678", "first_name": "Ann\\ud83d"}');
   t.equal(form.statusCode, 422, 'a form route answers with its form');
   t.match(form.body, '<small class="field-error" id="first_name-error">Contains an invalid character (an unpaired surrogate).</small>');
   t.equal(await em().count(Contact, {}), 0);
@@ -122,7 +107,7 @@ t.test('an unpaired surrogate is refused wherever it hides: API body, a form pos
 t.test('a NUL byte in a form field comes back as the form with the field marked', async (t) => {
   const { client, em } = await setup(t);
   await client.get('/contacts/lists');
-  const response = await postRaw(client, '/contacts/lists', 'name=Winter%00sale');
+  const response = await client.postRaw('/contacts/lists', 'name=Winter%00sale');
   t.equal(response.statusCode, 422);
   t.match(response.body, 'Contains a NUL character.');
   t.match(response.body, /name="name"[^>]*aria-invalid="true"/);
@@ -156,7 +141,7 @@ t.test('a number out of range or not a number is refused before any query runs',
   t.equal((await client.get('/contacts?after=12')).statusCode, 200, 'a real cursor works');
 
   await client.get('/contacts');
-  const ids = await postRaw(client, '/contacts/bulk', 'ids=1&ids=99999999999999999999&list=x');
+  const ids = await client.postRaw('/contacts/bulk', 'ids=1&ids=99999999999999999999&list=x');
   t.equal(ids.statusCode, 400);
   t.match(ids.body, 'ids: must be one or more contact ids (at most 1000).');
 
@@ -184,7 +169,7 @@ t.test('a malformed id in a URL is "not found", on pages and in the API', async 
   }
   t.match((await client.get('/contacts/abc')).body, 'There is no such contact.', 'the same words as an unknown id');
   await client.get(`/contacts/${contact.id}`);
-  const post = await postRaw(client, '/contacts/abc', 'phone=1&phone=2');
+  const post = await client.postRaw('/contacts/abc', 'phone=1&phone=2');
   t.equal(post.statusCode, 404, 'the URL is looked at before the body');
   const removeFromList = await client.post(`/contacts/${contact.id}/lists/not-a-uuid/remove`);
   t.equal(removeFromList.statusCode, 404);
@@ -261,13 +246,13 @@ t.test('a repeated field in the sign-in form shows the sign-in form again, signe
   const { app, owner } = await setup(t);
   const visitor = new Client(app);
   await visitor.get('/login');
-  const response = await postRaw(visitor, '/login', `email=${encodeURIComponent(owner.email)}&password=a&password=b`);
+  const response = await visitor.postRaw('/login', `email=${encodeURIComponent(owner.email)}&password=a&password=b`);
   t.equal(response.statusCode, 422);
   t.match(response.body, 'Sign in to Textcast');
   t.match(response.body, 'password: must be a single value, not 2 values.');
   t.match(response.body, `value="${owner.email}"`, 'the email is kept');
   t.notOk(response.cookies.some((c: { name: string }) => c.name === 'tc_session'), 'no session was started');
-  const empty = await postRaw(visitor, '/login', `email=${encodeURIComponent(owner.email)}&password=`);
+  const empty = await visitor.postRaw('/login', `email=${encodeURIComponent(owner.email)}&password=`);
   t.equal(empty.statusCode, 422, "the service's own refusal goes through the same helper");
   t.match(empty.body, 'Enter your email and password.');
 });

@@ -5,7 +5,7 @@
 // cursor or reporting search is the error page. Never a 500. (The gateway form's cases are in
 // test/gateways/bad-input.test.ts.)
 import t from 'tap';
-import { buildTestApp, createTenant, signedIn, addUser, Client } from '../helper.js';
+import { buildTestApp, createTenant, signedIn, addUser, fieldError } from '../helper.js';
 import { withAccount, ACROSS_ACCOUNTS } from '../../src/db/tenant.js';
 import { User } from '../../src/modules/accounts/user.entity.js';
 import { ApiKey } from '../../src/modules/accounts/api-key.entity.js';
@@ -22,27 +22,6 @@ async function setup(t: Parameters<typeof buildTestApp>[0]) {
   return { app, orm, account, owner, client, em };
 }
 
-/** Posts a form body written by hand (a browser cannot send a field twice by mistake; a script can). */
-function postRaw(client: Client, url: string, body: string) {
-  return client.app.inject({
-    method: 'POST',
-    url,
-    payload: `_csrf=${encodeURIComponent(client.csrf)}&${body}`,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: client.cookieHeader },
-  });
-}
-
-/** Posts JSON to a form's URL, with the CSRF token in the header as htmx sends it. */
-function postJson(client: Client, url: string, body: unknown) {
-  return client.app.inject({
-    method: 'POST',
-    url,
-    payload: typeof body === 'string' ? body : JSON.stringify(body),
-    headers: { 'content-type': 'application/json', cookie: client.cookieHeader, 'x-csrf-token': client.csrf },
-  });
-}
-
-const fieldError = (id: string, message: string) => `<small class="field-error" id="${id}-error">${message}</small>`;
 const SINGLE = 'Must be a single value, not 2 values.';
 
 // --- Users ------------------------------------------------------------------------------------
@@ -51,7 +30,7 @@ t.test('adding a user with the email typed twice shows the users page again with
   const { client, orm } = await setup(t);
   const before = await orm.em.fork().count(User, {}, ACROSS_ACCOUNTS);
   await client.get('/settings/users');
-  const response = await postRaw(client, '/settings/users', 'email=ann%40example.com&email=bob%40example.com&password=hunter2-hunter2-secret&role=viewer');
+  const response = await client.postRaw('/settings/users', 'email=ann%40example.com&email=bob%40example.com&password=hunter2-hunter2-secret&role=viewer');
   t.equal(response.statusCode, 422);
   t.match(response.body, '<h1>Users</h1>', 'the users page again');
   t.match(response.body, fieldError('email', SINGLE));
@@ -65,10 +44,10 @@ t.test('a role or password sent as a list or an object is refused on its field, 
   const { client, orm } = await setup(t);
   const before = await orm.em.fork().count(User, {}, ACROSS_ACCOUNTS);
   await client.get('/settings/users');
-  const role = await postJson(client, '/settings/users', { email: 'ann@example.com', password: 'long enough password', role: ['owner'] });
+  const role = await client.postJson('/settings/users', { email: 'ann@example.com', password: 'long enough password', role: ['owner'] });
   t.equal(role.statusCode, 422);
   t.match(role.body, fieldError('role', 'Must be text, not a list.'), 'a JSON ["owner"] is not taken for "owner"');
-  const password = await postJson(client, '/settings/users', { email: 'ann@example.com', password: { value: 'long enough password' }, role: 'viewer' });
+  const password = await client.postJson('/settings/users', { email: 'ann@example.com', password: { value: 'long enough password' }, role: 'viewer' });
   t.equal(password.statusCode, 422);
   t.match(password.body, fieldError('password', 'Must be text, not an object.'));
   const huge = 'p'.repeat(5000);
@@ -84,10 +63,10 @@ t.test('a NUL byte or an unpaired surrogate in the email is marked on the field'
   const { client, orm } = await setup(t);
   const before = await orm.em.fork().count(User, {}, ACROSS_ACCOUNTS);
   await client.get('/settings/users');
-  const nul = await postRaw(client, '/settings/users', 'email=ann%00%40example.com&password=long+enough+password&role=viewer');
+  const nul = await client.postRaw('/settings/users', 'email=ann%00%40example.com&password=long+enough+password&role=viewer');
   t.equal(nul.statusCode, 422);
   t.match(nul.body, fieldError('email', 'Contains a NUL character.'));
-  const surrogate = await postJson(client, '/settings/users', '{"email": "ann\\ud800@example.com", "password": "long enough password", "role": "viewer"}');
+  const surrogate = await client.postJson('/settings/users', '{"email": "ann\\ud800@example.com", "password": "long enough password", "role": "viewer"}');
   t.equal(surrogate.statusCode, 422);
   t.match(surrogate.body, fieldError('email', 'Contains an invalid character (an unpaired surrogate).'));
   t.equal(await orm.em.fork().count(User, {}, ACROSS_ACCOUNTS), before);
@@ -97,12 +76,12 @@ t.test("changing a user's role with the role sent twice shows their page with th
   const { client, orm, account } = await setup(t);
   const ann = await addUser(orm, account, 'marketer');
   await client.get(`/settings/users/${ann.id}`);
-  const response = await postRaw(client, `/settings/users/${ann.id}/role`, 'role=viewer&role=owner');
+  const response = await client.postRaw(`/settings/users/${ann.id}/role`, 'role=viewer&role=owner');
   t.equal(response.statusCode, 422);
   t.match(response.body, `<h1>${ann.email}</h1>`, "the user's page again");
   t.match(response.body, `<p class="notice error" role="alert">${SINGLE}</p>`);
   t.equal((await orm.em.fork().findOneOrFail(User, { id: ann.id }, ACROSS_ACCOUNTS)).role, 'marketer', 'unchanged');
-  const tokenTwice = await postRaw(client, `/settings/users/${ann.id}/disable`, `_csrf=${encodeURIComponent(client.csrf)}`);
+  const tokenTwice = await client.postRaw(`/settings/users/${ann.id}/disable`, `_csrf=${encodeURIComponent(client.csrf)}`);
   t.equal(tokenTwice.statusCode, 422, 'even the buttons refuse a repeated field');
   t.match(tokenTwice.body, '<p class="notice error" role="alert">_csrf: must be a single value, not 2 values.</p>', 'the reason names the field');
   t.equal((await orm.em.fork().findOneOrFail(User, { id: ann.id }, ACROSS_ACCOUNTS)).disabledAt, null, 'still enabled');
@@ -113,15 +92,15 @@ t.test("changing a user's role with the role sent twice shows their page with th
 t.test('creating an API key with its name twice, as an object or with a NUL byte shows the keys page again and creates no key', async (t) => {
   const { client, em } = await setup(t);
   await client.get('/settings/api-keys');
-  const twice = await postRaw(client, '/settings/api-keys', 'name=CRM&name=ERP');
+  const twice = await client.postRaw('/settings/api-keys', 'name=CRM&name=ERP');
   t.equal(twice.statusCode, 422);
   t.match(twice.body, '<h1>API keys</h1>');
   t.match(twice.body, fieldError('name', SINGLE));
   t.notMatch(twice.body, 'id="created-key"', 'no key is shown');
-  const object = await postJson(client, '/settings/api-keys', { name: { first: 'CRM' } });
+  const object = await client.postJson('/settings/api-keys', { name: { first: 'CRM' } });
   t.equal(object.statusCode, 422);
   t.match(object.body, fieldError('name', 'Must be text, not an object.'));
-  const nul = await postRaw(client, '/settings/api-keys', 'name=CRM%00sync');
+  const nul = await client.postRaw('/settings/api-keys', 'name=CRM%00sync');
   t.equal(nul.statusCode, 422);
   t.match(nul.body, fieldError('name', 'Contains a NUL character.'));
   t.match(nul.body, /name="name"[^>]*value="CRMsync"[^>]*aria-invalid="true"/, 'what was typed comes back, cleaned, with the field marked');
@@ -145,12 +124,12 @@ t.test("an over-long key name is refused at the edge; the service still says its
 t.test('account settings with the time zone sent twice or a NUL byte in the name come back marked, and the account is unchanged', async (t) => {
   const { client, em, account } = await setup(t);
   await client.get('/settings/account');
-  const twice = await postRaw(client, '/settings/account', 'name=Renamed&timeZone=UTC&timeZone=Europe%2FParis&currency=EUR');
+  const twice = await client.postRaw('/settings/account', 'name=Renamed&timeZone=UTC&timeZone=Europe%2FParis&currency=EUR');
   t.equal(twice.statusCode, 422);
   t.match(twice.body, '<h1>Account settings</h1>');
   t.match(twice.body, fieldError('timeZone', SINGLE));
   t.match(twice.body, 'value="Renamed"', 'the name typed is kept');
-  const nul = await postRaw(client, '/settings/account', 'name=Re%00named&timeZone=UTC&currency=EUR');
+  const nul = await client.postRaw('/settings/account', 'name=Re%00named&timeZone=UTC&currency=EUR');
   t.equal(nul.statusCode, 422);
   t.match(nul.body, fieldError('name', 'Contains a NUL character.'));
   const rules = await client.post('/settings/account', { name: 'Renamed', timeZone: 'Mars/Olympus', currency: 'euro', defaultCountry: 'XX' });
@@ -172,15 +151,15 @@ t.test('account settings with the time zone sent twice or a NUL byte in the name
 t.test('adding credit with the amount twice or as a list comes back as the form, and the ledger is unchanged', async (t) => {
   const { client, em } = await setup(t);
   await client.get('/settings/credits');
-  const twice = await postRaw(client, '/settings/credits', 'amount=50&amount=5000&note=Invoice+7');
+  const twice = await client.postRaw('/settings/credits', 'amount=50&amount=5000&note=Invoice+7');
   t.equal(twice.statusCode, 422);
   t.match(twice.body, '<h1>Credits</h1>');
   t.match(twice.body, fieldError('amount', SINGLE));
   t.match(twice.body, 'value="Invoice 7"', 'the note typed is kept');
-  const list = await postJson(client, '/settings/credits', { amount: ['50'] });
+  const list = await client.postJson('/settings/credits', { amount: ['50'] });
   t.equal(list.statusCode, 422);
   t.match(list.body, fieldError('amount', 'Must be text, not a list.'));
-  const number = await postJson(client, '/settings/credits', { amount: 50 });
+  const number = await client.postJson('/settings/credits', { amount: 50 });
   t.equal(number.statusCode, 422, 'a JSON number is not text either');
   t.match(number.body, fieldError('amount', 'Must be text, not a number.'));
   t.equal(await em().count(CreditTransaction, {}), 0);
@@ -237,15 +216,15 @@ t.test('a malformed ?before= on the credit ledger is the error page, not a silen
 t.test('setting a price with the price twice or the country as a list comes back as the form, and no price is saved', async (t) => {
   const { client, em } = await setup(t);
   await client.get('/settings/prices');
-  const twice = await postRaw(client, '/settings/prices', 'country=FR&price=0.045&price=0.05');
+  const twice = await client.postRaw('/settings/prices', 'country=FR&price=0.045&price=0.05');
   t.equal(twice.statusCode, 422);
   t.match(twice.body, '<h1>Prices</h1>');
   t.match(twice.body, fieldError('price', SINGLE));
   t.match(twice.body, /name="country" maxlength="7" value="FR"/, 'the country typed is kept');
-  const list = await postJson(client, '/settings/prices', { country: ['FR', 'DE'], price: '0.045' });
+  const list = await client.postJson('/settings/prices', { country: ['FR', 'DE'], price: '0.045' });
   t.equal(list.statusCode, 422);
   t.match(list.body, fieldError('country', SINGLE));
-  const surrogate = await postJson(client, '/settings/prices', '{"country": "F\\udfffR", "price": "0.045"}');
+  const surrogate = await client.postJson('/settings/prices', '{"country": "F\\udfffR", "price": "0.045"}');
   t.equal(surrogate.statusCode, 422);
   t.match(surrogate.body, fieldError('country', 'Contains an invalid character (an unpaired surrogate).'));
   const high = await client.post('/settings/prices', { country: 'FR', price: '100.000001' });
@@ -257,7 +236,7 @@ t.test('setting a price with the price twice or the country as a list comes back
 t.test('a price CSV sent twice, too long or with a NUL byte imports nothing', async (t) => {
   const { client, em } = await setup(t);
   await client.get('/settings/prices');
-  const twice = await postRaw(client, '/settings/prices/import', 'csv=FR%2C0.05&csv=DE%2C0.07');
+  const twice = await client.postRaw('/settings/prices/import', 'csv=FR%2C0.05&csv=DE%2C0.07');
   t.equal(twice.statusCode, 422);
   t.match(twice.body, fieldError('csv', SINGLE));
   const huge = await client.post('/settings/prices/import', { csv: 'FR,0.05\n'.repeat(12_500) + 'DE,0.07' });
@@ -294,7 +273,7 @@ t.test('a malformed id in a Settings URL is "not found", and nothing changes', a
     ['/settings/api-keys/x/revoke', 'There is no such API key.'],
     ['/settings/prices/x/delete', 'There is no such price.'],
   ]) {
-    const response = await postRaw(client, url, 'role=viewer&role=owner');
+    const response = await client.postRaw(url, 'role=viewer&role=owner');
     t.equal(response.statusCode, 404, `POST ${url}: 404, the URL is looked at before the body`);
     t.match(response.body, message);
   }

@@ -4,10 +4,8 @@
 // an account. A new route with a path parameter fails here, named, until it is one or the other.
 // Every path parameter counts, not only ones called `id`: a new `:listId` or `:token` must be
 // looked at, not slip through on its name.
-import t, { type Test } from 'tap';
-import diagnostics from 'node:diagnostics_channel';
-import type { FastifyInstance, RouteOptions } from 'fastify';
-import { buildTestApp } from '../helper.js';
+import t from 'tap';
+import { registeredRoutes, type RegisteredRoute } from '../helper.js';
 import { isolationModules, type Fixture } from '../isolation.js';
 
 /** Routes with a path parameter that are deliberately not checked for account isolation by id,
@@ -32,30 +30,6 @@ const NOT_ACCOUNT_RECORDS: Record<string, string> = {
   'GET /vendor/uplot/*': 'static files of the uPlot package, not account data',
 };
 
-interface Registered {
-  method: string;
-  url: string;
-}
-
-/** Every route the real app registers, seen by an onRoute hook added the moment Fastify creates
- * the instance (its documented `fastify.initialization` diagnostics channel), so before any route. */
-async function registeredRoutes(t: Test): Promise<Registered[]> {
-  const routes: Registered[] = [];
-  const onInit = (message: unknown) => {
-    const { fastify } = message as { fastify: FastifyInstance };
-    fastify.addHook('onRoute', (route: RouteOptions) => {
-      for (const method of [route.method].flat()) routes.push({ method, url: route.url });
-    });
-  };
-  diagnostics.subscribe('fastify.initialization', onInit);
-  try {
-    await buildTestApp(t);
-  } finally {
-    diagnostics.unsubscribe('fastify.initialization', onInit);
-  }
-  return routes;
-}
-
 /** A path with every parameter as a bare ":", so a route and a URL built from placeholders compare. */
 const shape = (path: string) => path.split('?')[0].replace(/:[A-Za-z0-9_]+(\([^)]*\))?/g, ':');
 
@@ -72,7 +46,7 @@ const routes = await registeredRoutes(t);
 
 t.test('every route naming a record is in the isolation table or the commented allow-list', async (t) => {
   t.ok(routes.length > 50, `the app's routes were seen (${routes.length})`);
-  const isGetTwin = (route: Registered) => route.method === 'HEAD' && routes.some((other) => other.method === 'GET' && other.url === route.url);
+  const isGetTwin = (route: RegisteredRoute) => route.method === 'HEAD' && routes.some((other) => other.method === 'GET' && other.url === route.url);
   const withParameter = routes.filter((route) => /[:*]/.test(route.url) && !isGetTwin(route));
   const checked = new Set(tableEntries.map((entry) => entry.key));
   for (const route of withParameter) {

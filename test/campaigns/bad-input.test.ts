@@ -4,7 +4,7 @@
 // marked, the API answers 400 with `fields`, a malformed campaign id is 404 as an unknown one is.
 // Nothing is saved.
 import t from 'tap';
-import { buildTestApp, createTenant, createKey, signedIn, type Client } from '../helper.js';
+import { buildTestApp, createTenant, createKey, signedIn } from '../helper.js';
 import { withAccount } from '../../src/db/tenant.js';
 import { Campaign } from '../../src/modules/campaigns/campaign.entity.js';
 import { audience } from './helpers.js';
@@ -34,25 +34,10 @@ async function setup(t: Parameters<typeof buildTestApp>[0]) {
   return { app, orm, account, client, em, api, draft, stored, ...people };
 }
 
-/** Posts a form body written by hand (a browser cannot send a field twice by mistake; a script can). */
-function postRaw(client: Client, url: string, body: string) {
-  return client.app.inject({
-    method: 'POST',
-    url,
-    payload: `_csrf=${encodeURIComponent(client.csrf)}&${body}`,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: client.cookieHeader },
-  });
-}
-
-/** Posts JSON to a form's URL, with the CSRF token in the header as htmx sends it. */
-function postJson(client: Client, url: string, body: string) {
-  return client.app.inject({ method: 'POST', url, payload: body, headers: { 'content-type': 'application/json', cookie: client.cookieHeader, 'x-csrf-token': client.csrf } });
-}
-
 t.test('a field sent twice in the new-campaign form comes back as the form, the field marked, and nothing is saved', async (t) => {
   const { client, em } = await setup(t);
   await client.get('/create/new');
-  const response = await postRaw(client, '/create', 'kind=batch&name=Spring&name=Summer&sender=ACME&body=Hi+STOP');
+  const response = await client.postRaw('/create', 'kind=batch&name=Spring&name=Summer&sender=ACME&body=Hi+STOP');
   t.equal(response.statusCode, 422);
   t.match(response.headers['content-type'], 'text/html');
   t.match(response.body, '<h1>New SMS campaign</h1>', 'the form again');
@@ -62,11 +47,11 @@ t.test('a field sent twice in the new-campaign form comes back as the form, the 
   t.match(response.body, /name="sender" required maxlength="15" value="ACME"/, 'what was typed elsewhere is kept');
   t.match(response.body, '>Hi STOP</textarea>');
 
-  const hidden = await postRaw(client, '/create', 'kind=batch&kind=automation&name=Spring&sender=ACME&body=Hi+STOP');
+  const hidden = await client.postRaw('/create', 'kind=batch&kind=automation&name=Spring&sender=ACME&body=Hi+STOP');
   t.equal(hidden.statusCode, 422, 'a hidden field sent twice too');
   t.match(hidden.body, 'kind: must be a single value, not 2 values. Nothing was saved.', 'said in the alert, as no field shows it');
 
-  const box = await postRaw(client, '/create', 'name=Spring&sender=ACME&body=Hi&track_links=on&track_links=on');
+  const box = await client.postRaw('/create', 'name=Spring&sender=ACME&body=Hi&track_links=on&track_links=on');
   t.equal(box.statusCode, 422);
   t.match(box.body, 'track_links: must be a single value, not 2 values.');
   t.equal(await em().count(Campaign, {}), 0, 'nothing saved');
@@ -76,7 +61,7 @@ t.test('editing the message with its text sent twice shows the edit form again a
   const { client, draft, stored } = await setup(t);
   const campaign = await draft();
   await client.get(`/create/${campaign.id}/edit`);
-  const response = await postRaw(client, `/create/${campaign.id}/edit`, 'name=Changed&sender=ACME&body=one&body=two');
+  const response = await client.postRaw(`/create/${campaign.id}/edit`, 'name=Changed&sender=ACME&body=one&body=two');
   t.equal(response.statusCode, 422);
   t.match(response.body, '<h1>Edit the message</h1>');
   t.match(response.body, /<textarea name="body"[^>]*aria-invalid="true"/, 'the text is marked');
@@ -91,14 +76,14 @@ t.test('a repeated choice in step 2 shows step 2 again with the problem on its f
   const campaign = await draft();
   await client.get(`/create/${campaign.id}/recipients`);
 
-  const schedule = await postRaw(client, `/create/${campaign.id}/schedule`, 'when=now&when=later&at=2030-01-01T10%3A00');
+  const schedule = await client.postRaw(`/create/${campaign.id}/schedule`, 'when=now&when=later&at=2030-01-01T10%3A00');
   t.equal(schedule.statusCode, 422);
   t.match(schedule.body, '2. Recipients and scheduling', 'step 2 again');
   t.match(schedule.body, '<small class="field-error" id="at-error">Must be a single value, not 2 values.</small>', 'on the schedule');
   const notScheduled = await stored(campaign.id);
   t.same([notScheduled.status, notScheduled.scheduledAt], ['draft', null], 'not scheduled');
 
-  const recipients = await postRaw(client, `/create/${campaign.id}/recipients`, `source=segment&segment_id=${segment.id}&segment_id=${segment.id}`);
+  const recipients = await client.postRaw(`/create/${campaign.id}/recipients`, `source=segment&segment_id=${segment.id}&segment_id=${segment.id}`);
   t.equal(recipients.statusCode, 422);
   t.match(recipients.body, '<small class="field-error" id="recipients-error">Must be a single value, not 2 values.</small>', 'on the recipient source');
   const after = await stored(campaign.id);
@@ -187,7 +172,7 @@ t.test('a NUL byte or an unpaired surrogate in a campaign is refused, through th
   t.equal(await em().count(Campaign, {}), 0);
 
   await client.get('/create/new');
-  const form = await postRaw(client, '/create', 'kind=batch&name=Sale&sender=ACME&body=Hi%00+STOP');
+  const form = await client.postRaw('/create', 'kind=batch&name=Sale&sender=ACME&body=Hi%00+STOP');
   t.equal(form.statusCode, 422);
   t.match(form.body, '<small class="field-error" id="body-error">Contains a NUL character.</small>');
   t.match(form.body, '>Hi STOP</textarea>', 'the text comes back without the NUL');
@@ -195,7 +180,7 @@ t.test('a NUL byte or an unpaired surrogate in a campaign is refused, through th
 
   const campaign = await draft();
   await client.get(`/create/${campaign.id}/edit`);
-  const edit = await postJson(client, `/create/${campaign.id}/edit`, '{"name": "Sale \\udc00", "sender": "ACME", "body": "Hi STOP"}');
+  const edit = await client.postJson(`/create/${campaign.id}/edit`, '{"name": "Sale \\udc00", "sender": "ACME", "body": "Hi STOP"}');
   t.equal(edit.statusCode, 422, 'a form posted as JSON answers with its form');
   t.match(edit.body, '<small class="field-error" id="name-error">Contains an invalid character (an unpaired surrogate).</small>');
   const patched = await api('PATCH', `/api/v1/sms-campaigns/${campaign.id}`, { body: 'Bye\u0000' });
@@ -233,10 +218,10 @@ t.test('a malformed campaign id in a URL is "not found", on the wizard pages and
   }
   t.equal((await client.get('/create/%00/edit')).statusCode, 404, 'a NUL in the URL too');
   await client.get(`/create/${campaign.id}/edit`);
-  const post = await postRaw(client, '/create/abc/edit', 'name=a&name=b');
+  const post = await client.postRaw('/create/abc/edit', 'name=a&name=b');
   t.equal(post.statusCode, 404, 'the URL is looked at before the body');
-  t.equal((await postRaw(client, '/create/abc/copy', '')).statusCode, 404);
-  t.equal((await postRaw(client, '/create/abc/delete', '')).statusCode, 404);
+  t.equal((await client.postRaw('/create/abc/copy', '')).statusCode, 404);
+  t.equal((await client.postRaw('/create/abc/delete', '')).statusCode, 404);
 
   for (const [method, url] of [['GET', '/api/v1/sms-campaigns/abc'], ['PATCH', '/api/v1/sms-campaigns/abc'], ['DELETE', '/api/v1/sms-campaigns/12345'], ['POST', '/api/v1/sms-campaigns/abc/schedule']] as const) {
     const response = await api(method, url, method === 'PATCH' || method === 'POST' ? { name: 'x' } : undefined);
@@ -272,10 +257,10 @@ t.test('a filter that is not one of the choices is refused, not silently ignored
 t.test('the live counter refuses a repeated text, and still counts a well-formed one', async (t) => {
   const { client } = await setup(t);
   await client.get('/create/new');
-  const twice = await postRaw(client, '/create/counter', 'body=a&body=b');
+  const twice = await client.postRaw('/create/counter', 'body=a&body=b');
   t.equal(twice.statusCode, 400);
   t.match(twice.body, 'body: must be a single value, not 2 values.');
-  const insert = await postRaw(client, '/create/insert', 'body=Hi&placeholder=first_name&placeholder=last_name');
+  const insert = await client.postRaw('/create/insert', 'body=Hi&placeholder=first_name&placeholder=last_name');
   t.equal(insert.statusCode, 400);
   const fine = await client.post('/create/counter', { body: 'Hello', kind: 'batch' }, { 'hx-request': 'true' });
   t.match(fine.body, /data-counter="characters">5</);

@@ -3,7 +3,7 @@
 // field marked, no gateway added, and never a secret option (a password, a token) sent back; a
 // malformed gateway id in a URL is "not found".
 import t from 'tap';
-import { buildTestApp, createTenant, signedIn, Client } from '../helper.js';
+import { buildTestApp, createTenant, signedIn, fieldError } from '../helper.js';
 import { withAccount } from '../../src/db/tenant.js';
 import { Gateway } from '../../src/modules/gateways/gateway.entity.js';
 
@@ -16,28 +16,12 @@ async function setup(t: Parameters<typeof buildTestApp>[0]) {
   return { app, orm, account, owner, client, gateways };
 }
 
-/** Posts a form body written by hand (a browser cannot send a field twice by mistake; a script can). */
-function postRaw(client: Client, url: string, body: string) {
-  return client.app.inject({
-    method: 'POST',
-    url,
-    payload: `_csrf=${encodeURIComponent(client.csrf)}&${body}`,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: client.cookieHeader },
-  });
-}
-
-/** Posts JSON to the form's URL, with the CSRF token in the header as htmx sends it. */
-function postJson(client: Client, body: unknown) {
-  return client.app.inject({ method: 'POST', url: '/settings/gateways', payload: JSON.stringify(body), headers: { 'content-type': 'application/json', cookie: client.cookieHeader, 'x-csrf-token': client.csrf } });
-}
-
-const fieldError = (id: string, message: string) => `<small class="field-error" id="${id}-error">${message}</small>`;
 const SINGLE = 'Must be a single value, not 2 values.';
 const KANNEL = 'kind=kannel&name=Kannel&option_url=http%3A%2F%2F127.0.0.1%3A13013%2Fcgi-bin%2Fsendsms&option_username=tc';
 
 t.test('a gateway form with an option typed twice comes back with that option marked, adds nothing and never shows the password typed', async (t) => {
   const { client, gateways } = await setup(t);
-  const response = await postRaw(client, '/settings/gateways', `${KANNEL}&option_password=kannel-pass-7731&option_smsc=a&option_smsc=b`);
+  const response = await client.postRaw('/settings/gateways', `${KANNEL}&option_password=kannel-pass-7731&option_smsc=a&option_smsc=b`);
   t.equal(response.statusCode, 422);
   t.match(response.body, '<h2>Add a gateway</h2>', 'the form again');
   t.match(response.body, fieldError('option-smsc', SINGLE), 'marked on the option, where the service marks its own problems');
@@ -49,15 +33,15 @@ t.test('a gateway form with an option typed twice comes back with that option ma
 
 t.test('a secret option sent twice or as a list is refused on its field and never echoed', async (t) => {
   const { client, gateways } = await setup(t);
-  const twice = await postRaw(client, '/settings/gateways', `${KANNEL}&option_password=first-secret-91&option_password=second-secret-92`);
+  const twice = await client.postRaw('/settings/gateways', `${KANNEL}&option_password=first-secret-91&option_password=second-secret-92`);
   t.equal(twice.statusCode, 422);
   t.match(twice.body, fieldError('option-password', SINGLE));
   t.notMatch(twice.body, /first-secret-91|second-secret-92/, 'neither value is sent back');
-  const list = await postJson(client, { kind: 'twilio', name: 'Twilio', option_account_sid: 'AC1', option_auth_token: ['token-as-list-93'] });
+  const list = await client.postJson('/settings/gateways', { kind: 'twilio', name: 'Twilio', option_account_sid: 'AC1', option_auth_token: ['token-as-list-93'] });
   t.equal(list.statusCode, 422);
   t.match(list.body, fieldError('option-auth_token', 'Must be text, not a list.'));
   t.notMatch(list.body, 'token-as-list-93');
-  const other = await postJson(client, { kind: ['twilio'], name: 'Twilio', option_account_sid: 'AC1', option_auth_token: 'valid-token-94' });
+  const other = await client.postJson('/settings/gateways', { kind: ['twilio'], name: 'Twilio', option_account_sid: 'AC1', option_auth_token: 'valid-token-94' });
   t.equal(other.statusCode, 422, 'a kind sent as a list');
   t.match(other.body, fieldError('kind', 'Must be text, not a list.'));
   t.notMatch(other.body, 'valid-token-94', 'a valid secret in a refused form is not sent back either');
@@ -71,7 +55,7 @@ t.test('messages per second out of range or not a plain whole number is refused 
     t.equal(response.statusCode, 422, `${mps} is refused`);
     t.match(response.body, fieldError('mps', 'Messages per second is a whole number from 1 to 10,000.'));
   }
-  const twice = await postRaw(client, '/settings/gateways', 'kind=simulator&name=Sim+2&mps=10&mps=20');
+  const twice = await client.postRaw('/settings/gateways', 'kind=simulator&name=Sim+2&mps=10&mps=20');
   t.equal(twice.statusCode, 422);
   t.match(twice.body, fieldError('mps', SINGLE));
   const huge = await client.post('/settings/gateways', { kind: 'simulator', name: 'Sim 2', mps: '1'.repeat(2000) });
@@ -85,10 +69,10 @@ t.test('messages per second out of range or not a plain whole number is refused 
 
 t.test('a NUL byte or an over-long value in the gateway form is marked on its field', async (t) => {
   const { client, gateways } = await setup(t);
-  const nul = await postRaw(client, '/settings/gateways', 'kind=simulator&name=Sim%00ulator');
+  const nul = await client.postRaw('/settings/gateways', 'kind=simulator&name=Sim%00ulator');
   t.equal(nul.statusCode, 422);
   t.match(nul.body, fieldError('name', 'Contains a NUL character.'));
-  const nulOption = await postRaw(client, '/settings/gateways', `${KANNEL}&option_password=pw&option_smsc=sm%00sc`);
+  const nulOption = await client.postRaw('/settings/gateways', `${KANNEL}&option_password=pw&option_smsc=sm%00sc`);
   t.equal(nulOption.statusCode, 422);
   t.match(nulOption.body, fieldError('option-smsc', 'Contains a NUL character.'));
   const huge = await client.post('/settings/gateways', { kind: 'generic', name: 'Generic', option_url: 'https://sms.example.com/' + 'x'.repeat(2000) });

@@ -3,7 +3,7 @@
 // A malformed request is refused before the handler runs and changes nothing; a malformed id or
 // token is "not found", as an unknown one is.
 import t from 'tap';
-import { buildTestApp, createTenant, createKey, signedIn, type Client } from '../helper.js';
+import { buildTestApp, createTenant, createKey, signedIn } from '../helper.js';
 import { withAccount } from '../../src/db/tenant.js';
 import { launchCampaign } from '../../src/modules/sending/launch.js';
 import { dispatchCampaign } from '../../src/modules/sending/dispatcher.js';
@@ -27,16 +27,6 @@ async function setup(t: Parameters<typeof buildTestApp>[0], options: Parameters<
   const messages = async () => Number((await query<{ n: string }>(orm, 'select count(*) as n from message where campaign_id = ?', [ready.campaign.id]))[0].n);
   const status = async () => (await query<{ status: string }>(orm, 'select status from campaign where id = ?', [ready.campaign.id]))[0].status;
   return { app, orm, account, owner, key, client, api, messages, status, ...ready };
-}
-
-/** Posts a form body written by hand (a browser cannot send a field twice by mistake; a script can). */
-function postRaw(client: Client, url: string, body: string) {
-  return client.app.inject({
-    method: 'POST',
-    url,
-    payload: `_csrf=${encodeURIComponent(client.csrf)}&${body}`,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: client.cookieHeader },
-  });
 }
 
 t.test('test numbers through the API must be a list of strings; more than five is the rule the page states', async (t) => {
@@ -80,7 +70,7 @@ t.test('test numbers through the API must be a list of strings; more than five i
 t.test('a test form sent with its field twice or over-long shows the campaign page again, the field marked', async (t) => {
   const { client, campaign, messages } = await setup(t);
   await client.get(`/create/${campaign.id}`);
-  const twice = await postRaw(client, `/create/${campaign.id}/test`, 'phones=%2B33612345601&phones=%2B33612345602');
+  const twice = await client.postRaw(`/create/${campaign.id}/test`, 'phones=%2B33612345601&phones=%2B33612345602');
   t.equal(twice.statusCode, 422);
   t.match(twice.body, '<h1>Spring sale</h1>', 'the campaign page');
   t.match(twice.body, /<input name="phones" value=""[^>]*aria-invalid="true"/);
@@ -89,7 +79,7 @@ t.test('a test form sent with its field twice or over-long shows the campaign pa
   t.equal(long.statusCode, 422);
   t.match(long.body, '<small class="field-error" id="phones-error">At most 1,000 characters.</small>');
   t.match(long.body, 'value="+33612345601,+33612345601,', 'what was typed is kept');
-  const nul = await postRaw(client, `/create/${campaign.id}/test`, 'phones=%2B336123456%0001');
+  const nul = await client.postRaw(`/create/${campaign.id}/test`, 'phones=%2B336123456%0001');
   t.equal(nul.statusCode, 422);
   t.match(nul.body, 'Contains a NUL character.');
   t.equal(await messages(), 0, 'no test was written');
@@ -109,7 +99,7 @@ t.test('a malformed campaign id on the campaign page, its controls and the sendi
   for (const action of ['launch', 'pause', 'resume', 'cancel']) {
     t.equal((await client.post(`/create/abc/${action}`)).statusCode, 404, `${action}: 404`);
   }
-  t.equal((await postRaw(client, '/create/abc/test', 'phones=1&phones=2')).statusCode, 404, 'the URL is looked at before the body');
+  t.equal((await client.postRaw('/create/abc/test', 'phones=1&phones=2')).statusCode, 404, 'the URL is looked at before the body');
 
   for (const [method, path] of [['POST', 'launch'], ['POST', 'pause'], ['POST', 'resume'], ['POST', 'cancel'], ['POST', 'test'], ['GET', 'stats']] as const) {
     const response = await api(method, `/api/v1/sms-campaigns/not-a-uuid/${path}`);
@@ -119,7 +109,7 @@ t.test('a malformed campaign id on the campaign page, its controls and the sendi
   const list = await api('POST', `/api/v1/sms-campaigns/${campaign.id}/launch`, [1, 2]);
   t.equal(list.statusCode, 400, 'a control given a list for a body');
   t.equal(list.json().error.message, 'Send a JSON object.');
-  const launchForm = await postRaw(client, `/create/${campaign.id}/launch`, '_csrf=x');
+  const launchForm = await client.postRaw(`/create/${campaign.id}/launch`, '_csrf=x');
   t.equal(launchForm.statusCode, 400, 'a button whose form repeats its token');
   t.equal(await status(), 'draft', 'nothing launched');
   t.equal(await messages(), 0);
@@ -160,18 +150,18 @@ t.test('a malformed short-link token is the same "link not found" page as an unk
 t.test('a repeated or malformed quiet-hours setting shows the form again and changes nothing', async (t) => {
   const { client, orm, account } = await setup(t);
   await client.get('/settings/quiet-hours');
-  const twice = await postRaw(client, '/settings/quiet-hours', 'country=DE&weekdays_from=09%3A00&weekdays_from=10%3A00&weekdays_to=19%3A00');
+  const twice = await client.postRaw('/settings/quiet-hours', 'country=DE&weekdays_from=09%3A00&weekdays_from=10%3A00&weekdays_to=19%3A00');
   t.equal(twice.statusCode, 422);
   t.match(twice.body, '<h1>Quiet hours</h1>');
   t.match(twice.body, '<small class="field-error" id="weekdays-error">Must be a single value, not 2 values.</small>', "on the day's row");
   t.match(twice.body, /name="weekdays_to"[^>]*value="19:00"/, 'what was typed is kept');
-  const nul = await postRaw(client, '/settings/quiet-hours', 'country=D%00E');
+  const nul = await client.postRaw('/settings/quiet-hours', 'country=D%00E');
   t.equal(nul.statusCode, 422);
   t.match(nul.body, '<small class="field-error" id="country-error">Contains a NUL character.</small>');
   t.same((await query<{ quiet_hour_rules: unknown }>(orm, 'select quiet_hour_rules from account where id = ?', [account.id]))[0].quiet_hour_rules, null, 'nothing saved');
   t.equal((await client.post('/settings/quiet-hours/XYZ/reset')).statusCode, 404, 'a country that cannot be one is not found');
   t.equal((await client.post('/settings/quiet-hours/*/reset')).statusCode, 303, 'every other country (*) is one');
-  t.equal((await postRaw(client, '/settings/quiet-hours/enabled', 'enabled=on&enabled=on')).statusCode, 400);
+  t.equal((await client.postRaw('/settings/quiet-hours/enabled', 'enabled=on&enabled=on')).statusCode, 400);
 });
 
 t.test('the webhook answers as before: 404 for a malformed gateway id, and its secret before the body', async (t) => {
