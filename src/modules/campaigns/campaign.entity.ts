@@ -1,7 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { tenantFilter } from '../../db/tenant.js';
-import { Segment } from '../contacts/index.js';
-import { ContactList } from '../contacts/index.js';
+import { Segment, ContactList } from '../contacts/index.js';
 import { Gateway } from '../gateways/index.js';
 import { timestamps, uuidId } from '../../db/base-properties.js';
 import { ownedByAccount } from '../accounts/index.js';

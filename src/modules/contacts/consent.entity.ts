@@ -1,8 +1,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { tenantFilter } from '../../db/tenant.js';
-import { Account } from '../accounts/index.js';
+import { Account, ownedByAccount } from '../accounts/index.js';
 import { Contact } from './contact.entity.js';
-import { ownedByAccount } from '../accounts/index.js';
 import { serialId } from '../../db/base-properties.js';
 
 // Consent evidence: every change of a contact's SMS opt-in, append-only. It survives erasure of

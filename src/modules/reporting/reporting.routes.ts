@@ -3,8 +3,7 @@
 import { Type } from 'typebox';
 import type { TypedApp } from '../../plugins/validation.js';
 import { LINE, OptionalText } from '../../plugins/schemas.js';
-import { Campaign } from '../campaigns/index.js';
-import { formatSchedule } from '../campaigns/index.js';
+import { Campaign, formatSchedule } from '../campaigns/index.js';
 import { escapeLike } from '../../db/like.js';
 
 /** `?q=`: a part of the campaign's name (the first 100 characters are searched). */

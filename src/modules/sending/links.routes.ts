@@ -10,8 +10,7 @@ import { NotFoundError } from '../../errors.js';
 import { withAccount } from '../../db/tenant.js';
 import type { TypedApp } from '../../plugins/validation.js';
 import { EmptyForm } from '../../plugins/schemas.js';
-import { Contact } from '../contacts/index.js';
-import { changeOptIn } from '../contacts/index.js';
+import { Contact, changeOptIn } from '../contacts/index.js';
 import { TOKEN_LENGTH, linkPosition } from '../campaigns/index.js';
 import { campaignLink, markUnsubscribed, messageOfToken, recordClick } from './links.queries.js';
 

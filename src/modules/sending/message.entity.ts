@@ -1,8 +1,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { tenantFilter } from '../../db/tenant.js';
-import { Account } from '../accounts/index.js';
+import { Account, ownedByAccount } from '../accounts/index.js';
 import { Campaign } from '../campaigns/index.js';
-import { ownedByAccount } from '../accounts/index.js';
 import { serialId } from '../../db/base-properties.js';
 
 export const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'skipped', 'unknown'] as const;

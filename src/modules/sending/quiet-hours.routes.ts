@@ -7,10 +7,9 @@ import { Type } from 'typebox';
 import { ValidationError } from '../../errors.js';
 import { formErrors, type TypedApp } from '../../plugins/validation.js';
 import { Checkbox, EmptyForm, Form, LINE, OptionalText, isChecked } from '../../plugins/schemas.js';
-import { Account } from '../accounts/index.js';
+import { Account, OWNER_ONLY } from '../accounts/index.js';
 import { isCountryCode } from '../../phone.js';
 import { DEFAULT_WINDOWS, parseWindow, type CountryWindows, type TimeWindow } from './quiet-hours.js';
-import { OWNER_ONLY } from '../accounts/index.js';
 
 type Values = Record<string, string | undefined>;
 const DAYS = ['weekdays', 'saturday', 'sunday'] as const;
