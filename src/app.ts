@@ -32,6 +32,9 @@ export interface AppOptions {
   logger?: FastifyBaseLogger | false;
 }
 
+/** Believes the nearest `hops` proxies (what proxy-addr does with a number). */
+const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
+
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -43,7 +46,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
     },
-    trustProxy: true,
+    // No proxy is believed unless TRUST_PROXY names it: X-Forwarded-For is anyone's to send.
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     bodyLimit: 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
     // Route schemas (TypeBox): AJV without coercion, failures as field errors (plugins/validation.ts).

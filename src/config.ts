@@ -24,6 +24,9 @@ export interface Config {
   sessionMaxSeconds: number;
   /** The largest CSV file an import accepts, in bytes (IMPORT_MAX_MB, default 200). */
   importMaxBytes: number;
+  /** Which proxies' X-Forwarded-For is believed (TRUST_PROXY): none by default; a hop count, or
+   * addresses and CIDR ranges separated by commas, as Fastify's `trustProxy` takes them. */
+  trustProxy: false | number | string;
 }
 
 export class ConfigError extends Error {}
@@ -37,6 +40,18 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+function trustProxy(env: Env): false | number | string {
+  const raw = (env.TRUST_PROXY ?? '').trim();
+  if (!raw || raw === 'false' || raw === '0') return false;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  // Addresses or CIDR ranges: IPv4, IPv6 and Fastify's names (loopback, linklocal, uniquelocal).
+  const parts = raw.split(',').map((part) => part.trim());
+  if (parts.some((part) => !/^(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)$/.test(part))) {
+    throw new ConfigError(`TRUST_PROXY must be a number of hops or proxy addresses (CIDR allowed) separated by commas, got "${raw}"`);
+  }
+  return parts.join(',');
 }
 
 function url(env: Env, name: string, protocols: string[]): string | undefined {
@@ -90,5 +105,6 @@ export function loadConfig(env: Env = process.env): Config {
     sessionIdleSeconds: integer(env, 'SESSION_IDLE_MINUTES', 60, 1, 60 * 24 * 30) * 60,
     sessionMaxSeconds: integer(env, 'SESSION_MAX_HOURS', 12, 1, 24 * 90) * 3600,
     importMaxBytes: integer(env, 'IMPORT_MAX_MB', 200, 1, 100_000) * 1024 * 1024,
+    trustProxy: trustProxy(env),
   };
 }

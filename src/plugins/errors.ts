@@ -4,10 +4,8 @@
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, BadInputError, ValidationError } from '../errors.js';
+import { isMachineRoute } from './route-path.js';
 
-function isMachineRoute(url: string): boolean {
-  return url.startsWith('/api/') || url.startsWith('/webhooks/') || url === '/healthz';
-}
 
 const TITLES: Record<number, string> = {
   400: 'Bad request',
@@ -32,7 +30,7 @@ function codeFor(status: number, error: Partial<FastifyError & AppError>): strin
 
 export async function sendError(request: FastifyRequest, reply: FastifyReply, status: number, error: Partial<FastifyError & AppError>) {
   const safeMessage = status >= 500 ? `Something went wrong on our side. Reference: ${request.id}` : error.message || TITLES[status] || 'Request refused';
-  if (isMachineRoute(request.url)) {
+  if (isMachineRoute(request)) {
     const body: Record<string, unknown> = { code: codeFor(status, error), message: safeMessage };
     if (error instanceof ValidationError || error instanceof BadInputError) body.fields = error.fields;
     return reply.code(status).type('application/json').send({ error: body });

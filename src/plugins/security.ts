@@ -7,13 +7,15 @@ import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import csrf from '@fastify/csrf-protection';
 import rateLimit from '@fastify/rate-limit';
+import type { FastifyRequest } from 'fastify';
+import { isMachineRoute, routePath } from './route-path.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Routes authenticated by something other than a browser cookie carry no CSRF token. */
-function exemptFromCsrf(url: string): boolean {
+function exemptFromCsrf(request: FastifyRequest): boolean {
   // /u/<token>: the unsubscribe page of a message, for recipients who have no session.
-  return url.startsWith('/api/') || url.startsWith('/webhooks/') || url.startsWith('/u/');
+  return isMachineRoute(request) || routePath(request).startsWith('/u/');
 }
 
 export const securityPlugin = fp<{ secret: string; secureCookies: boolean }>(async (app, { secret, secureCookies }) => {
@@ -48,7 +50,7 @@ export const securityPlugin = fp<{ secret: string; secureCookies: boolean }>(asy
   await app.register(rateLimit, { global: false });
 
   app.addHook('preHandler', (request, reply, done) => {
-    if (SAFE_METHODS.has(request.method) || exemptFromCsrf(request.url)) return done();
+    if (SAFE_METHODS.has(request.method) || exemptFromCsrf(request)) return done();
     app.csrfProtection(request, reply, done);
   });
 });

@@ -13,6 +13,7 @@ import { ApiKey } from './api-key.entity.js';
 import { hashApiKey } from './accounts.service.js';
 import { resumeSession, SESSION_COOKIE, type SessionLimits } from './sessions.js';
 import { AppError, ForbiddenError } from '../../errors.js';
+import { isApiRoute } from '../../plugins/route-path.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -85,7 +86,7 @@ export const authPlugin = fp<{ limits: SessionLimits }>(async (app, { limits }) 
       if (token) await attachSession(request, token);
       return;
     }
-    if (request.url.startsWith('/api/')) return authenticateApiKey(request);
+    if (isApiRoute(request)) return authenticateApiKey(request);
     if (!token || !(await attachSession(request, token))) {
       // Unknown routes answer 404 to everyone rather than revealing that they need a login.
       if (!request.routeOptions.url) return;
@@ -94,6 +95,11 @@ export const authPlugin = fp<{ limits: SessionLimits }>(async (app, { limits }) 
     if (!READ_METHODS.has(request.method) && !hasRole(request.user!, config.role ?? 'marketer')) {
       throw new ForbiddenError(request.user!.role === 'viewer' ? 'Viewers can look at everything but change nothing.' : 'Only an owner of the account can do that.');
     }
+  });
+
+  // A signed-in page holds the account's data: no browser or proxy keeps a copy of it.
+  app.addHook('onSend', async (request, reply) => {
+    if (request.sessionId && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
   });
 
   async function attachSession(request: FastifyRequest, token: string): Promise<boolean> {

@@ -17,9 +17,16 @@ const Next = OptionalText(4096);
 /** Long passwords are fine (argon2 takes any length); megabytes of one are not. */
 const LoginForm = Form({ email: OptionalText(LINE), password: OptionalText(4096), next: Next });
 
-/** Only local paths are followed after sign-in, never another site. */
-function safeNext(next: unknown): string {
-  return typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/dashboard';
+/** Where to go after signing in: a path of this site only. Browsers drop tabs and line breaks
+ * and read a backslash as a slash, so `/\t/evil.example` or `/\\evil.example` would leave the
+ * site: anything with a control character, a backslash, or a start of `//` is refused, and what
+ * is left must resolve to this origin. */
+export function safeNext(next: unknown): string {
+  const fallback = '/dashboard';
+  if (typeof next !== 'string' || !next.startsWith('/') || next.startsWith('//') || /[\u0000-\u001f\u007f\\]/.test(next)) return fallback;
+  const base = 'http://textcast.invalid';
+  const url = new URL(next, base);
+  return url.origin === base ? url.pathname + url.search + url.hash : fallback;
 }
 
 function renderLogin(reply: FastifyReply, values: { email?: string; next?: string }, error: string | null, status?: number) {
