@@ -186,3 +186,22 @@ t.test('the API launches, refuses a second launch and a draft without recipients
   t.equal(empty.statusCode, 422);
   t.match(JSON.stringify(empty.json()), /Choose the recipients/);
 });
+
+t.test('a contact who opts out after the launch does not get the queued message: it is skipped as opted out, with the time', async (t) => {
+  const { app, orm, account, campaign, dispatch, statuses } = await launched(t);
+  const key = await createKey(orm, account);
+  const before = await app.inject({ method: 'GET', url: `/api/v1/sms-campaigns/${campaign.id}/stats`, headers: { authorization: `Bearer ${key}` } });
+  const optedOutAtLaunch = before.json().skipped.opted_out ?? 0;
+  // Ann opts out through the API while her message waits in the queue.
+  const optOut = await app.inject({ method: 'POST', url: '/api/v1/contacts', headers: { authorization: `Bearer ${key}` }, payload: { contacts: [{ phone: '+33612345601', sms_opt_in: false }] } });
+  t.equal(optOut.statusCode, 200);
+  await dispatch();
+  t.match(await statuses(), ['+33612345601:skipped'], 'her message is skipped');
+  const [row] = await query<{ skip_reason: string; skipped_at: Date | null; body: string | null }>(orm, `select skip_reason, skipped_at, body from message where campaign_id = ? and phone = '+33612345601'`, [campaign.id]);
+  t.equal(row.skip_reason, 'opted_out');
+  t.ok(row.skipped_at, 'with the time it was skipped');
+  t.same(await query(orm, `select 1 from simulator_message where phone = '+33612345601'`), [], 'the gateway never saw it');
+  const after = await app.inject({ method: 'GET', url: `/api/v1/sms-campaigns/${campaign.id}/stats`, headers: { authorization: `Bearer ${key}` } });
+  t.equal(after.json().skipped.opted_out, optedOutAtLaunch + 1, 'the API stats count it');
+  t.ok((await statuses()).some((s) => s.endsWith(':sent')), 'the others still go');
+});

@@ -28,6 +28,8 @@ export interface Claimed {
   last_name: string | null;
   email: string | null;
   fields: Record<string, unknown> | null;
+  /** The contact opted out after the launch wrote this message (test sends never are). */
+  opted_out: boolean;
 }
 
 /** What a claimed message leaves with. */
@@ -75,7 +77,8 @@ export async function reclaimStaleOn(client: pg.ClientBase, accountId: string, c
 /** Locks up to `limit` due messages (test sends only, unless the campaign is sending). */
 export async function claimDueOn(client: pg.ClientBase, accountId: string, campaignId: string, options: { campaignSending: boolean; limit: number }): Promise<Claimed[]> {
   const { rows } = await client.query<Claimed>(
-    `select m.id, m.phone, m.country, m.is_test, m.attempts, m.cost_micros, m.token, c.first_name, c.last_name, c.email, c.fields
+    `select m.id, m.phone, m.country, m.is_test, m.attempts, m.cost_micros, m.token, c.first_name, c.last_name, c.email, c.fields,
+            (not m.is_test and c.sms_opt_in is false) as opted_out
      from message m left join contact c on c.account_id = m.account_id and c.id = m.contact_id
      where m.account_id = $1 and m.campaign_id = $2 and m.status = 'queued' and m.not_before <= now() and (m.is_test or $3)
      order by m.not_before limit $4
@@ -83,6 +86,15 @@ export async function claimDueOn(client: pg.ClientBase, accountId: string, campa
     [accountId, campaignId, options.campaignSending, options.limit],
   );
   return rows;
+}
+
+/** Skips claimed messages whose contact opted out after the launch, with the time. */
+export async function skipOptedOutOn(client: pg.ClientBase, accountId: string, ids: string[]): Promise<void> {
+  await client.query(
+    `update message set status = 'skipped', skip_reason = 'opted_out', skipped_at = now(), waiting = null, claimed_at = null
+     where account_id = $1 and id = any($2::bigint[]) and status = 'queued'`,
+    [accountId, ids],
+  );
 }
 
 /** Holds messages until their send window opens. */

@@ -19,7 +19,7 @@ import { prepareTemplate, renderMessage, newToken, type Template } from '../camp
 import { SendWindow, quietHoursOf } from './quiet-hours.js';
 import { reserveSendSlotsOn } from './rate-limit.queries.js';
 import {
-  campaignStateOn, reclaimStaleOn, claimDueOn, deferOn, markSendingOn, markSentOn, markFirstSentOn, scheduleRetryOn, markFailedOn,
+  campaignStateOn, reclaimStaleOn, claimDueOn, skipOptedOutOn, deferOn, markSendingOn, markSentOn, markFirstSentOn, scheduleRetryOn, markFailedOn,
   pauseWithReasonOn, nextDueOn, markCampaignSentOn, type CampaignState, type Claimed, type Rendered,
 } from './dispatch.queries.js';
 
@@ -68,9 +68,14 @@ async function claimBatch(
   context: { template: Template; prices: PriceTable; window: SendWindow; limit: number; now: Date },
 ): Promise<Prepared[]> {
   const rows = await claimDueOn(client, accountId, campaignId, { campaignSending: state.status === 'sending', limit: context.limit });
+  // Consent is checked as each message leaves, not only at launch: an opt-out stored meanwhile
+  // (unsubscribe link, API, contact page, import) stops the message.
+  const optedOut = rows.filter((row) => row.opted_out);
+  if (optedOut.length) await skipOptedOutOn(client, accountId, optedOut.map((row) => row.id));
   const prepared: Prepared[] = [];
   const deferred: { id: string; at: Date }[] = [];
   for (const row of rows) {
+    if (row.opted_out) continue;
     // Test sends go to the marketer's own phones: no send window applies.
     const opening = row.is_test ? context.now : context.window.openingFor(row.country, context.now);
     if (!opening || opening.getTime() > context.now.getTime()) {

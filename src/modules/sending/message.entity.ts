@@ -59,6 +59,9 @@ export const Message = defineEntity({
     /** When the last delivery report changed its status. */
     reportedAt: p.datetime().nullable(),
     unsubscribedAt: p.datetime().nullable(),
+    /** When a queued message was skipped after launch (its contact opted out meanwhile); null for
+     * the skips written at launch. */
+    skippedAt: p.datetime().nullable(),
   },
   indexes: [
     {
