@@ -205,3 +205,22 @@ t.test('a contact who opts out after the launch does not get the queued message:
   t.equal(after.json().skipped.opted_out, optedOutAtLaunch + 1, 'the API stats count it');
   t.ok((await statuses()).some((s) => s.endsWith(':sent')), 'the others still go');
 });
+
+t.test('turning quiet hours off releases the messages waiting for the window at once', async (t) => {
+  const { dispatch, campaign, orm, account, owner, app, statuses } = await launched(t);
+  await query(orm, 'update account set quiet_hours = true where id = ?', [account.id]);
+  // A Sunday at 13:00 in Paris: the French recipients wait for Monday 08:00.
+  await dispatch(new Date('2026-11-29T12:00:00Z'));
+  // Seen from before that Monday: they still wait.
+  await query(orm, `update message set not_before = now() + interval '1 day' where campaign_id = ? and status = 'queued'`, [campaign.id]);
+  const owners = await signedIn(app, owner);
+  await owners.get('/settings/quiet-hours');
+  t.equal((await owners.post('/settings/quiet-hours/enabled', {})).statusCode, 303, 'quiet hours off');
+  const waiting = await query<{ n: string }>(orm, `select count(*) as n from message where campaign_id = ? and status = 'queued' and (waiting = 'quiet_hours' or not_before > now())`, [campaign.id]);
+  t.equal(Number(waiting[0].n), 0, 'nothing waits any more');
+  const page = await owners.get(`/create/${campaign.id}`);
+  t.notMatch(page.body, /data-field="waiting"/, 'the campaign page no longer says they wait');
+  await dispatch();
+  const now = await statuses();
+  t.ok(now.includes('+33612345601:sent') && now.includes('+33612345602:sent'), 'and they go on the next pass');
+});

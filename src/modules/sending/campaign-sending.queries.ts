@@ -110,3 +110,18 @@ export async function renderedCount(em: EntityManager, campaign: Campaign): Prom
   );
   return rows.length ? { count: countParts(rows[0].body), basis: 'rendered', unknown: [], error: null } : null;
 }
+
+/** Releases the account's messages held for quiet hours (its settings changed): they are due now,
+ * and the dispatcher holds again those still outside their window. Answers the sending campaigns
+ * they belong to. */
+export async function releaseQuietHoursWait(em: EntityManager, accountId: string): Promise<string[]> {
+  const rows = await em.getConnection().execute<{ id: string }[]>(
+    `with released as (
+       update message set not_before = now(), waiting = null
+       where account_id = ? and status = 'queued' and waiting = 'quiet_hours' and not_before > now()
+       returning campaign_id)
+     select distinct c.id from released r join campaign c on c.account_id = ? and c.id = r.campaign_id where c.status = 'sending'`,
+    [accountId, accountId],
+  );
+  return rows.map((row) => row.id);
+}

@@ -8,7 +8,7 @@ import { ConflictError, ValidationError } from '../../errors.js';
 import { Campaign, moveTo, scheduleCampaign, sendability } from '../campaigns/index.js';
 import { normalisePhone } from '../../phone.js';
 import { cancelLaunch, ensureDispatch, scheduleLaunch } from './sending.jobs.js';
-import { skipQueued, queueTestMessages } from './campaign-sending.queries.js';
+import { skipQueued, queueTestMessages, releaseQuietHoursWait } from './campaign-sending.queries.js';
 
 export const MAX_TEST_NUMBERS = 5;
 
@@ -84,4 +84,12 @@ export async function sendTest(em: EntityManager, campaign: Campaign, input: Tes
   await queueTestMessages(em, campaign.account.id, campaign.id, gateway!.id, numbers);
   if (agenda) await ensureDispatch(agenda, campaign.account.id, campaign.id, { evenIfRunning: true, lanes: [0] });
   return numbers.length;
+}
+
+/** After the account's quiet hours change (off, or a wider window), what waited for the old
+ * window goes at once: its messages are due again and each sending campaign is dispatched. */
+export async function reconsiderWaiting(em: EntityManager, accountId: string, agenda: Agenda | null): Promise<number> {
+  const campaigns = await releaseQuietHoursWait(em, accountId);
+  if (agenda) for (const campaignId of campaigns) await ensureDispatch(agenda, accountId, campaignId, { evenIfRunning: true });
+  return campaigns.length;
 }

@@ -10,6 +10,7 @@ import { Checkbox, EmptyForm, Form, LINE, OptionalText, isChecked } from '../../
 import { Account, OWNER_ONLY } from '../accounts/index.js';
 import { isCountryCode } from '../../phone.js';
 import { DEFAULT_WINDOWS, parseWindow, type CountryWindows, type TimeWindow } from './quiet-hours.js';
+import { reconsiderWaiting } from './campaign-sending.js';
 
 type Values = Record<string, string | undefined>;
 const DAYS = ['weekdays', 'saturday', 'sunday'] as const;
@@ -68,6 +69,7 @@ export async function quietHoursRoutes(app: TypedApp) {
   app.post('/enabled', { ...OWNER_ONLY, schema: { body: Form({ enabled: Checkbox() }) } }, async (request, reply) => {
     request.account!.quietHours = isChecked(request.body.enabled);
     await request.em.flush();
+    await reconsiderWaiting(request.em, request.account!.id, app.scheduler?.agenda ?? null);
     return reply.redirect('/settings/quiet-hours', 303);
   });
 
@@ -80,12 +82,14 @@ export async function quietHoursRoutes(app: TypedApp) {
     },
     async (request, reply) => {
       await setCountryWindows(request.em, request.account!, request.body);
+      await reconsiderWaiting(request.em, request.account!.id, app.scheduler?.agenda ?? null);
       return reply.redirect('/settings/quiet-hours', 303);
     },
   );
 
   app.post('/:country/reset', { ...OWNER_ONLY, schema: { params: CountryParams, body: EmptyForm() } }, async (request, reply) => {
     await resetCountryWindows(request.em, request.account!, request.params.country.toUpperCase());
+    await reconsiderWaiting(request.em, request.account!.id, app.scheduler?.agenda ?? null);
     return reply.redirect('/settings/quiet-hours', 303);
   });
 }
