@@ -77,6 +77,7 @@ export const isolationModules: IsolationModule[] = [
       { method: 'POST', url: (a) => `/create/${a.campaignId}/launch` },
       { method: 'POST', url: (a) => `/create/${a.campaignId}/pause` },
       { method: 'POST', url: (a) => `/create/${a.campaignId}/resume` },
+      { method: 'GET', url: (a) => `/create/${a.campaignId}/cancel` },
       { method: 'POST', url: (a) => `/create/${a.campaignId}/cancel` },
       { method: 'POST', url: (a) => `/create/${a.campaignId}/test`, body: { phones: '+33612345678' } },
     ],

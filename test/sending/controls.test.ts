@@ -36,7 +36,13 @@ t.test('a paused campaign sends nothing until it is resumed', async (t) => {
 
 t.test('cancelling a sending campaign skips what has not left, and it cannot be resumed', async (t) => {
   const { client, campaign, dispatch, statuses, orm } = await launched(t);
-  await client.get(`/create/${campaign.id}`);
+  const page = await client.get(`/create/${campaign.id}`);
+  t.match(page.body, `<a href="/create/${campaign.id}/cancel" role="button"`, 'the page offers to cancel the rest…');
+  t.notMatch(page.body, `action="/create/${campaign.id}/cancel"`, '…but does not cancel in one click');
+  const confirm = await client.get(`/create/${campaign.id}/cancel`);
+  t.equal(confirm.statusCode, 200);
+  t.match(confirm.body, /<strong data-field="left">3<\/strong> messages not sent yet will never be/, 'the confirmation says what will not be sent');
+  t.same((await statuses()).filter((s) => s.endsWith(':skipped')).length, 2, 'asking changes nothing');
   const cancelled = await client.post(`/create/${campaign.id}/cancel`);
   t.match(decodeURIComponent(cancelled.headers.location as string), /3 messages will not be sent/);
   t.equal((await dispatch()).dispatched, 0);

@@ -119,6 +119,13 @@ export async function campaignSendingRoutes(app: TypedApp) {
       return 'Resumed.';
     });
   });
+  // Cancelling cannot be undone: the page's button asks first, as deleting does.
+  app.get('/:id/cancel', { schema: { params: IdParams } }, async (request, reply) => {
+    const campaign = await load(request, request.params.id);
+    const stats = await campaignStats(request.em, campaign.account.id, campaign.id);
+    return reply.page('campaigns/cancel', { campaign, left: stats.queued }, { title: `Cancel ${campaign.name}`, tab: 'create' });
+  });
+
   app.post('/:id/cancel', button(), async (request, reply) => {
     const campaign = await load(request, request.params.id);
     return control(reply, campaign, async () => {
