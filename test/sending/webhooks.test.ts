@@ -85,3 +85,31 @@ t.test('a sent message without a final report after 72 hours becomes unknown, an
   await post({ id: messages[0].gateway_message_id, status: 'delivered' });
   t.equal(await status(messages[0].id), 'delivered');
 });
+
+t.test("one gateway's bad report never fails another's in the same shared batch", async (t) => {
+  const { orm, gateway, messages, post } = await sentCampaign(t);
+  // Through HTTP, a NUL anywhere in a report is refused alone, before the batch.
+  const nul = await post(`{"id": "${messages[0].gateway_message_id}", "status": "delivered", "error_code": "x\\u0000"}`);
+  t.equal(nul.statusCode, 400);
+  // A report the statement itself cannot store (a lone surrogate in its raw JSON), batched with
+  // good ones: only it fails.
+  const { DeliveryReportBatcher } = await import('../../src/modules/sending/delivery-reports.js');
+  const running = DeliveryReportBatcher.MAX_RUNNING;
+  DeliveryReportBatcher.MAX_RUNNING = 1; // the first report runs alone; the next two share a batch
+  t.teardown(() => {
+    DeliveryReportBatcher.MAX_RUNNING = running;
+  });
+  const batcher = new DeliveryReportBatcher(() => orm.em.fork());
+  const at = { id: gateway.id, accountId: (await query<{ account_id: string }>(orm, 'select account_id from gateway where id = ?', [gateway.id]))[0].account_id };
+  const report = (i: number) => ({ gatewayMessageId: messages[i].gateway_message_id, status: 'delivered' as const, errorCode: null });
+  const [first, bad, good] = await Promise.allSettled([
+    batcher.apply(at, report(0), { id: messages[0].gateway_message_id }),
+    batcher.apply(at, report(1), { note: 'bad \ud800' }),
+    batcher.apply(at, report(2), { id: messages[2].gateway_message_id }),
+  ]);
+  t.match(first, { status: 'fulfilled', value: { found: true, changed: true } });
+  t.equal(bad.status, 'rejected', 'the bad report fails');
+  t.match(good, { status: 'fulfilled', value: { found: true, changed: true } }, 'the report batched with it is applied');
+  const statuses = await query<{ id: string; status: string }>(orm, 'select id, status from message where id = any(?::bigint[]) order by id', [`{${messages.map((m) => m.id).join(',')}}`]);
+  t.same(statuses.map((s) => s.status), ['delivered', 'sent', 'delivered']);
+});

@@ -64,7 +64,10 @@ export class DeliveryReportBatcher {
         pending.resolve({ found: changed !== undefined, changed: changed ?? false });
       });
     } catch (error) {
-      for (const pending of batch) pending.reject(error);
+      // The batch is shared by every gateway's reports: one that the statement cannot take must
+      // not fail the others. Each is applied alone, so only the bad one fails.
+      if (batch.length === 1) batch[0].reject(error);
+      else for (const pending of batch) await this.run([pending]);
     }
   }
 }
