@@ -9,6 +9,7 @@ import { Migration20261127000600Gateways } from './Migration20261127000600Gatewa
 import { Migration20261127000700Sending } from './Migration20261127000700Sending.js';
 import { Migration20261201000000NoLaunchingStatus } from './Migration20261201000000NoLaunchingStatus.js';
 import { Migration20261202000000MessageSkippedAt } from './Migration20261202000000MessageSkippedAt.js';
+import { Migration20261202000100CampaignFormToken } from './Migration20261202000100CampaignFormToken.js';
 
 export const migrationsList = [
   { name: 'Migration20261127000000Foundation', class: Migration20261127000000Foundation },
@@ -21,4 +22,5 @@ export const migrationsList = [
   { name: 'Migration20261127000700Sending', class: Migration20261127000700Sending },
   { name: 'Migration20261201000000NoLaunchingStatus', class: Migration20261201000000NoLaunchingStatus },
   { name: 'Migration20261202000000MessageSkippedAt', class: Migration20261202000000MessageSkippedAt },
+  { name: 'Migration20261202000100CampaignFormToken', class: Migration20261202000100CampaignFormToken },
 ];

@@ -1,4 +1,5 @@
 import t from 'tap';
+import crypto from 'node:crypto';
 import { buildTestApp, createTenant, addUser, signedIn, createKey } from '../helper.js';
 import { withAccount } from '../../src/db/tenant.js';
 import { Campaign } from '../../src/modules/campaigns/campaign.entity.js';
@@ -16,11 +17,12 @@ t.test('a marketer walks both wizard steps: message, then recipients and a sched
   const { list } = await audience(orm, account);
   const client = await signedIn(app, await addUser(orm, owner.account, 'marketer'));
   const form = await client.get('/create/new');
-  const id = /name="id" value="([0-9a-f-]{36})"/.exec(form.body)![1];
-  const step1 = await client.post('/create', { id, kind: 'batch', name: 'Winter sale', sender: 'ACME', body: 'Hi {{first_name|there}}, -20% today! Reply STOP to opt out', track_links: 'on' });
+  const token = /name="id" value="([0-9a-f-]{36})"/.exec(form.body)![1];
+  const step1 = await client.post('/create', { id: token, kind: 'batch', name: 'Winter sale', sender: 'ACME', body: 'Hi {{first_name|there}}, -20% today! Reply STOP to opt out', track_links: 'on' });
   t.equal(step1.statusCode, 303);
-  t.equal(step1.headers.location, `/create/${id}/recipients`);
-  const again = await client.post('/create', { id, kind: 'batch', name: 'Winter sale', sender: 'ACME', body: 'Hi' });
+  const id = /^\/create\/([0-9a-f-]{36})\/recipients$/.exec(step1.headers.location as string)![1];
+  t.not(id, token, "the campaign's id is the server's, not the form's");
+  const again = await client.post('/create', { id: token, kind: 'batch', name: 'Winter sale', sender: 'ACME', body: 'Hi' });
   t.equal(again.headers.location, `/create/${id}/recipients`, 'a double submit does not create a second campaign');
   t.equal(await withAccount(orm.em, account.id).count(Campaign, {}), 1);
 
@@ -218,4 +220,23 @@ t.test('a list that a campaign sends to cannot be deleted, and the page says why
   t.equal(refused.statusCode, 409);
   t.match(refused.body, 'it is the recipient source of Uses the list');
   t.equal((await client.get(`/contacts/lists/${list.id}`)).statusCode, 200, 'the list is still there');
+});
+
+t.test("a form token naming another account's campaign is just an unknown token: the new campaign gets the server's id", async (t) => {
+  const { app, orm } = await buildTestApp(t);
+  const a = await createTenant(orm);
+  const b = await createTenant(orm);
+  const theirs = await signedIn(app, a.owner);
+  await theirs.get('/create/new');
+  const created = await theirs.post('/create', { kind: 'batch', name: 'Theirs', sender: 'ACME', body: 'Hi STOP' });
+  const foreignId = /^\/create\/([0-9a-f-]{36})\/recipients$/.exec(created.headers.location as string)![1];
+  const mine = await signedIn(app, b.owner);
+  await mine.get('/create/new');
+  const unknown = await mine.post('/create', { id: crypto.randomUUID(), kind: 'batch', name: 'Mine 1', sender: 'ACME', body: 'Hi STOP' });
+  const foreign = await mine.post('/create', { id: foreignId, kind: 'batch', name: 'Mine 2', sender: 'ACME', body: 'Hi STOP' });
+  t.equal(unknown.statusCode, 303);
+  t.equal(foreign.statusCode, 303, 'a foreign id answers as an unknown one does');
+  t.notMatch(foreign.headers.location as string, foreignId, 'and does not lead to the other account');
+  t.equal(await withAccount(orm.em, b.account.id).count(Campaign, {}), 2, 'both created in my account');
+  t.equal((await withAccount(orm.em, a.account.id).findOneOrFail(Campaign, { id: foreignId })).name, 'Theirs', "the other account's campaign is untouched");
 });

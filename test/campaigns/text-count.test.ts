@@ -25,12 +25,14 @@ t.test('the same text shows the same count in the editor, on its page, in step 2
   const { list } = await audience(orm, account);
   const client = await signedIn(app, await addUser(orm, owner.account, 'marketer'));
   const form = await client.get('/create/new');
-  const id = /name="id" value="([0-9a-f-]{36})"/.exec(form.body)![1];
+  const token = /name="id" value="([0-9a-f-]{36})"/.exec(form.body)![1];
 
   // Before recipients: each placeholder at a fixed 10 characters, everywhere, and said so.
-  const editorBefore = await client.post('/create/counter', { id, kind: 'batch', body: BODY, track_links: 'on' }, { 'hx-request': 'true' });
+  const editorBefore = await client.post('/create/counter', { id: token, kind: 'batch', body: BODY, track_links: 'on' }, { 'hx-request': 'true' });
   t.match(editorBefore.body, 'each placeholder counts as 10 characters');
-  t.equal((await client.post('/create', { id, kind: 'batch', name: 'Winter', sender: 'ACME', body: BODY, track_links: 'on' })).statusCode, 303);
+  const created = await client.post('/create', { id: token, kind: 'batch', name: 'Winter', sender: 'ACME', body: BODY, track_links: 'on' });
+  t.equal(created.statusCode, 303);
+  const id = /^\/create\/([0-9a-f-]{36})\/recipients$/.exec(created.headers.location as string)![1];
   const pageBefore = await client.get(`/create/${id}`);
   t.same(footerOf(pageBefore.body), counterOf(editorBefore.body), 'the campaign page counts as the editor did');
   t.match(pageBefore.body, 'an estimate: each placeholder counts as 10 characters');

@@ -53,7 +53,11 @@ export const Campaign = defineEntity({
     problem: p.string().length(300).nullable(),
     /** When its last message was dispatched (status sent) or it was cancelled. */
     finishedAt: p.datetime().nullable(),
+    /** The token of the step-1 form that created it: a double-submitted form finds this campaign
+     * instead of creating a second one. Ids themselves are always made by the server. */
+    formToken: p.uuid().nullable(),
   },
+  uniques: [{ properties: ['account', 'formToken'], name: 'campaign_account_form_token_unique' }],
   indexes: [{ properties: ['account', 'status'], name: 'campaign_account_status_index' }],
 });
 export type Campaign = InferEntity<typeof Campaign>;

@@ -116,11 +116,14 @@ export async function campaignsRoutes(app: TypedApp) {
     },
     async (request, reply) => {
       const { id: formId, name, sender, body, track_links, kind } = request.body;
-      const id = isUuid(formId) ? formId : undefined;
-      // A double-submitted form carries the same id: the second submit finds the campaign.
-      if (id && (await request.em.findOne(Campaign, { id }))) return reply.redirect(`/create/${id}/recipients`, 303);
+      const formToken = isUuid(formId) ? formId : undefined;
+      // A double-submitted form carries the same token: the second submit finds its campaign. The
+      // campaign's id is the server's own, so a token naming another account's campaign is
+      // simply a token never seen.
+      const submitted = formToken ? await request.em.findOne(Campaign, { formToken }) : null;
+      if (submitted) return reply.redirect(`/create/${submitted.id}/recipients`, 303);
       // An unticked box is absent: off, as the counter counts it (the API's default is on).
-      const campaign = await createCampaign(request.em, request.account!, { name, sender, body, track_links: track_links ?? 'off', kind }, { actor: request.actor, publicUrl, id });
+      const campaign = await createCampaign(request.em, request.account!, { name, sender, body, track_links: track_links ?? 'off', kind }, { actor: request.actor, publicUrl, formToken });
       return reply.redirect(campaign.kind === 'automation' ? `/create/${campaign.id}` : `/create/${campaign.id}/recipients`, 303);
     },
   );
@@ -153,7 +156,8 @@ export async function campaignsRoutes(app: TypedApp) {
   const VIEWER = { role: 'viewer' as const };
   /** The editor's text counted: for its campaign (hidden `id`) when it exists, whose recipients set the count. */
   const editorText = async (request: FastifyRequest, form: MessageForm, body: string) => {
-    const campaign = isUuid(form.id) ? await request.em.findOne(Campaign, { id: form.id }, { populate: ['segment', 'list', 'account'] }) : null;
+    // The edit form carries the campaign's id; a new campaign's form, the token it was created with.
+    const campaign = isUuid(form.id) ? await request.em.findOne(Campaign, { $or: [{ id: form.id }, { formToken: form.id }] }, { populate: ['segment', 'list', 'account'] }) : null;
     return checkCampaignText(request.em, campaign, publicUrl, draftOf({ ...form, body }));
   };
 

@@ -113,7 +113,7 @@ export async function validateMessage(em: EntityManager, input: MessageInput, pu
   return { values: { name, sender, body, trackLinks, kind }, errors, text };
 }
 
-export async function createCampaign(em: EntityManager, account: Account, input: MessageInput, options: { actor: string; publicUrl: string; id?: string; recipients?: RecipientsInput }): Promise<Campaign> {
+export async function createCampaign(em: EntityManager, account: Account, input: MessageInput, options: { actor: string; publicUrl: string; formToken?: string; recipients?: RecipientsInput }): Promise<Campaign> {
   // Choosing "For Automation Center" makes it an automation campaign (event placeholders allowed).
   const kind = options.recipients && typeof options.recipients === 'object' && options.recipients.automation ? 'automation' : input.kind;
   const { values, errors } = await validateMessage(em, { ...input, kind }, options.publicUrl);
@@ -129,7 +129,7 @@ export async function createCampaign(em: EntityManager, account: Account, input:
   }
   if (Object.keys(errors).length) throw new ValidationError(errors);
   const campaign = em.create(Campaign, {
-    ...(options.id ? { id: options.id } : {}),
+    formToken: options.formToken ?? null,
     account,
     name: values.name,
     sender: values.sender,
