@@ -71,3 +71,20 @@ t.test('the gateway form offers every kind of the registry by its label, and nev
   const saved = await withAccount(orm.em, account.id).findOneOrFail(Gateway, { kind: 'twilio' });
   t.same(saved.config, { account_sid: 'AC1', auth_token: 'sekret-token-123', from: '+15550001111' });
 });
+
+t.test("a gateway's secrets are the owners' only: others see the webhook URLs and credentials masked", async (t) => {
+  const { app, orm } = await buildTestApp(t);
+  const { owner, account } = await createTenant(orm);
+  const client = await signedIn(app, owner);
+  await client.get('/settings/gateways');
+  t.equal((await client.post('/settings/gateways', { kind: 'kannel', name: 'Kannel', option_url: 'http://tc:hunter2@127.0.0.1:13013/cgi-bin/sendsms', option_username: 'tc', option_password: 'pw' })).statusCode, 303);
+  const kannel = await withAccount(orm.em, account.id).findOneOrFail(Gateway, { kind: 'kannel' });
+  t.match((await client.get('/settings/gateways')).body, `secret=${kannel.secret}`, 'the owner sees the URLs to paste');
+  for (const role of ['marketer', 'viewer'] as const) {
+    const page = (await (await signedIn(app, await addUser(orm, account, role))).get('/settings/gateways')).body;
+    t.notMatch(page, kannel.secret, `a ${role} never sees the webhook secret`);
+    t.match(page, 'secret=••••••', `a ${role} sees where it goes`);
+    t.notMatch(page, 'hunter2', `a ${role} never sees credentials written into a URL`);
+  }
+  t.notMatch((await client.get('/settings/gateways')).body, 'hunter2', 'nor does the owner: options are write-only');
+});

@@ -8,7 +8,7 @@ import { Checkbox, EmptyForm, Form, LINE, OptionalText, Text, UuidParams, isChec
 import { Gateway } from './gateway.entity.js';
 import { createGateway, makeDefault } from './gateways.service.js';
 import { gatewayKinds, gatewayKind, isGatewayKind, webhookUrls } from './registry.js';
-import { OWNER_ONLY } from '../accounts/index.js';
+import { OWNER_ONLY, hasRole } from '../accounts/index.js';
 
 const OPTION = 'option_';
 
@@ -43,13 +43,24 @@ const onOptionFields = (fields: Record<string, string>) => Object.fromEntries(Ob
 /** What a refused form shows again: everything typed except secret options. */
 const withoutSecrets = (values: Record<string, string>) => Object.fromEntries(Object.entries(values).filter(([name]) => !(name.startsWith(OPTION) && SECRET_OPTIONS.has(name.slice(OPTION.length)))));
 
+const MASK = '••••••';
+
+/** A gateway's options as the page shows them: secret ones masked, and any credentials written
+ * into a URL (`user:password@`) masked too. */
+function shownOptions(kind: string, config: Record<string, string>): [string, string][] {
+  const secret = new Set(gatewayKind(kind).options.filter((o) => o.secret).map((o) => o.name));
+  return Object.entries(config).map(([name, value]) => [name, secret.has(name) ? MASK : value.replace(/^(https?:\/\/)[^/@\s]*@/i, `$1${MASK}@`)]);
+}
+
 export async function gatewaysRoutes(app: TypedApp) {
   const publicUrl = app.config.publicUrl;
   const page = async (request: FastifyRequest, reply: FastifyReply, values: Record<string, string> = {}, errors: Record<string, string> = {}) => {
     const gateways = await request.em.find(Gateway, {}, { orderBy: { createdAt: 'asc' } });
-    const urls = new Map(gateways.map((g) => [g.id, webhookUrls(g, publicUrl)]));
-    const secretOptions = new Set(gatewayKinds().flatMap((k) => k.options.filter((o) => o.secret).map((o) => `${k.kind}.${o.name}`)));
-    return reply.page('gateways/index', { gateways, urls, kinds: gatewayKinds(), secretOptions, values, errors }, { title: 'Gateways', tab: 'settings' });
+    // Secrets are the owners' only: others see the webhook URLs with the secret masked.
+    const owner = hasRole(request.user!, 'owner');
+    const urls = new Map(gateways.map((g) => [g.id, webhookUrls(owner ? g : { ...g, secret: MASK }, publicUrl)]));
+    const shown = new Map(gateways.map((g) => [g.id, shownOptions(g.kind, g.config)]));
+    return reply.page('gateways/index', { gateways, urls, shown, kinds: gatewayKinds(), values, errors }, { title: 'Gateways', tab: 'settings' });
   };
 
   app.get('/', async (request, reply) => page(request, reply));
