@@ -2,6 +2,7 @@ import t from 'tap';
 import { buildTestApp, createTenant, signedIn } from '../helper.js';
 import { withAccount } from '../../src/db/tenant.js';
 import { launchCampaign } from '../../src/modules/sending/launch.js';
+import { dispatchCampaign } from '../../src/modules/sending/dispatcher.js';
 import { readyToSend, scheduleNow, query } from './helpers.js';
 
 t.test('a launch writes one message per recipient, skipped ones with their reason, and running it twice adds nothing', async (t) => {
@@ -67,4 +68,24 @@ t.test('a default gateway that cannot send yet is named in step 2, before the la
   await scheduleNow(orm, account, campaign.id);
   const result = await launchCampaign(withAccount(orm.em, account.id), campaign.id, 'http://localhost:3000');
   t.match(result, { outcome: 'refused', reason: /^Not launched: Sending through kannel gateways/ });
+});
+
+t.test("erasing a contact who was sent a message removes its number and text from the gateway's copy too", async (t) => {
+  const { app, orm } = await buildTestApp(t);
+  const { account, owner } = await createTenant(orm);
+  const { campaign, contacts } = await readyToSend(orm, account);
+  await scheduleNow(orm, account, campaign.id);
+  await launchCampaign(withAccount(orm.em, account.id), campaign.id, 'http://localhost:3000');
+  await dispatchCampaign(withAccount(orm.em, account.id), account.id, campaign.id, { publicUrl: 'http://localhost:3000' });
+  const ann = contacts[0];
+  const [annMessage] = await query<{ id: string }>(orm, `select id from message where campaign_id = ? and contact_id = ?`, [campaign.id, ann.id]);
+  t.same((await query<{ phone: string }>(orm, 'select phone from simulator_message where client_ref = ?', [annMessage.id])).map((r) => r.phone), [ann.phone], 'the simulator holds her number');
+  const client = await signedIn(app, owner);
+  await client.get(`/contacts/${ann.id}/delete`);
+  t.equal((await client.post(`/contacts/${ann.id}/delete`)).statusCode, 303);
+  const copies = await query<{ phone: string; body: string }>(orm, 'select phone, body from simulator_message where client_ref = ?', [annMessage.id]);
+  t.same(copies, [{ phone: '', body: '' }], 'the gateway copy keeps neither her number nor her text');
+  t.equal((await query(orm, `select 1 from simulator_message where phone = ? or body like ?`, [ann.phone, `%${ann.firstName}%`])).length, 0, 'nothing of hers is left there');
+  const others = await query<{ phone: string }>(orm, `select phone from simulator_message where phone <> '' order by phone`);
+  t.equal(others.length, 2, "the other recipients' copies stay");
 });

@@ -112,21 +112,6 @@ export async function contactCountries(em: EntityManager, accountId: string): Pr
   return rows.map((row) => row.country);
 }
 
-/** Erasure of a contact from its messages: they stay as records (counts, costs) without the
- * number, the text or the short-link token; what had not left yet never will. Runs in the
- * EntityManager's transaction when it has one. */
-export async function eraseContactFromMessages(em: EntityManager, accountId: string, contactId: number): Promise<void> {
-  await em.getConnection().execute(
-    `update message set contact_id = null, phone = '', body = null, token = null,
-            skip_reason = case when status = 'queued' then 'erased' else skip_reason end,
-            status = case when status = 'queued' then 'skipped' else status end
-     where account_id = ? and contact_id = ?`,
-    [accountId, contactId],
-    'run',
-    em.getTransactionContext(),
-  );
-}
-
 /** A deleted custom field's values go from every contact of the account, in one statement. */
 export async function removeFieldValues(em: EntityManager, accountId: string, key: string): Promise<void> {
   await em.getConnection().execute(`update contact set fields = fields - ? where account_id = ? and jsonb_exists(fields, ?)`, [key, accountId, key]);

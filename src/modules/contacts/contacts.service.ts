@@ -8,7 +8,7 @@ import { CustomField } from './custom-field.entity.js';
 import { ConsentEvent, Suppression } from './consent.entity.js';
 import { normalisePhone, phoneHash } from '../../phone.js';
 import { parseFieldValue, parseOptIn, LIMITS, type FieldValue } from './fields.js';
-import { eraseContactFromMessages } from './contact.queries.js';
+import { eraseCopies } from './erasure.js';
 
 /** A contact as a form, the API or a CSV row gives it: every value still text (or JSON). */
 export interface ContactInput {
@@ -143,9 +143,9 @@ export async function eraseContact(em: EntityManager, contact: Contact, actor: s
     await em.upsert(Suppression, { account: contact.account, phoneHash: hash, source: contact.optOutSource ?? 'manual' });
   }
   em.persist(em.create(ConsentEvent, { account: contact.account, contact: null, phoneHash: hash, optedIn: false, source: 'erased', actor }));
-  // Its messages stay as records (counts, costs) without the number, the text or the short-link
-  // token; what had not left yet never will.
-  await eraseContactFromMessages(em, contact.account.id, contact.id);
+  // Every copy other modules keep goes too (messages keep counts and costs, without the number,
+  // the text or the short-link token; what had not left yet never will).
+  await eraseCopies(em, { accountId: contact.account.id, contactId: contact.id, phone: contact.phone });
   em.remove(contact);
 }
 

@@ -9,3 +9,4 @@ export { type SegmentRules } from './segment-rules.js';
 export { Segment } from './segment.entity.js';
 export { compileSegmentOn } from './segment.queries.js';
 export { registerUsageCheck } from './usage.js';
+export { registerErasureStep, type ErasedContact } from './erasure.js';

@@ -6,3 +6,4 @@ export { createGateway, gatewayFor, giveSimulatorGateway, makeDefault } from './
 export { adapterFor, cannotSend, GATEWAY_KINDS, gatewayKind, gatewayKinds, parseDeliveryReport, webhookUrls } from './registry.js';
 export { SimulatorMessage } from './simulator-message.entity.js';
 export { SimulatorReporter } from './simulator-reporter.js';
+export { eraseGatewayCopies } from './simulator.queries.js';

@@ -7,6 +7,7 @@
 // across accounts (like the scheduler's), and it hands back each report's account id, which the
 // settling statements then filter by with the report's id.
 import type pg from 'pg';
+import type { EntityManager } from '@mikro-orm/postgresql';
 
 /** A message the simulator accepted, with the report it will post. */
 export interface SimulatedMessage {
@@ -87,5 +88,19 @@ export async function retryReportsLaterOn(client: pg.ClientBase, reports: Claime
     `update simulator_message s set report_at = now() + make_interval(secs => 2 * s.report_attempts)
      from unnest($1::uuid[], $2::uuid[]) as r(id, account_id) where s.id = r.id and s.account_id = r.account_id`,
     ids(reports),
+  );
+}
+
+/** Erasure: the simulator's copies of these messages lose their number and text (the rows stay,
+ * so a resent message is still delivered once). */
+export async function eraseGatewayCopies(em: EntityManager, accountId: string, messages: { gatewayId: string; clientRef: string }[]): Promise<void> {
+  if (!messages.length) return;
+  await em.getConnection().execute(
+    `update simulator_message s set phone = '', body = ''
+     from jsonb_to_recordset(?::jsonb) as m(gateway_id uuid, client_ref text)
+     where s.account_id = ? and s.gateway_id = m.gateway_id and s.client_ref = m.client_ref`,
+    [JSON.stringify(messages.map((m) => ({ gateway_id: m.gatewayId, client_ref: m.clientRef }))), accountId],
+    'run',
+    em.getTransactionContext(),
   );
 }

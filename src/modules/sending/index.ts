@@ -3,3 +3,4 @@
 export { keepLaunchJob } from './campaign-sending.js';
 export { markUnknownDeliveries } from './delivery-reports.queries.js';
 export { defineSendingJobs, startSendingSweep } from './sending.jobs.js';
+export { eraseFromMessages } from './erasure.queries.js';
