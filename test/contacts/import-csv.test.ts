@@ -1,7 +1,8 @@
 // The pure parts of CSV import: delimiter detection, the header guess, and the text written out
 // (COPY text for PostgreSQL, report cells for spreadsheets).
 import t from 'tap';
-import { detectDelimiter, csvCell, copyText, analyseHead } from '../../src/modules/contacts/contact-import.csv.js';
+import { detectDelimiter, copyText, analyseHead } from '../../src/modules/contacts/contact-import.csv.js';
+import { csvCell } from '../../src/modules/contacts/csv-cell.js';
 import { guessMapping, cleanFileName } from '../../src/modules/contacts/contact-import.service.js';
 import type { CustomField } from '../../src/modules/contacts/custom-field.entity.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
@@ -31,10 +32,11 @@ t.test('the first rows are read with the line of any problem', async (t) => {
 t.test('report cells: quoted as needed, formulas defused', async (t) => {
   t.equal(csvCell('Ann'), 'Ann');
   t.equal(csvCell('=SUM(A1:A9)'), "'=SUM(A1:A9)");
-  t.equal(csvCell('+33612345678'), "'+33612345678");
-  t.equal(csvCell('-1'), "'-1");
+  t.equal(csvCell('+33612345678'), '+33612345678', 'an E.164 number is data, not a formula');
+  t.equal(csvCell('-1'), '-1', 'so is a negative number');
+  t.equal(csvCell('-1+2'), "'-1+2", 'a sum is not');
   t.equal(csvCell('@cmd'), "'@cmd");
-  t.equal(csvCell('\tx'), "'\tx");
+  t.equal(csvCell('\tx'), `"'\tx"`, 'a tab is defused and quoted');
   t.equal(csvCell('a,b'), '"a,b"');
   t.equal(csvCell('say "hi"'), '"say ""hi"""');
   t.equal(csvCell('=a,"b"'), `"'=a,""b"""`);

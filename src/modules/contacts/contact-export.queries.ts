@@ -3,27 +3,14 @@
 // at a time and each batch is written before the next is read, so a million contacts never sit
 // in memory and a slow download holds back the database reads (backpressure through the stream).
 //
-// Cells are escaped against formula injection: a cell that starts with =, +, -, @, a tab or a
-// carriage return gets a leading apostrophe, so a spreadsheet shows it as text instead of running
-// it. A plain number (an E.164 phone number such as +33612345678, a negative amount such as -12.5)
-// is left alone: spreadsheet programs read it as a number, never as a formula.
+// Cells are written by csvCell (csv-cell.ts): formula starts defused, delimiters quoted.
 import type pg from 'pg';
 import type { CompiledRules, FieldInfo } from './segment-compiler.js';
+import { csvCell } from './csv-cell.js';
 
 export const EXPORT_COLUMNS = ['phone', 'email', 'first_name', 'last_name', 'country', 'sms_opt_in', 'opt_out_source'] as const;
 
-const FORMULA_START = /^[=+\-@\t\r]/;
-const PLAIN_NUMBER = /^[+-]?\d+(\.\d+)?$/;
-const NEEDS_QUOTES = /[",\r\n]|^\s|\s$/;
 const BATCH = 2_000;
-
-/** One CSV cell: formula-escaped, then quoted as RFC 4180 wants. */
-export function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  let text = String(value);
-  if (FORMULA_START.test(text) && !PLAIN_NUMBER.test(text)) text = `'${text}`;
-  return NEEDS_QUOTES.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
 
 const yesNo = (value: unknown) => (value === true || value === 'true' ? 'yes' : value === false || value === 'false' ? 'no' : value);
 

@@ -227,11 +227,3 @@ export function copyText(value: string | null | undefined): string {
   return value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
 }
 
-/** A CSV cell for a report a person opens in a spreadsheet: quoted when needed, and text that a
- * spreadsheet would run as a formula (= + - @, tab, carriage return first) prefixed with '. */
-export function csvCell(value: string | number | null | undefined): string {
-  if (value === null || value === undefined) return '';
-  let text = String(value);
-  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = "'" + text;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}

@@ -31,7 +31,8 @@ import {
   UploadRefused,
   type StartInput,
 } from './contact-import.service.js';
-import { DELIMITERS, DELIMITER_LABELS, DELIMITER_NAMES, delimiterByName, csvCell, type Delimiter } from './contact-import.csv.js';
+import { DELIMITERS, DELIMITER_LABELS, DELIMITER_NAMES, delimiterByName, type Delimiter } from './contact-import.csv.js';
+import { csvCell } from './csv-cell.js';
 import { reportedRows, countReportedRows } from './contact-import.queries.js';
 import { runContactImport } from './contact-import.jobs.js';
 

@@ -1,0 +1,17 @@
+// One CSV cell as a person's spreadsheet will open it (exports and import reports alike):
+// - text a spreadsheet would run as a formula (starting with =, +, -, @, a tab or a carriage
+//   return) gets a leading apostrophe, so it shows as text; a plain number (an E.164 phone such as
+//   +33612345678, an amount such as -12.5) is data, left as it is;
+// - a cell holding a delimiter a spreadsheet may split on (comma, semicolon, tab), a quote or a
+//   line break is quoted, so no part of it becomes a cell of its own (`Ann;=1+2` stays one cell);
+// - quotes inside are doubled (RFC 4180).
+const FORMULA_START = /^[=+\-@\t\r]/;
+const PLAIN_NUMBER = /^[+-]?\d+(\.\d+)?$/;
+const NEEDS_QUOTES = /[",;\t\r\n]|^\s|\s$/;
+
+export function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  let text = String(value);
+  if (FORMULA_START.test(text) && !PLAIN_NUMBER.test(text)) text = `'${text}`;
+  return NEEDS_QUOTES.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
