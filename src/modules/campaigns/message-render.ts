@@ -24,11 +24,22 @@ export const linkPosition = (suffix: string) => Math.max(0, ALPHABET.indexOf(suf
 // A URL as people write them in SMS; trailing punctuation belongs to the sentence.
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"{}]+/g;
 
+const TRAILING_PUNCTUATION = new Set(['.', ',', ';', ':', '!', '?', ')', ']', "'", '’']);
+
+/** A matched URL without the punctuation that ends the sentence around it ("see https://x.io/a."),
+ * trimmed by a backwards scan: linear in the text, whatever it holds (a regular expression
+ * anchored at the end would retry every start of a long run of dots: quadratic). */
+function withoutTrailingPunctuation(raw: string): string {
+  let end = raw.length;
+  while (end > 0 && TRAILING_PUNCTUATION.has(raw[end - 1]!)) end--;
+  return raw.slice(0, end);
+}
+
 /** The links of a text, in order, each once. */
 export function findLinks(text: string): string[] {
   const found: string[] = [];
   for (const match of text.matchAll(URL_PATTERN)) {
-    const url = match[0].replace(/[.,;:!?)\]'’]+$/, '');
+    const url = withoutTrailingPunctuation(match[0]);
     if (!found.includes(url)) found.push(url);
   }
   return found.slice(0, MAX_TRACKED_LINKS);
@@ -38,7 +49,7 @@ export function findLinks(text: string): string[] {
 export function replaceLinks(text: string, links: string[], make: (position: number) => string): string {
   if (!links.length) return text;
   return text.replace(URL_PATTERN, (raw) => {
-    const url = raw.replace(/[.,;:!?)\]'’]+$/, '');
+    const url = withoutTrailingPunctuation(raw);
     const position = links.indexOf(url) + 1;
     return position ? make(position) + raw.slice(url.length) : raw;
   });
