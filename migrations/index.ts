@@ -10,6 +10,7 @@ import { Migration20261127000700Sending } from './Migration20261127000700Sending
 import { Migration20261201000000NoLaunchingStatus } from './Migration20261201000000NoLaunchingStatus.js';
 import { Migration20261202000000MessageSkippedAt } from './Migration20261202000000MessageSkippedAt.js';
 import { Migration20261202000100CampaignFormToken } from './Migration20261202000100CampaignFormToken.js';
+import { Migration20261202000200ClickOncePerMinute } from './Migration20261202000200ClickOncePerMinute.js';
 
 export const migrationsList = [
   { name: 'Migration20261127000000Foundation', class: Migration20261127000000Foundation },
@@ -23,4 +24,5 @@ export const migrationsList = [
   { name: 'Migration20261201000000NoLaunchingStatus', class: Migration20261201000000NoLaunchingStatus },
   { name: 'Migration20261202000000MessageSkippedAt', class: Migration20261202000000MessageSkippedAt },
   { name: 'Migration20261202000100CampaignFormToken', class: Migration20261202000100CampaignFormToken },
+  { name: 'Migration20261202000200ClickOncePerMinute', class: Migration20261202000200ClickOncePerMinute },
 ];

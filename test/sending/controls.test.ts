@@ -164,6 +164,22 @@ t.test('a tracked link redirects to its address and records the click for the me
   const clicks = await query<{ message_id: string }>(orm, 'select message_id from click');
   t.same(clicks.map((c) => c.message_id), [message.id]);
   t.equal((await app.inject({ method: 'GET', url: `/l/${message.token}2` })).statusCode, 404, 'no second link');
+  for (let i = 0; i < 5; i++) t.equal((await app.inject({ method: 'GET', url: `/l/${message.token}1` })).statusCode, 302);
+  t.equal((await query(orm, 'select 1 from click')).length, 1, 'reloading within the minute counts one click');
+  await query(orm, `update click set at = now() - interval '2 minutes'`);
+  await app.inject({ method: 'GET', url: `/l/${message.token}1` });
+  t.equal((await query(orm, 'select 1 from click')).length, 2, 'a click a minute later counts again');
+});
+
+t.test('one address cannot hammer a short link: past 120 redirects a minute it is refused', async (t) => {
+  const { dispatch, campaign, orm, app } = await launched(t, { body: 'See https://shop.example.com/sale' });
+  await dispatch();
+  const [message] = await query<{ token: string }>(orm, `select token from message where campaign_id = ? and phone = '+33612345601'`, [campaign.id]);
+  const statuses: number[] = [];
+  for (let i = 0; i < 121; i++) statuses.push((await app.inject({ method: 'GET', url: `/l/${message.token}1` })).statusCode);
+  t.same(statuses.slice(0, 120), Array(120).fill(302));
+  t.equal(statuses[120], 429);
+  t.equal((await query(orm, 'select 1 from click')).length, 1, 'and the figures counted one click');
 });
 
 t.test('the API launches, refuses a second launch and a draft without recipients, and reports progress', async (t) => {

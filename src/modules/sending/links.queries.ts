@@ -31,5 +31,12 @@ export async function campaignLink(em: EntityManager, accountId: string, campaig
 }
 
 export async function recordClick(em: EntityManager, accountId: string, linkId: string, messageId: string): Promise<void> {
-  await em.getConnection().execute('insert into click (account_id, link_id, message_id) values (?, ?, ?)', [accountId, linkId, messageId]);
+  // Once per message, link and minute: a reload storm (or a link preview fetching it again) does
+  // not inflate the figures.
+  await em.getConnection().execute(
+    `insert into click (account_id, link_id, message_id)
+     select ?, ?, ? where not exists (
+       select 1 from click where account_id = ? and link_id = ? and message_id = ? and at > now() - interval '1 minute')`,
+    [accountId, linkId, messageId, accountId, linkId, messageId],
+  );
 }

@@ -53,7 +53,8 @@ export async function linkRoutes(app: TypedApp) {
     return reply.page('sending/unsubscribe', { token: request.params.token, phone: masked(message.phone), done: true }, { title: 'Unsubscribed' });
   });
 
-  app.get('/l/:token', { config: PUBLIC, schema: { params: LinkParams }, errorHandler: malformedLink }, async (request, reply) => {
+  // Short links are public: one address gets at most 120 redirects a minute.
+  app.get('/l/:token', { config: { ...PUBLIC, rateLimit: { max: 120, timeWindow: '1 minute' } }, schema: { params: LinkParams }, errorHandler: malformedLink }, async (request, reply) => {
     const full = request.params.token;
     const message = await messageOfToken(request.em, full.slice(0, TOKEN_LENGTH));
     const position = linkPosition(full.slice(TOKEN_LENGTH));

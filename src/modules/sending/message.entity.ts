@@ -128,6 +128,7 @@ export const Click = defineEntity({
     messageId: p.bigint('number'),
     at: p.datetime().defaultRaw('now()'),
   },
-  indexes: [{ properties: ['account', 'link'], name: 'click_account_link_index' }],
+  // Counting a link's clicks, and finding a message's last click on it (one click a minute counts).
+  indexes: [{ properties: ['account', 'link', 'messageId', 'at'], name: 'click_account_link_message_index' }],
 });
 export type Click = InferEntity<typeof Click>;
