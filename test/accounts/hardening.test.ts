@@ -1,7 +1,7 @@
 // Hostile requests at the edge of accounts: where sign-in sends you, who is believed about the
 // client's address, which routes take a session, and what a browser may keep.
 import t from 'tap';
-import { buildTestApp, createTenant, signedIn, Client } from '../helper.js';
+import { buildTestApp, createTenant, signedIn, Client, createKey } from '../helper.js';
 import { safeNext } from '../../src/modules/accounts/auth.routes.js';
 import { loadConfig } from '../../src/config.js';
 
@@ -59,4 +59,29 @@ t.test('signed-in pages tell browsers and proxies not to keep them', async (t) =
   const client = await signedIn(app, owner);
   for (const path of ['/dashboard', '/contacts', '/settings/credits']) t.equal((await client.get(path)).headers['cache-control'], 'no-store', path);
   t.not((await new Client(app).get('/static/app.css')).headers['cache-control'], 'no-store', 'static files stay cacheable');
+});
+
+t.test('bad input that used to end in a 500 gets a clear answer', async (t) => {
+  const { app, orm } = await buildTestApp(t);
+  const { owner, account } = await createTenant(orm);
+  const visitor = new Client(app);
+  await visitor.get('/login');
+  const long = await visitor.post('/login', { email: `${'a'.repeat(300)}@example.com`, password: 'x' });
+  t.equal(long.statusCode, 422, 'an over-long sign-in email is the form again');
+  t.match(long.body, /email: at most 254 characters/i);
+
+  const client = await signedIn(app, owner);
+  await client.get('/contacts/fields');
+  t.equal((await client.post('/contacts/fields', { label: 'Birthday', key: 'birthday', type: 'date' })).statusCode, 303);
+  const key = await createKey(orm, account);
+  const api = (payload: unknown) => app.inject({ method: 'POST', url: '/api/v1/contacts', headers: { authorization: `Bearer ${key}` }, payload: payload as object });
+  const zero = await api({ contacts: [{ phone: '+33612345678', fields: { birthday: '0000-01-01' } }, { phone: '+33612345679', fields: { birthday: '1990-05-17' } }] });
+  t.equal(zero.statusCode, 200);
+  t.match(zero.json(), { created: 1, errors: [{ index: 0 }] }, 'year 0000 is refused for that contact, the other is created');
+  t.match(JSON.stringify(zero.json().errors), 'years 1000 to 9999');
+  // A year-0000 value stored before years were checked does not break segments on the field.
+  await orm.em.getConnection().execute(`update contact set fields = jsonb_set(fields, '{birthday}', '"0000-01-01"') where phone = '+33612345679'`);
+  await client.get('/contacts/segments/new');
+  const segment = await client.get(`/contacts/segments/new?combinator=and&g0.c0.field=${encodeURIComponent('custom:birthday')}&g0.c0.operator=before&g0.c0.value=2000-01-01`);
+  t.not(segment.statusCode, 500, 'a segment on the field still answers');
 });

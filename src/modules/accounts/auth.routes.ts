@@ -5,7 +5,7 @@ import { Type } from 'typebox';
 import { ACROSS_ACCOUNTS } from '../../db/tenant.js';
 import { ValidationError } from '../../errors.js';
 import { formErrors, type TypedApp } from '../../plugins/validation.js';
-import { EmptyForm, Form, LINE, OptionalText } from '../../plugins/schemas.js';
+import { EmptyForm, Form, OptionalText } from '../../plugins/schemas.js';
 import { User } from './user.entity.js';
 import { normaliseEmail } from './accounts.service.js';
 import { verifyPassword, timingDummyHash } from './passwords.js';
@@ -15,7 +15,8 @@ import { recentFailures, recordFailure, clearFailures, EMAIL_FAILURE_LIMIT, EMAI
 /** Where to go after signing in: a path of this site (the login redirect carries the URL asked for). */
 const Next = OptionalText(4096);
 /** Long passwords are fine (argon2 takes any length); megabytes of one are not. */
-const LoginForm = Form({ email: OptionalText(LINE), password: OptionalText(4096), next: Next });
+// An email address has at most 254 characters (RFC 5321), as the one a user signed up with.
+const LoginForm = Form({ email: OptionalText(254), password: OptionalText(4096), next: Next });
 
 /** Where to go after signing in: a path of this site only. Browsers drop tabs and line breaks
  * and read a backslash as a slash, so `/\t/evil.example` or `/\\evil.example` would leave the

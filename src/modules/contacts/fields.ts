@@ -33,6 +33,8 @@ export function parseFieldValue(type: FieldType, raw: unknown): { ok: true; valu
       const dmy = /^(\d{2})[/.](\d{2})[/.](\d{4})$/.exec(text);
       const [y, m, d] = iso ? [iso[1], iso[2], iso[3]] : dmy ? [dmy[3], dmy[2], dmy[1]] : [];
       if (!y) return { ok: false, reason: `"${text}" is not a date (YYYY-MM-DD or DD/MM/YYYY)` };
+      // Years people mean and PostgreSQL stores as given (year 0000 does not exist there).
+      if (Number(y) < 1000) return { ok: false, reason: `"${text}" is not a date in the years 1000 to 9999` };
       const date = new Date(`${y}-${m}-${d}T00:00:00Z`);
       if (Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== `${y}-${m}-${d}`) return { ok: false, reason: `"${text}" is not a real date` };
       return { ok: true, value: `${y}-${m}-${d}` };

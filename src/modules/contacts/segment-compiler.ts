@@ -348,7 +348,8 @@ function customCondition(field: ResolvedField & { key: string }, operator: strin
       const date = parseDate(raw);
       if (typeof date !== 'string') return date;
       const v = `${param(date)}::date`;
-      const d = `(case when ${text} ~ '^\\d{4}-\\d{2}-\\d{2}$' then ${text}::date end)`;
+      // Only values a date column could hold: one stored before years were checked (0000) is no date.
+      const d = `(case when ${text} ~ '^[1-9]\\d{3}-\\d{2}-\\d{2}$' then ${text}::date end)`;
       const sign = { on: '=', before: '<', after: '>' }[operator];
       if (sign) return `${d} ${sign} ${v}`;
       break;
