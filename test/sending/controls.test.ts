@@ -246,3 +246,21 @@ t.test('turning quiet hours off releases the messages waiting for the window at 
   const now = await statuses();
   t.ok(now.includes('+33612345601:sent') && now.includes('+33612345602:sent'), 'and they go on the next pass');
 });
+
+t.test("a campaign page scheduled for later watches slowly, and is brought up to date when the launch is due", async (t) => {
+  const { app, orm } = await buildTestApp(t);
+  const { account, owner } = await createTenant(orm);
+  const { campaign } = await readyToSend(orm, account);
+  await query(orm, `update campaign set status = 'scheduled', scheduled_at = now() + interval '1 hour' where id = ?`, [campaign.id]);
+  const client = await signedIn(app, owner);
+  const page = await client.get(`/create/${campaign.id}`);
+  t.match(page.body, `hx-get="/create/${campaign.id}/progress?seen=waiting" hx-trigger="every 30s"`, 'the page watches for its launch');
+  const htmx = { 'hx-request': 'true' };
+  const early = await client.get(`/create/${campaign.id}/progress?seen=waiting`, htmx);
+  t.equal(early.statusCode, 204, 'before its time: nothing to change');
+  t.notOk(early.headers['hx-location']);
+  await query(orm, `update campaign set scheduled_at = now() - interval '1 second' where id = ?`, [campaign.id]);
+  const due = await client.get(`/create/${campaign.id}/progress?seen=waiting`, htmx);
+  t.match(String(due.headers['hx-location']), `/create/${campaign.id}`, 'once due, the page is brought up to date');
+  t.notMatch((await client.get(`/create/${campaign.id}`)).body, 'seen=waiting', 'and shows the progress panel instead');
+});

@@ -75,6 +75,10 @@ export async function campaignSendingRoutes(app: TypedApp) {
     const campaign = await load(request, request.params.id);
     // The page around the panel shows the status it was rendered with (its buttons, its notes):
     // when the status moves on, the whole campaign page is brought up to date in place.
+    // `waiting`: a campaign page scheduled for later, polling slowly; it is brought up to date
+    // once the launch is due (or the schedule changed), and shows the progress panel from then on.
+    const stillWaiting = request.query.seen === 'waiting' && campaign.status === 'scheduled' && !showsProgress(campaign);
+    if (stillWaiting) return reply.code(204).send();
     if (request.query.seen && request.query.seen !== campaign.status) {
       reply.header('HX-Location', JSON.stringify({ path: `/create/${campaign.id}`, target: '#main', select: '#main', swap: 'outerHTML' }));
     }
