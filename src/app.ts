@@ -15,6 +15,7 @@ import { staticPlugin } from './plugins/static.js';
 import { validationPlugin, AJV_OPTIONS, schemaErrorFormatter } from './plugins/validation.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { registerRoutes } from './routes.js';
+import { loggerOptions } from './log.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -40,7 +41,7 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config } = options;
   const app = Fastify({
-    ...(options.logger ? { loggerInstance: options.logger } : { logger: options.logger ?? { level: config.logLevel } }),
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: options.logger ?? loggerOptions(config.logLevel) }),
     // A caller's X-Request-Id is kept when it looks sane, so logs can be joined across systems.
     genReqId: (request) => {
       const given = request.headers['x-request-id'];

@@ -10,6 +10,7 @@ import { ensureFirstOwner } from './modules/accounts/first-owner.js';
 import { startScheduler, type Scheduler } from './jobs.js';
 import { buildApp } from './app.js';
 import { sessionSecret } from './secrets.js';
+import { loggerOptions } from './log.js';
 
 function fail(message: string): never {
   process.stderr.write(`textcast: ${message}\n`);
@@ -23,7 +24,7 @@ try {
   fail((error as Error).message);
 }
 
-const log = pino({ level: config.logLevel });
+const log = pino(loggerOptions(config.logLevel));
 let database: Database | undefined;
 let orm: MikroORM | undefined;
 let scheduler: Scheduler | undefined;

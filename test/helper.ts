@@ -8,7 +8,7 @@ import { inspect } from 'node:util';
 import pg from 'pg';
 import pino from 'pino';
 import diagnostics from 'node:diagnostics_channel';
-import type { FastifyInstance, FastifySchema, LightMyRequestResponse, RouteOptions } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifySchema, LightMyRequestResponse, RouteOptions } from 'fastify';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { buildApp } from '../src/app.js';
 import { startScheduler, type Scheduler } from '../src/jobs.js';
@@ -76,6 +76,8 @@ export interface TestAppOptions {
   jobs?: boolean;
   /** Listen on a free local port, with PUBLIC_URL pointing at it. */
   listen?: boolean;
+  /** Where the app logs (default: nowhere). */
+  logger?: FastifyBaseLogger;
 }
 
 export async function freePort(): Promise<number> {
@@ -96,7 +98,7 @@ export async function buildTestApp(t: Teardown, env: Record<string, string> = {}
   const scheduler = options.jobs
     ? await startScheduler({ orm, databaseUrl: url, processJobs: true, log: pino({ level: 'silent' }), sessionLimits: { idleSeconds: 3600, maxSeconds: 3600 }, publicUrl: config.publicUrl })
     : null;
-  const app = await buildApp({ config, orm, scheduler, sessionSecret: 'test-secret-' + crypto.randomBytes(8).toString('hex'), logger: false });
+  const app = await buildApp({ config, orm, scheduler, sessionSecret: 'test-secret-' + crypto.randomBytes(8).toString('hex'), logger: options.logger ?? false });
   extend?.(app);
   await app.ready();
   if (options.listen) await app.listen({ port, host: '127.0.0.1' });

@@ -88,16 +88,26 @@ t.test('an unpaired surrogate is refused wherever it hides: API body, a form pos
   const raw = await api('POST', '/api/v1/contact-lists', '{"name": "Sale \\ud800"}');
   t.equal(raw.statusCode, 400);
   t.same(raw.json().error.fields, { name: 'Contains an invalid character (an unpaired surrogate).' });
-  const nested = await api('POST', '/api/v1/contacts', '{"contacts": [{"phone": "+33612345678"}, {"phone": "+33612345679", "fields": {"tier": "\\udc00x"}}]}');
-  t.equal(nested.statusCode, 400);
-  t.same(nested.json().error.fields, { 'contacts.1.fields.tier': 'Contains an invalid character (an unpaired surrogate).' }, 'the path names the item and the field');
-  t.equal(await em().count(Contact, {}), 0, 'the whole call is refused: the valid item is not saved either');
+  // In a batch of contacts, the bad item alone is refused: the others are saved.
+  const nested = await api('POST', '/api/v1/contacts', '{"contacts": [{"phone": "+33612345678"}, {"phone": "+33612345679", "fields": {"tier": "\\udc00x"}}, {"phone": "+33612345670", "first_name": "Nul\\u0000"}]}');
+  t.equal(nested.statusCode, 200);
+  t.same(nested.json(), {
+    created: 1,
+    updated: 0,
+    errors: [
+      { index: 1, code: 'invalid_item', message: '"fields.tier" contains an invalid character (an unpaired surrogate).' },
+      { index: 2, code: 'invalid_item', message: '"first_name" contains a NUL character.' },
+    ],
+  }, 'the answer names each refused item and its field');
+  t.equal(await em().count(Contact, {}), 1, 'the good item is saved');
+  const around = await api('POST', '/api/v1/contacts', '{"contacts": [], "note\\u0000": 1}');
+  t.equal(around.statusCode, 400, 'text around the batch is still refused at the edge');
 
   await client.get('/contacts/new');
   const form = await client.postJson('/contacts', '{"phone": "+33612345678", "first_name": "Ann\\ud83d"}');
   t.equal(form.statusCode, 422, 'a form route answers with its form');
   t.match(form.body, '<small class="field-error" id="first_name-error">Contains an invalid character (an unpaired surrogate).</small>');
-  t.equal(await em().count(Contact, {}), 0);
+  t.equal(await em().count(Contact, {}), 1, 'the form saved nothing');
 
   const search = await client.get('/contacts?q=%00');
   t.equal(search.statusCode, 400, 'a page without a form answers with the error page');
@@ -220,9 +230,12 @@ t.test('the upsert and the lookup say what is missing in their own words', async
 t.test('a deeply nested JSON body is walked without a crash', async (t) => {
   const { api } = await setup(t);
   const depth = 50_000;
-  const response = await api('POST', '/api/v1/contacts', `{"contacts": [${'['.repeat(depth)}"x\\u0000"${']'.repeat(depth)}]}`);
+  const response = await api('POST', '/api/v1/contact-lists', `{"name": ${'['.repeat(depth)}"x\\u0000"${']'.repeat(depth)}}`);
   t.equal(response.statusCode, 400);
-  t.match(response.json().error.message, /^contacts\.0(\.0)+: contains a NUL character\.$/);
+  t.match(response.json().error.message, /^name(\.0)+: contains a NUL character\.$/);
+  const item = await api('POST', '/api/v1/contacts', `{"contacts": [${'['.repeat(depth)}"x\\u0000"${']'.repeat(depth)}]}`);
+  t.equal(item.statusCode, 200, 'deep inside a batch item, the item alone is refused');
+  t.equal(item.json().errors[0].code, 'invalid_item');
 });
 
 t.test('a NUL byte in a field of the CSV upload shows the upload form again and imports nothing', async (t) => {

@@ -255,6 +255,22 @@ export function refuseMalformedText(value: unknown, part: SchemaErrorDataVar): v
   throw new BadInputError({ [path]: sentence(found.problem) }, `${path}: ${found.problem}.`);
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A body field holding a batch whose items are accepted or refused one by one (an upsert of
+     * up to 1,000 contacts): malformed text inside an item is the handler's to refuse, for that
+     * item alone, so one bad item does not fail the others (it checks with findMalformedText). */
+    itemisedBody?: string;
+  }
+}
+
+/** The body without its itemised batch, for the text check of everything around the items. */
+function withoutItems(body: unknown, itemsField: string | undefined): unknown {
+  if (!itemsField || body === null || typeof body !== 'object' || !isPlain(body) || !Array.isArray((body as Record<string, unknown>)[itemsField])) return body;
+  const { [itemsField]: _items, ...rest } = body as Record<string, unknown>;
+  return rest;
+}
+
 export const validationPlugin = fp(async (app) => {
   // Runs before schema validation, for every route (schema or not). A multipart body is not
   // parsed yet at this point: its route reads the parts and checks its fields itself.
@@ -264,7 +280,7 @@ export const validationPlugin = fp(async (app) => {
     if (request.body === undefined && request.method !== 'GET' && request.method !== 'HEAD') request.body = {};
     refuseMalformedText(request.params, 'params');
     refuseMalformedText(request.query, 'querystring');
-    refuseMalformedText(request.body, 'body');
+    refuseMalformedText(withoutItems(request.body, request.routeOptions.config.itemisedBody), 'body');
   });
 });
 

@@ -60,6 +60,7 @@ t.test('refused uploads say why and store nothing', async (t) => {
     ['UTF-16', Buffer.from('\ufeffphone\n+33612345601\n', 'utf16le'), /not UTF-8 text|not a text file/],
     ['a binary file', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0x08, 0x00]), /This is not a text file \(line 1 contains a NUL byte\)/],
     ['an unreadable header', '"phone,first_name\n+33612345601,Ann\n', /The header line cannot be read\. Line 1: a quoted value is never closed/],
+    ['30,000 columns', `phone${',x'.repeat(29_999)}\n+33612345601${','.repeat(29_999)}\n`, /The header line has 30,000 columns; an import takes at most 250\. Remove the columns you do not need, or check the separator\./],
   ];
   for (const [what, content, message] of cases) {
     const response = await upload(client, content);

@@ -178,3 +178,25 @@ t.test('a segment that a campaign sends to cannot be deleted', async (t) => {
   t.equal(refused.statusCode, 409);
   t.equal(await em.fork().count(Segment, { id: segment.id }), 1, 'the segment stays');
 });
+
+t.test('a forged builder form with 21 groups of 50 conditions shows the first 50 and the limit, and saves nothing', async (t) => {
+  const { app, orm } = await buildTestApp(t);
+  const { account, owner } = await createTenant(orm);
+  const client = await signedIn(app, owner);
+  await client.get('/contacts/segments/new');
+  const form: Record<string, string> = { name: 'Huge' };
+  for (let g = 0; g < 21; g++) for (let c = 0; c < 50; c++) Object.assign(form, row(g, c, 'country', 'equals', 'FR'));
+  const limit = 'A segment can have at most 50 conditions in at most 20 groups; this form had 1,050 in 21. Only the first 50 conditions are shown.';
+
+  const saved = await client.post('/contacts/segments', form);
+  t.equal(saved.statusCode, 422, 'the builder again');
+  t.match(saved.body, limit, 'saying what the limit is and what was sent');
+  t.equal((saved.body.match(/\[conditions\]\[\d+\]\[field\]"/g) ?? []).length, 50, 'with the first 50 rows only');
+  t.ok(saved.body.length < 2_000_000, `a page of a reasonable size (${saved.body.length} bytes)`);
+  t.equal(await withAccount(orm.em.fork(), account.id).count(Segment, {}), 0, 'nothing saved');
+
+  const rows = await client.post('/contacts/segments/rows', form, HX);
+  t.equal(rows.statusCode, 200);
+  t.equal((rows.body.match(/\[conditions\]\[\d+\]\[field\]"/g) ?? []).length, 50, 'the htmx rows are capped the same way');
+  t.match(rows.body, 'A segment can have at most 50 conditions', 'and the preview says why it shows no count');
+});

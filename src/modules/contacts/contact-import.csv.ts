@@ -16,6 +16,8 @@ export function delimiterByName(name: unknown): Delimiter | null {
 
 /** The longest row accepted, in characters: a longer one is almost always an unclosed quote. */
 export const MAX_ROW_CHARS = 65_536;
+/** The most columns a file may have: each one is a row of the mapping page. */
+export const MAX_COLUMNS = 250;
 /** Rows shown on the mapping page under the header. */
 export const PREVIEW_ROWS = 5;
 
@@ -198,6 +200,9 @@ export async function analyseHead(head: Buffer, complete: boolean, delimiter: De
   }
   if (!records.length) throw new CsvProblem('The file is empty.', null);
   const header = records[0];
+  if (header.length > MAX_COLUMNS) {
+    throw new CsvProblem(`The header line has ${header.length.toLocaleString('en')} columns; an import takes at most ${MAX_COLUMNS}. Remove the columns you do not need, or check the separator.`, 1);
+  }
   if (header.every((name) => !name.trim())) throw new CsvProblem('The first line must name the columns (phone, email, first name…), but it is empty.', 1);
   if (!dataRows && !problem) {
     throw new CsvProblem(

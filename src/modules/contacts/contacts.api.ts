@@ -8,7 +8,7 @@ import { Type } from 'typebox';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { findOr404 } from '../../db/find.js';
 import { inTransaction } from '../../db/raw-client.js';
-import type { TypedApp } from '../../plugins/validation.js';
+import { findMalformedText, type TypedApp } from '../../plugins/validation.js';
 import { BigIntIdParams, LINE, Text, UuidParams } from '../../plugins/schemas.js';
 import { Contact } from './contact.entity.js';
 import { ContactList } from './contact-list.entity.js';
@@ -54,6 +54,8 @@ const kindOf = (value: unknown) => (Array.isArray(value) ? 'a list' : 'an object
 /** The per-item shape problem of one contact of an upsert, if any (answered in `errors`). */
 function itemProblem(item: unknown): { code: string; message: string } | null {
   if (!isObject(item)) return { code: 'invalid_item', message: 'Each contact is an object.' };
+  const malformed = findMalformedText(item);
+  if (malformed) return { code: 'invalid_item', message: `"${malformed.path}" ${malformed.problem}.` };
   for (const key of BUILT_IN) {
     if (typeof item[key] === 'object' && item[key] !== null) return { code: 'invalid_item', message: `"${key}" must be a single value, not ${kindOf(item[key])}.` };
   }
@@ -92,7 +94,7 @@ function phonesOf(values: string[] | undefined, defaultCountry: string | null): 
 }
 
 export async function contactsApiRoutes(app: TypedApp) {
-  app.post('/contacts', { schema: { body: UpsertBody } }, async (request, reply) => {
+  app.post('/contacts', { schema: { body: UpsertBody }, config: { itemisedBody: 'contacts' } }, async (request, reply) => {
     const items = request.body.contacts;
     const account = request.account!;
     const customFields = await customFieldsOf(request.em);

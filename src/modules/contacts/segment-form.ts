@@ -19,6 +19,9 @@ export interface BuilderGroup {
 export interface BuilderState {
   combinator: Combinator;
   groups: BuilderGroup[];
+  /** Set when the form sent more groups or conditions than a segment may have: what was left out.
+   * Only the first ones are kept, so a forged form cannot make a page of a million rows. */
+  overLimit?: string;
 }
 
 const NAME = /^groups\[(\d{1,3})\](?:\[combinator\]|\[conditions\]\[(\d{1,3})\]\[(field|operator|value|was)\])$/;
@@ -50,17 +53,23 @@ export function parseBuilderForm(body: Record<string, unknown>, customFields: Fi
     if (!row) group.rows.set(ci, (row = blank()));
     row[match[3] as 'field' | 'operator' | 'value' | 'was'] = first(raw).slice(0, 600);
   }
+  const sent = [...groups.entries()].sort(([a], [b]) => a - b).filter(([, g]) => g.rows.size > 0);
+  const sentConditions = sent.reduce((n, [, g]) => n + g.rows.size, 0);
+  let room = MAX_CONDITIONS;
   const state: BuilderState = {
     combinator: combinator(body?.combinator),
-    groups: [...groups.entries()]
-      .sort(([a], [b]) => a - b)
-      .slice(0, MAX_GROUPS + 1)
-      .map(([, g]) => ({
-        combinator: g.combinator,
-        conditions: [...g.rows.entries()].sort(([a], [b]) => a - b).map(([, row]) => normaliseRow(row, customFields)),
-      }))
+    groups: sent
+      .slice(0, MAX_GROUPS)
+      .map(([, g]) => {
+        const rows = [...g.rows.entries()].sort(([a], [b]) => a - b).slice(0, room);
+        room -= rows.length;
+        return { combinator: g.combinator, conditions: rows.map(([, row]) => normaliseRow(row, customFields)) };
+      })
       .filter((g) => g.conditions.length > 0),
   };
+  if (sent.length > MAX_GROUPS || sentConditions > MAX_CONDITIONS) {
+    state.overLimit = `A segment can have at most ${MAX_CONDITIONS} conditions in at most ${MAX_GROUPS} groups; this form had ${sentConditions.toLocaleString('en')} in ${sent.length.toLocaleString('en')}. Only the first ${MAX_CONDITIONS} conditions are shown.`;
+  }
   return state.groups.length ? state : emptyBuilder();
 }
 

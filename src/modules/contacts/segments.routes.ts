@@ -53,6 +53,7 @@ function describeErrors(errors: Record<string, string>, state: BuilderState): st
 }
 
 async function previewOf(request: FastifyRequest, state: BuilderState): Promise<Preview> {
+  if (state.overLimit) return { ok: false, messages: [state.overLimit] };
   const { rules, rows } = builderToRules(state, { skipBlank: true });
   try {
     return await withClient(request.em, async (client) => {

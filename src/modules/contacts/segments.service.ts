@@ -23,7 +23,8 @@ export async function validateSegment(em: EntityManager, accountId: string, inpu
     if (same && same.id !== current?.id) errors.name = DUPLICATE(name);
   }
   const { rules, rows } = builderToRules(input.state, { skipBlank: true });
-  if (rules.conditions.length === 0) errors.rules = 'Add at least one condition: a segment without conditions would be every contact.';
+  if (input.state.overLimit) errors.rules = input.state.overLimit;
+  else if (rules.conditions.length === 0) errors.rules = 'Add at least one condition: a segment without conditions would be every contact.';
   else {
     try {
       await compileSegment(em, accountId, rules);
