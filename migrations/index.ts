@@ -11,6 +11,7 @@ import { Migration20261201000000NoLaunchingStatus } from './Migration20261201000
 import { Migration20261202000000MessageSkippedAt } from './Migration20261202000000MessageSkippedAt.js';
 import { Migration20261202000100CampaignFormToken } from './Migration20261202000100CampaignFormToken.js';
 import { Migration20261202000200ClickOncePerMinute } from './Migration20261202000200ClickOncePerMinute.js';
+import { Migration20261202000300Inbound } from './Migration20261202000300Inbound.js';
 
 export const migrationsList = [
   { name: 'Migration20261127000000Foundation', class: Migration20261127000000Foundation },
@@ -25,4 +26,5 @@ export const migrationsList = [
   { name: 'Migration20261202000000MessageSkippedAt', class: Migration20261202000000MessageSkippedAt },
   { name: 'Migration20261202000100CampaignFormToken', class: Migration20261202000100CampaignFormToken },
   { name: 'Migration20261202000200ClickOncePerMinute', class: Migration20261202000200ClickOncePerMinute },
+  { name: 'Migration20261202000300Inbound', class: Migration20261202000300Inbound },
 ];

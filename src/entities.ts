@@ -15,5 +15,9 @@ import { Price } from './modules/accounts/price.entity.js';
 import { Gateway } from './modules/gateways/gateway.entity.js';
 import { SimulatorMessage } from './modules/gateways/simulator-message.entity.js';
 import { Message, MessageEvent, Link, Click } from './modules/sending/message.entity.js';
+import { InboundNumber } from './modules/gateways/inbound-number.entity.js';
+import { NumberOptOut } from './modules/sending/number-opt-out.entity.js';
+import { ExternalEvent, EventTrigger } from './modules/automation/external-event.entity.js';
+import { InboundMessage, InboundEvent, InboundEventKeyword } from './modules/inbound/inbound.entity.js';
 
-export const entities = [Account, User, ApiKey, Session, Contact, CustomField, ContactList, ContactListMember, Segment, ConsentEvent, Suppression, Campaign, ContactImport, ContactImportError, CreditTransaction, Price, Gateway, Message, MessageEvent, Link, Click, SimulatorMessage];
+export const entities = [Account, User, ApiKey, Session, Contact, CustomField, ContactList, ContactListMember, Segment, ConsentEvent, Suppression, Campaign, ContactImport, ContactImportError, CreditTransaction, Price, Gateway, Message, MessageEvent, Link, Click, SimulatorMessage, InboundNumber, NumberOptOut, ExternalEvent, EventTrigger, InboundMessage, InboundEvent, InboundEventKeyword];

@@ -1,7 +1,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { tenantFilter } from '../../db/tenant.js';
 import { Segment, ContactList } from '../contacts/index.js';
-import { Gateway } from '../gateways/index.js';
+import { Gateway, InboundNumber } from '../gateways/index.js';
 import { timestamps, uuidId } from '../../db/base-properties.js';
 import { ownedByAccount } from '../accounts/index.js';
 
@@ -56,6 +56,8 @@ export const Campaign = defineEntity({
     /** The token of the step-1 form that created it: a double-submitted form finds this campaign
      * instead of creating a second one. Ids themselves are always made by the server. */
     formToken: p.uuid().nullable(),
+    /** The inbound number it is sent from, when its sender is one: replies and STOP reach it. */
+    inboundNumber: () => p.manyToOne(InboundNumber).nullable().deleteRule('set null'),
   },
   uniques: [{ properties: ['account', 'formToken'], name: 'campaign_account_form_token_unique' }],
   indexes: [{ properties: ['account', 'status'], name: 'campaign_account_status_index' }],

@@ -2,6 +2,7 @@
 // leaves that know accounts, never contacts, campaigns or sending).
 export { REPORT_STATUSES, WebhookRejection, type DeliveryReport, type GatewayAdapter, type GatewayKind, type GatewayRow, type OutgoingMessage, type ReportStatus, type SendResult } from './gateway-kind.js';
 export { Gateway } from './gateway.entity.js';
+export { InboundNumber } from './inbound-number.entity.js';
 export { createGateway, gatewayFor, giveSimulatorGateway, makeDefault } from './gateways.service.js';
 export { adapterFor, cannotSend, GATEWAY_KINDS, gatewayKind, gatewayKinds, parseDeliveryReport, webhookUrls } from './registry.js';
 export { SimulatorMessage } from './simulator-message.entity.js';

@@ -28,7 +28,8 @@ export const Message = defineEntity({
     // No foreign key of its own: the campaign's (which cascades from the account) covers it, and
     // each foreign key is a lookup per row when a launch writes a million of them.
     account: () => p.manyToOne(Account).createForeignKeyConstraint(false),
-    campaign: () => p.manyToOne(Campaign).deleteRule('cascade'),
+    /** Null for a reply (transactional): it answers an inbound message, in no campaign's figures. */
+    campaign: () => p.manyToOne(Campaign).nullable().deleteRule('cascade'),
     contactId: p.bigint('number').nullable(),
     phone: p.string().length(16),
     country: p.string().length(2).nullable(),
@@ -62,6 +63,10 @@ export const Message = defineEntity({
     /** When a queued message was skipped after launch (its contact opted out meanwhile); null for
      * the skips written at launch. */
     skippedAt: p.datetime().nullable(),
+    /** The inbound message a reply answers. */
+    replyToId: p.bigint('number').nullable(),
+    /** The one opt-out confirmation: the only message that may go to an opted-out contact. */
+    isConfirmation: p.boolean().default(false),
   },
   indexes: [
     {
@@ -78,6 +83,10 @@ export const Message = defineEntity({
       name: 'message_gateway_message_unique',
     },
     { expression: 'create unique index "message_token_unique" on "message" ("token") where "token" is not null', name: 'message_token_unique' },
+    {
+      expression: `create index "message_reply_queue_index" on "message" ("account_id", "not_before") where "campaign_id" is null and "status" in ('queued', 'sending')`,
+      name: 'message_reply_queue_index',
+    },
   ],
 });
 export type Message = InferEntity<typeof Message>;
