@@ -37,19 +37,34 @@ async function shutdown(signal: string) {
   log.info({ signal }, 'shutting down');
   // Stop taking requests and let running ones finish, then let running jobs finish (or release
   // their locks), then close the ORM, and stop the embedded database last.
-  await app?.close().catch((error) => log.error({ err: error }, 'closing HTTP failed'));
-  await scheduler?.stop().catch((error) => log.error({ err: error }, 'stopping the scheduler failed'));
-  await orm?.close().catch((error) => log.error({ err: error }, 'closing the database pool failed'));
-  await database?.stop().catch((error) => log.error({ err: error }, 'stopping the embedded database failed'));
-  log.info('stopped');
+  let clean = true;
+  const failed = (what: string) => (error: unknown) => {
+    clean = false;
+    log.error({ err: error }, `${what} failed`);
+  };
+  await app?.close().catch(failed('closing HTTP'));
+  await scheduler?.stop().catch(failed('stopping the scheduler'));
+  await orm?.close().catch(failed('closing the database pool'));
+  await database?.stop().catch(failed('stopping the embedded database'));
+  log.info(clean ? 'Textcast stopped cleanly' : 'Textcast stopped, after the errors above');
 }
+
+// `npm start` runs this file as one process (`exec node --import tsx src/main.ts`): no shell or
+// tsx wrapper in between that Ctrl-C would end first, so npm waits for the drain and exits with
+// our code. One Ctrl-C still reaches us twice: the terminal signals the whole process group, and
+// npm forwards the signal it got. So a signal within a second of the first is the same request to
+// stop; only a later one means "stop now, skip the drain".
+const SAME_REQUEST_MS = 1000;
+let firstSignalAt = 0;
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stopping) {
+      if (Date.now() - firstSignalAt < SAME_REQUEST_MS) return;
       process.stderr.write('textcast: second signal, exiting at once\n');
       process.exit(130);
     }
+    firstSignalAt = Date.now();
     void shutdown(signal).then(() => process.exit(0));
   });
 }

@@ -4,53 +4,14 @@ import t from 'tap';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
-import { createTestDatabase, eventually } from './helper.js';
+import { createTestDatabase, freePort } from './helper.js';
+import { launch, waitForHealth } from './running/helpers.js';
 
-interface Started {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-function start(env: Record<string, string>): Started {
-  let stdout = '';
-  let stderr = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH!, HOME: os.tmpdir(), DATA_DIR: path.join(os.tmpdir(), 'textcast-main-test'), LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+function start(env: Record<string, string>) {
+  return launch(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { HOME: os.tmpdir(), DATA_DIR: path.join(os.tmpdir(), 'textcast-main-test'), LOG_LEVEL: 'warn', ...env },
   });
-  child.stdout!.on('data', (chunk) => (stdout += chunk));
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, stdout: () => stdout, stderr: () => stderr, exited };
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function waitForHealth(port: number, process: Started): Promise<Record<string, unknown>> {
-  return eventually(
-    'the server to become healthy',
-    async () => {
-      try {
-        const response = await fetch(`http://127.0.0.1:${port}/healthz`);
-        if (response.ok) return (await response.json()) as Record<string, unknown>;
-      } catch {
-        // not listening yet
-      }
-      if (process.child.exitCode !== null) throw new Error(`exited early: ${process.stderr()}`);
-      return null;
-    },
-    { timeoutMs: 30_000 }, // was 200 tries 100 ms apart, plus the time of each try
-  );
 }
 
 async function query<T>(url: string, sql: string): Promise<T[]> {
@@ -76,7 +37,7 @@ t.test('the first start creates the owner and prints the login once; a restart r
   // A job holds its lock while it runs; a graceful stop must leave none behind.
   await new Promise((resolve) => setTimeout(resolve, 500));
   first.child.kill('SIGTERM');
-  t.equal(await first.exited, 0, 'a normal stop exits 0');
+  t.equal((await first.exited).code, 0, 'a normal stop exits 0');
   t.equal(first.stderr().trim(), '', 'and prints no error');
   const locked = await query<{ name: string }>(databaseUrl, 'select name from agenda_jobs where locked_at is not null');
   t.same(locked, [], 'no Agenda job is left locked');
@@ -89,7 +50,7 @@ t.test('the first start creates the owner and prints the login once; a restart r
   const users = await query<{ n: string }>(databaseUrl, 'select count(*) as n from app_user');
   t.equal(users[0].n, '1', 'exactly one owner');
   second.child.kill('SIGINT');
-  t.equal(await second.exited, 0);
+  t.equal((await second.exited).code, 0);
 });
 
 t.test('TEXTCAST_ADMIN_EMAIL and TEXTCAST_ADMIN_PASSWORD choose the first login', async (t) => {
@@ -101,7 +62,7 @@ t.test('TEXTCAST_ADMIN_EMAIL and TEXTCAST_ADMIN_PASSWORD choose the first login'
   t.match(run.stdout(), 'boss@example.com');
   t.notMatch(run.stdout(), 'a chosen password', 'a chosen password is never printed');
   run.child.kill('SIGTERM');
-  t.equal(await run.exited, 0);
+  t.equal((await run.exited).code, 0);
 });
 
 t.test('bad configuration ends start-up with one clear line and a non-zero exit code', async (t) => {
@@ -115,7 +76,7 @@ t.test('bad configuration ends start-up with one clear line and a non-zero exit 
   ];
   for (const [what, env, message] of cases) {
     const run = start(env);
-    const code = await run.exited;
+    const { code } = await run.exited;
     t.not(code, 0, `${what}: non-zero exit`);
     const lines = run.stderr().trim().split('\n');
     t.equal(lines.length, 1, `${what}: one line`);
@@ -131,6 +92,6 @@ t.test('a port already in use ends start-up with one clear line', async (t) => {
   t.teardown(() => blocker.close());
   const port = (blocker.address() as net.AddressInfo).port;
   const run = start({ DATABASE_URL: databaseUrl, PORT: String(port) });
-  t.equal(await run.exited, 1);
+  t.equal((await run.exited).code, 1);
   t.equal(run.stderr().trim(), `textcast: port ${port} is already in use (set PORT to another port)`);
 });
