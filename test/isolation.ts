@@ -68,6 +68,7 @@ export const isolationModules: IsolationModule[] = [
       { method: 'GET', url: (a) => `/create/${a.campaignId}/recipients` },
       { method: 'POST', url: (a) => `/create/${a.campaignId}/recipients`, body: (a) => ({ source: 'list', list_id: a.campaignListId }) },
       { method: 'POST', url: (a) => `/create/${a.campaignId}/schedule`, body: { when: 'now' } },
+      { method: 'GET', url: (a) => `/create/${a.campaignId}/forecast?when=now` },
       { method: 'POST', url: (a) => `/create/${a.campaignId}/unschedule` },
       { method: 'GET', url: (a) => `/create/${a.campaignId}/preview` },
       { method: 'POST', url: (a) => `/create/${a.campaignId}/copy` },

@@ -10,7 +10,7 @@ import { buildTestApp, createTenant, addUser, PASSWORD } from '../helper.js';
 import { withAccount } from '../../src/db/tenant.js';
 import { Campaign } from '../../src/modules/campaigns/campaign.entity.js';
 import { audience } from '../campaigns/helpers.js';
-import { browse, browserTest, pathname } from './browser.js';
+import { browse, browserTest, pathname, signIn } from './browser.js';
 
 const TIME_ZONE = 'Europe/Paris'; // createTenant's account zone
 
@@ -283,3 +283,58 @@ browserTest('a marketer creates and schedules an SMS campaign in a real browser'
     t.same(await problems(), [], 'no console error, page error or CSP violation');
     await context.close();
   });
+
+browserTest('step 2 says when the messages will go, and follows the schedule as it is typed', async (t) => {
+  const { app, orm } = await buildTestApp(t);
+  const { account } = await createTenant(orm); // quiet hours on, as every new account
+  const { list } = await audience(orm, account); // 2 recipients in France, 1 in Germany
+  const marketer = await addUser(orm, account, 'marketer');
+  const em = withAccount(orm.em, account.id);
+  const campaign = em.create(Campaign, { account, name: 'Autumn sale', sender: 'ACME', body: 'Autumn sale today. Reply STOP to opt out', createdBy: 'test', recipientSource: 'list', list });
+  await em.flush();
+  const { page, context, problems } = await browse(t, app);
+  const forecasts: (string | undefined)[] = [];
+  page.on('request', (request) => {
+    if (new URL(request.url()).pathname === `/create/${campaign.id}/forecast`) forecasts.push(request.headers()['hx-target']);
+  });
+
+  await signIn(page, marketer.email);
+  await page.goto(`/create/${campaign.id}/recipients`);
+  const forecast = page.locator('#forecast');
+  const shows = async (text: string) => {
+    await page.waitForFunction((want) => document.querySelector('#forecast')?.textContent?.replace(/\s+/g, ' ').includes(want), text).catch(() => {});
+    return (await forecast.textContent())?.replace(/\s+/g, ' ') ?? '';
+  };
+  t.match(await forecast.textContent(), /Sent now/, 'before a time is typed: the forecast for sending now');
+  t.match(await forecast.textContent(), /of 3 recipients can receive it at that time/);
+  await page.evaluate(() => {
+    window.__marker = 3;
+  });
+
+  // A Wednesday two weeks ahead, 03:00 in Paris: everyone waits for 08:00.
+  const wednesday = new Date(Date.now() + 14 * 86_400_000);
+  wednesday.setUTCDate(wednesday.getUTCDate() + ((3 - wednesday.getUTCDay() + 7) % 7));
+  const day = localValue(wednesday, TIME_ZONE).slice(0, 10);
+  await page.getByRole('radio', { name: /At a date and time/ }).check();
+  await page.locator('input[type="datetime-local"][name="at"]').fill(`${day}T03:00`);
+  const night = await shows('0 of 3 recipients');
+  t.match(night, '0 of 3 recipients can receive it at that time; 3 are outside their send window', 'at 03:00 no one can receive it');
+  t.match(night, '2 recipients in France (Europe/Paris) are outside their window: they receive it from 08:00 their time', 'France waits for 08:00 its time');
+  t.match(night, /Estimated finish: about Wed \d+ \w+ 08:00 \(Europe\/Paris\)/, 'and the estimated finish follows');
+
+  // Noon the same day: everyone can.
+  await page.locator('input[type="datetime-local"][name="at"]').fill(`${day}T12:00`);
+  const noon = await shows('3 of 3 recipients');
+  t.match(noon, '3 of 3 recipients can receive it at that time.', 'at noon everyone can receive it');
+  t.notMatch(noon, 'outside their window');
+
+  // Back to "Send now".
+  await page.getByRole('radio', { name: 'Send now' }).check();
+  t.match(await shows('Sent now'), 'Sent now', '"Send now" brings the forecast for now back');
+
+  t.equal(await page.evaluate(() => window.__marker), 3, 'no page load: the forecast was swapped in');
+  t.ok(forecasts.length >= 3 && forecasts.every((target) => target === 'section#forecast'), 'fetched by htmx for #forecast');
+  t.equal(await page.locator('#forecast').count(), 1, 'exactly one forecast');
+  t.same(await problems(), [], 'no console error, page error or CSP violation');
+  await context.close();
+});

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { DEFAULT_WINDOWS, SendWindow, isOpen, nextOpening, parseWindow, quietHoursOf, windowsFor, zonesOf } from '../../src/modules/sending/quiet-hours.js';
+import { DEFAULT_WINDOWS, SendWindow, isOpen, nextOpening, parseWindow, quietHoursOf, windowsFor, zonesOf } from '../../src/modules/accounts/quiet-hours.js';
 
 const quiet = quietHoursOf({ quietHours: true, quietHourRules: null, timeZone: 'Europe/Paris' });
 const at = (iso: string) => new Date(iso);

@@ -13,7 +13,7 @@ export const Account = defineEntity({
     currency: p.string().length(3).default('EUR'),
     /** ISO country assumed for phone numbers written without an international prefix. */
     defaultCountry: p.string().length(2).nullable(),
-    /** Marketing messages wait for each country's send window (sending/quiet-hours.ts). */
+    /** Marketing messages wait for each country's send window (accounts/quiet-hours.ts). */
     quietHours: p.boolean().default(true),
     /** Per-country windows that replace the defaults, keyed by country code or "*". */
     quietHourRules: p.json<Record<string, unknown>>().nullable(),

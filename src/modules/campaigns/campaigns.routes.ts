@@ -2,6 +2,7 @@
 // 2. recipients and scheduling), with a live part counter, preview, copy and delete.
 import crypto from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DateTime } from 'luxon';
 import { Type, type Static } from 'typebox';
 import { AppError, ValidationError } from '../../errors.js';
 import { findOr404, isUuid } from '../../db/find.js';
@@ -15,13 +16,15 @@ import { isEditable } from './campaign-status.js';
 import { campaignList, type CampaignFilters } from './campaign.queries.js';
 import {
   knownPlaceholders, createCampaign, updateMessage, setRecipients, scheduleCampaign, unscheduleCampaign,
-  copyCampaign, deleteCampaign, checkCampaignText, parseSchedule, formatSchedule, recipientChoice, BUILT_IN_PLACEHOLDERS,
+  copyCampaign, deleteCampaign, checkCampaignText, parseSchedule, formatSchedule, recipientChoice, receivingByCountry, BUILT_IN_PLACEHOLDERS,
 } from './campaigns.service.js';
 import { recipientFilterOn, previewContactOn } from './recipients.queries.js';
 import { replaceLookalikes, renderTemplate } from './sms-text.js';
 import { notifyScheduleChange } from './hooks.js';
 import { campaignViewHelpers, sendingNotices } from './campaign-labels.js';
 import { sendability } from './sendability.js';
+import { forecastForSchedule, forecastViewHelpers } from './delivery-forecast.js';
+import { gatewayFor } from '../gateways/index.js';
 
 // --- Schemas (shape and bounds; what a campaign may say is the service's rule) -------------------
 const IdParams = UuidParams('campaign');
@@ -51,6 +54,8 @@ type MessageForm = Static<typeof MessageForm>;
 /** Step 2: the radio and its two selects (the ids are loaded as the service chooses). */
 const RecipientsForm = Form({ source: OptionalText(LINE), segment_id: Type.Optional(IdText()), list_id: Type.Optional(IdText()) });
 const ScheduleForm = Form({ when: OptionalText(LINE), at: OptionalText(LINE) });
+/** The schedule as typed so far, for the forecast (what it may be is the service's rule). */
+const ForecastQuery = Type.Object({ when: OptionalText(LINE), at: OptionalText(LINE) });
 
 /** Fields step 1 marks; a problem elsewhere (a hidden field, the checkbox) is said in the alert. */
 const MESSAGE_FIELDS = ['name', 'sender', 'body'];
@@ -65,6 +70,12 @@ type Values = Record<string, string | undefined>;
 /** The editor's unsaved text, link tracking (an unticked box is absent) and kind, for the counter. */
 function draftOf(values: Values): { body: string; trackLinks: boolean; kind: CampaignKind } {
   return { body: values.body ?? '', trackLinks: values.track_links === 'on', kind: values.kind === 'automation' ? 'automation' : 'batch' };
+}
+
+/** A scheduled campaign's time as the schedule input shows it ("YYYY-MM-DDTHH:MM" in the account's zone). */
+function scheduleInput(campaign: Campaign, timeZone: string): string | undefined {
+  if (campaign.status !== 'scheduled' || !campaign.scheduledAt) return undefined;
+  return DateTime.fromJSDate(campaign.scheduledAt, { zone: timeZone }).toFormat("yyyy-LL-dd'T'HH:mm");
 }
 
 /** The campaign named in the URL (its id already has the right shape). */
@@ -194,13 +205,33 @@ export async function campaignsRoutes(app: TypedApp) {
         throw error;
       }),
     ]);
-    return reply.page('campaigns/recipients', { campaign, segments, lists, reach: ready?.reach ?? null, notices: ready ? sendingNotices(ready) : [], errors, values, timeZone: request.account!.timeZone, formatSchedule, ...helpers }, { title: `${campaign.name}: recipients and scheduling`, tab: 'create', status });
+    const account = request.account!;
+    const schedule = { when: values.when, at: values.at ?? scheduleInput(campaign, account.timeZone) };
+    const forecast = ready?.reach ? forecastForSchedule(account, schedule, ready.reach.summary.byCountry, ready.gateway) : null;
+    return reply.page(
+      'campaigns/recipients',
+      { campaign, segments, lists, reach: ready?.reach ?? null, notices: ready ? sendingNotices(ready) : [], errors, values, scheduleAt: schedule.at ?? '', forecast, timeZone: account.timeZone, formatSchedule, ...helpers, ...forecastViewHelpers },
+      { title: `${campaign.name}: recipients and scheduling`, tab: 'create', status },
+    );
   };
 
   app.get('/:id/recipients', { schema: { params: IdParams } }, async (request, reply) => {
     const campaign = await loadCampaign(request, request.params.id);
     if (!isEditable(campaign)) return reply.redirect(`/create/${campaign.id}`, 303);
     return recipientsPage(request, reply, campaign);
+  });
+
+  // The forecast follows the schedule as it is typed (htmx swaps #forecast); as a full page, it is
+  // step 2 with that schedule filled in.
+  app.get('/:id/forecast', { schema: { params: IdParams, querystring: ForecastQuery } }, async (request, reply) => {
+    const campaign = await loadCampaign(request, request.params.id);
+    if (request.headers['hx-request'] !== 'true') {
+      if (!isEditable(campaign)) return reply.redirect(`/create/${campaign.id}`, 303);
+      return recipientsPage(request, reply, campaign, {}, request.query);
+    }
+    const [byCountry, gateway] = await Promise.all([receivingByCountry(request.em, campaign), gatewayFor(request.em, campaign.gateway?.id)]);
+    const forecast = byCountry ? forecastForSchedule(request.account!, request.query, byCountry, gateway) : null;
+    return reply.type('text/html; charset=utf-8').send(await reply.viewAsync('campaigns/_forecast', { forecast, timeZone: request.account!.timeZone, ...forecastViewHelpers }));
   });
 
   /** The form's radio + two selects, as the service expects them. */

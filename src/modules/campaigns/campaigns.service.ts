@@ -11,7 +11,7 @@ import { Campaign, type CampaignKind } from './campaign.entity.js';
 import { isEditable, isLaunched, moveTo } from './campaign-status.js';
 import { countParts, estimateText, parsePlaceholders, unknownPlaceholders, malformedPlaceholders, MAX_PARTS } from './sms-text.js';
 import { findLinks, replaceLinks, trackedLinkLength } from './message-render.js';
-import { recipientFilterOn, summariseOn, longestValuesOn, type RecipientChoice, type RecipientSummary } from './recipients.queries.js';
+import { recipientFilterOn, summariseOn, longestValuesOn, type CountryReach, type RecipientChoice, type RecipientSummary } from './recipients.queries.js';
 import { isUuid } from '../../db/find.js';
 
 export const BUILT_IN_PLACEHOLDERS = ['first_name', 'last_name', 'email', 'phone', 'unsubscribe_link'] as const;
@@ -261,6 +261,13 @@ export async function reachOf(em: EntityManager, campaign: Campaign, publicUrl: 
   const balanceMicros = await creditBalance(em, campaign.account.id);
   const warnings = countryWarnings({ sender: campaign.sender, body }, summary);
   return { summary, text, partsByCountry, costMicros, balanceMicros, warnings };
+}
+
+/** The receiving recipients per country (one grouped query; null before recipients are chosen). */
+export async function receivingByCountry(em: EntityManager, campaign: Campaign): Promise<CountryReach[] | null> {
+  const choice = recipientChoice(campaign);
+  if (!choice) return null;
+  return withClient(em, async (client) => (await summariseOn(client, await recipientFilterOn(client, campaign.account.id, choice))).byCountry);
 }
 
 export function countryWarnings(campaign: Pick<Campaign, 'sender' | 'body'>, summary: RecipientSummary): string[] {

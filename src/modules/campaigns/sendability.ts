@@ -34,6 +34,12 @@ export interface Sendability {
 /** Per destination country: how many recipients, for pricing. */
 type Destinations = { country: string | null; recipients: number }[];
 
+/** Why messages cannot go out through this gateway (none, or a kind that cannot send yet). */
+export function gatewayProblem(gateway: Gateway | null): string | null {
+  if (!gateway) return 'There is no default gateway: choose one under Settings → Gateways.';
+  return cannotSend(gateway.kind);
+}
+
 export async function sendability(em: EntityManager, campaign: Campaign, publicUrl: string, options: { testNumbers?: TestNumber[] } = {}): Promise<Sendability> {
   const problems: Problem[] = [];
   const test = options.testNumbers;
@@ -42,8 +48,8 @@ export async function sendability(em: EntityManager, campaign: Campaign, publicU
   if (text.error) problems.push({ field: 'body', message: text.error });
 
   const gateway = await gatewayFor(em, campaign.gateway?.id);
-  if (!gateway) problems.push({ field: 'gateway', message: 'There is no default gateway: choose one under Settings → Gateways.' });
-  else if (cannotSend(gateway.kind)) problems.push({ field: 'gateway', message: cannotSend(gateway.kind)! });
+  const noGateway = gatewayProblem(gateway);
+  if (noGateway) problems.push({ field: 'gateway', message: noGateway });
 
   let destinations: Destinations = [];
   if (test) destinations = test.map((n) => ({ country: n.country, recipients: 1 }));

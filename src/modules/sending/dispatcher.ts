@@ -13,10 +13,9 @@
 import type pg from 'pg';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { withClient, inTransaction } from '../../db/raw-client.js';
-import { Account, debitOn, partPrice, priceTable, recordSendingEntryOn, type PriceTable } from '../accounts/index.js';
+import { Account, debitOn, partPrice, priceTable, recordSendingEntryOn, SendWindow, quietHoursOf, type PriceTable } from '../accounts/index.js';
 import { adapterFor, type OutgoingMessage, type SendResult } from '../gateways/index.js';
 import { prepareTemplate, renderMessage, newToken, type Template } from '../campaigns/index.js';
-import { SendWindow, quietHoursOf } from './quiet-hours.js';
 import { reserveSendSlotsOn } from './rate-limit.queries.js';
 import {
   campaignStateOn, reclaimStaleOn, claimDueOn, skipOptedOutOn, deferOn, markSendingOn, markSentOn, markFirstSentOn, scheduleRetryOn, markFailedOn,

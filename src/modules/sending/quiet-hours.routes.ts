@@ -1,15 +1,15 @@
 // Settings → Quiet hours: on or off for the account, and the send window per country (the
-// defaults from quiet-hours.ts, which an owner can replace country by country, or for "*", every
-// country without its own). Everyone sees them; owners change them.
+// defaults from accounts/quiet-hours.ts, which an owner can replace country by country, or for
+// "*", every country without its own). Everyone sees them; owners change them. The page lives in
+// sending because a change reconsiders the messages waiting for a window.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Type } from 'typebox';
 import { ValidationError } from '../../errors.js';
 import { formErrors, type TypedApp } from '../../plugins/validation.js';
 import { Checkbox, EmptyForm, Form, LINE, OptionalText, isChecked } from '../../plugins/schemas.js';
-import { Account, OWNER_ONLY } from '../accounts/index.js';
+import { Account, OWNER_ONLY, DEFAULT_WINDOWS, parseWindow, type CountryWindows, type TimeWindow } from '../accounts/index.js';
 import { isCountryCode } from '../../phone.js';
-import { DEFAULT_WINDOWS, parseWindow, type CountryWindows, type TimeWindow } from './quiet-hours.js';
 import { reconsiderWaiting } from './campaign-sending.js';
 
 type Values = Record<string, string | undefined>;

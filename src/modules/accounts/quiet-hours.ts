@@ -1,12 +1,16 @@
 // Quiet hours: when a marketing message may reach a recipient, by the recipient's country
 // (facts.md): France weekdays 08-20, Saturday 10-18, never on Sunday; the United States, Canada
 // and everywhere else 08-21, in the recipient's local time. An account can turn them off or
-// replace a country's window (Settings → Sending). Transactional replies ignore them.
+// replace a country's window (Settings → Quiet hours). Transactional replies ignore them.
 //
 // A country spanning several time zones (US, CA, RU, …) is open only while the window is open in
 // every one of its zones: we know a recipient's country, not their zone, and a message at 07:00
 // in Honolulu is as unwelcome as one at 07:00 in New York. Numbers without a country use the
 // account's time zone.
+//
+// This is the account's setting and its meaning, pure time maths over it: it sits in accounts
+// (the bottom of the module order) so that the dispatcher (sending) holds messages to it and the
+// wizard (campaigns, below sending) forecasts with the same rules before launch.
 import ct from 'countries-and-timezones';
 import { DateTime } from 'luxon';
 
@@ -108,6 +112,17 @@ export function nextOpening(windows: CountryWindows, zones: string[], at: Date):
   candidates.sort((a, b) => a - b);
   for (const candidate of candidates) if (isOpen(windows, zones, new Date(candidate))) return new Date(candidate);
   return null;
+}
+
+/** The zone whose window opens at `opening` (an answer of nextOpening): in a country with several
+ * zones, the last of them to open, which is the one a person should be told about. */
+export function zoneOpeningAt(windows: CountryWindows, zones: string[], opening: Date): string {
+  const opensThen = (zone: string) => {
+    const local = DateTime.fromJSDate(opening, { zone });
+    const window = windowOn(windows, local.weekday);
+    return Boolean(window) && minutes(window!.from) === local.hour * 60 + local.minute;
+  };
+  return zones.find(opensThen) ?? zones[0]!;
 }
 
 /** Answers "may a marketing message go to this country now, and if not, when?", cached for the
