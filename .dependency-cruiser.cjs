@@ -16,8 +16,8 @@ const forbid = (name, comment, from, to) => ({ name, comment, severity: 'error',
 
 module.exports = {
   forbidden: [
-    forbid('infrastructure-imports-no-feature', 'src/db, src/plugins and the shared files (config, errors, log, money, phone, secrets, text) serve every module and know none: take what you need as a parameter or a hook.', '^src/(db|plugins)/|^src/(config|errors|log|money|phone|secrets|text)\\.ts$', MODULE),
-    forbid('nothing-imports-the-entry', 'The entry files (main, app, cli, routes, jobs, entities, orm, wiring) assemble the modules; no module or infrastructure file may import them.', '^src/(db|plugins|modules)/|^src/(config|errors|log|money|phone|secrets|text)\\.ts$', ENTRY),
+    forbid('infrastructure-imports-no-feature', 'src/db, src/plugins and the shared files (config, errors, log, money, phone, poller, secrets, text) serve every module and know none: take what you need as a parameter or a hook.', '^src/(db|plugins)/|^src/(config|errors|log|money|phone|poller|secrets|text)\\.ts$', MODULE),
+    forbid('nothing-imports-the-entry', 'The entry files (main, app, cli, routes, jobs, entities, orm, wiring) assemble the modules; no module or infrastructure file may import them.', '^src/(db|plugins|modules)/|^src/(config|errors|log|money|phone|poller|secrets|text)\\.ts$', ENTRY),
     forbid('accounts-is-the-bottom', 'accounts (tenancy, users, auth, credits, prices) imports no other module: offer a hook (see accounts/hooks.ts) instead.', '^src/modules/accounts/', '^src/modules/(?!accounts/)'),
     forbid('gateways-know-only-accounts', 'gateways are leaves: they know accounts, never contacts, campaigns, sending or the modules above.', '^src/modules/gateways/', '^src/modules/(?!accounts/|gateways/)'),
     forbid('contacts-know-only-accounts', 'contacts know nothing of what uses them: campaigns and the rest register a usage check (contacts/usage.ts) or rely on a restricting foreign key.', '^src/modules/contacts/', '^src/modules/(?!accounts/|contacts/)'),

@@ -6,7 +6,8 @@ import { startScheduler as startAgenda, type JobContext, type JobTable, type Sch
 import { housekeeping, type SessionLimits } from './modules/accounts/index.js';
 import { expireAbandonedUploads, runContactImport, type ContactImportJobData } from './modules/contacts/index.js';
 import { SimulatorReporter } from './modules/gateways/index.js';
-import { defineSendingJobs, startSendingSweep, markUnknownDeliveries } from './modules/sending/index.js';
+import { defineSendingJobs, startSendingSweep, markUnknownDeliveries, ReplySender } from './modules/sending/index.js';
+import { InboundProcessor } from './modules/inbound/index.js';
 
 /** The hourly clean-up of every module: expired sessions and login failures, uploads never
  * imported, messages whose delivery report never came. */
@@ -31,7 +32,12 @@ export function jobTable(sessionLimits: SessionLimits): JobTable {
       // The simulator gateway's delivery reports are posted by the processes that run jobs.
       const reporter = new SimulatorReporter(context.orm, context.publicUrl, context.log);
       reporter.start();
-      return [reporter];
+      // Inbound messages are classified, and replies sent, by the processes that run jobs.
+      const inbound = new InboundProcessor(context.orm, context.log);
+      inbound.start();
+      const replies = new ReplySender(context.orm, context.log);
+      replies.start();
+      return [reporter, inbound, replies];
     },
   };
 }

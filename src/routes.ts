@@ -20,6 +20,7 @@ import { automationRoutes } from './modules/automation/automation.routes.js';
 import { segmentsAndExportRoutes } from './modules/contacts/segments.routes.js';
 import { contactImportRoutes } from './modules/contacts/contact-imports.routes.js';
 import { webhookRoutes } from './modules/sending/webhooks.routes.js';
+import { inboundWebhookRoutes } from './modules/inbound/intake.routes.js';
 import { campaignSendingRoutes } from './modules/sending/campaign-sending.routes.js';
 import { linkRoutes } from './modules/sending/links.routes.js';
 import { quietHoursRoutes } from './modules/sending/quiet-hours.routes.js';
@@ -49,4 +50,5 @@ export async function registerRoutes(app: FastifyInstance): Promise<void> {
   await app.register(campaignsApiRoutes, { prefix: '/api/v1' });
   await app.register(sendingApiRoutes, { prefix: '/api/v1' });
   await app.register(webhookRoutes, { prefix: '/webhooks' });
+  await app.register(inboundWebhookRoutes, { prefix: '/webhooks' });
 }

@@ -15,6 +15,7 @@ const NOT_ACCOUNT_RECORDS: Record<string, string> = {
   // gateway id only selects whose secret must sign the report (test/sending/webhooks.test.ts
   // covers unknown gateways and wrong secrets).
   'POST /webhooks/:gatewayId/dlr': 'gateway webhook, authenticated by the gateway secret, not by an account',
+  'POST /webhooks/:gatewayId/inbound': 'gateway webhook, authenticated by the gateway secret, not by an account',
   // Public links printed in sent SMS: anyone holding the unguessable per-message token may use
   // them without signing in, whatever account they belong to.
   'GET /u/:token': 'public unsubscribe page of a message, reached by its unguessable token',

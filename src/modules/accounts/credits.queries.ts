@@ -9,7 +9,7 @@ export async function balanceOn(client: pg.ClientBase, accountId: string): Promi
 }
 
 /** A system entry of a campaign's sending: a debit (negative) or a refund (positive). */
-export async function recordSendingEntryOn(client: pg.ClientBase, entry: { accountId: string; campaignId: string; kind: 'debit' | 'refund'; amountMicros: number; note: string }): Promise<void> {
+export async function recordSendingEntryOn(client: pg.ClientBase, entry: { accountId: string; campaignId: string | null; kind: 'debit' | 'refund'; amountMicros: number; note: string }): Promise<void> {
   await client.query(`insert into credit_transaction (account_id, kind, amount_micros, note, campaign_id, actor) values ($1, $2, $3, $4, $5, 'system')`, [
     entry.accountId,
     entry.kind,
@@ -22,7 +22,7 @@ export async function recordSendingEntryOn(client: pg.ClientBase, entry: { accou
 /** Debits a campaign's batch when the balance covers it; false (and nothing written) when not.
  * One account's debits are serialised (an advisory lock until the transaction ends), so two
  * batches cannot both spend the last credit. */
-export async function debitOn(client: pg.ClientBase, entry: { accountId: string; campaignId: string; amountMicros: number; note: string }): Promise<boolean> {
+export async function debitOn(client: pg.ClientBase, entry: { accountId: string; campaignId: string | null; amountMicros: number; note: string }): Promise<boolean> {
   await client.query('select pg_advisory_xact_lock(hashtextextended($1, 7))', [entry.accountId]);
   if ((await balanceOn(client, entry.accountId)) < entry.amountMicros) return false;
   await recordSendingEntryOn(client, { ...entry, kind: 'debit', amountMicros: -entry.amountMicros });

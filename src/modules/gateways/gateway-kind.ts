@@ -57,6 +57,19 @@ export interface DeliveryReport {
   errorCode: string | null;
 }
 
+/** An SMS that arrived: the gateway's id for it, the sender as given, the number it was sent to,
+ * the text, and when the gateway received it. */
+export interface InboundSms {
+  gatewayMessageId: string;
+  from: string;
+  to: string;
+  text: string;
+  receivedAt: Date;
+}
+
+/** The longest text an inbound SMS can have: 10 concatenated parts of 160 characters, with room. */
+export const MAX_INBOUND_TEXT = 2_000;
+
 /** A webhook request refused before anything is stored: its status and a message for the caller. */
 export class WebhookRejection extends Error {
   constructor(
@@ -81,6 +94,8 @@ export interface GatewayKind {
   adapter: ((gateway: GatewayRow, client: pg.ClientBase) => GatewayAdapter) | null;
   /** Verifies and parses a delivery-report webhook; throws WebhookRejection. */
   parseDeliveryReport(gateway: { secret: string }, headers: Headers, body: unknown): DeliveryReport;
+  /** Verifies and parses an inbound-message webhook; throws WebhookRejection. */
+  parseInbound(gateway: { secret: string }, headers: Headers, body: unknown): InboundSms;
   /** The URLs the operator pastes into the gateway, for inbound messages and delivery reports. */
   webhookUrls(gateway: { id: string; secret: string }, publicUrl: string): { inbound: string; dlr: string };
 }
@@ -123,4 +138,41 @@ export function reportsNotTaken(kind: string): GatewayKind['parseDeliveryReport'
   return () => {
     throw new WebhookRejection(404, 'not_supported', `Delivery reports from ${kind} gateways are not taken yet.`);
   };
+}
+
+export function inboundNotTaken(kind: string): GatewayKind['parseInbound'] {
+  return () => {
+    throw new WebhookRejection(404, 'not_supported', `Inbound messages from ${kind} gateways are not taken yet.`);
+  };
+}
+
+const malformed = (message: string) => new WebhookRejection(400, 'malformed', message);
+
+/** A string field of a JSON body, present, non-empty and at most `max` characters. */
+function textField(body: Record<string, unknown>, name: string, max: number, what: string): string {
+  const value = body[name];
+  if (typeof value !== 'string' || !value.trim() || value.length > max) throw malformed(`"${name}" must be ${what} (a string of 1 to ${max} characters).`);
+  return value;
+}
+
+/** Textcast's own JSON inbound message (the simulator's and the generic gateway's):
+ * {"id": "<unique>", "from": "+E164", "to": "+E164", "text": "...", "received_at": "ISO-8601"}
+ * with `Authorization: Bearer <gateway secret>`. The text may be empty (an empty SMS is still a
+ * message); "received_at" may be left out (now). */
+export function parseJsonInbound(gateway: { secret: string }, headers: Headers, body: unknown): InboundSms {
+  if (!verifyBearer(headers.authorization, gateway.secret)) throw new WebhookRejection(401, 'unauthorized', 'Wrong or missing gateway secret (Authorization: Bearer <secret>).');
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw malformed('The body must be a JSON object.');
+  const message = body as Record<string, unknown>;
+  const gatewayMessageId = textField(message, 'id', 100, 'the gateway message id');
+  const from = textField(message, 'from', 40, 'the sender number');
+  const to = textField(message, 'to', 40, 'the number it was sent to');
+  const text = message.text ?? '';
+  if (typeof text !== 'string' || text.length > MAX_INBOUND_TEXT) throw malformed(`"text" must be the message text (a string of at most ${MAX_INBOUND_TEXT} characters).`);
+  let receivedAt = new Date();
+  if (message.received_at !== undefined) {
+    const at = typeof message.received_at === 'string' && message.received_at.length <= 40 ? new Date(message.received_at) : new Date(NaN);
+    if (Number.isNaN(at.getTime()) || at.getUTCFullYear() < 2000 || at.getUTCFullYear() > 9999) throw malformed('"received_at" must be an ISO-8601 time such as 2026-12-02T10:15:00Z.');
+    receivedAt = at;
+  }
+  return { gatewayMessageId, from, to, text, receivedAt };
 }

@@ -1,10 +1,11 @@
 // What the gateways module offers the modules above it (DESIGN.md "Module order": gateways are
 // leaves that know accounts, never contacts, campaigns or sending).
-export { REPORT_STATUSES, WebhookRejection, type DeliveryReport, type GatewayAdapter, type GatewayKind, type GatewayRow, type OutgoingMessage, type ReportStatus, type SendResult } from './gateway-kind.js';
+export { MAX_INBOUND_TEXT, REPORT_STATUSES, WebhookRejection, type InboundSms, type DeliveryReport, type GatewayAdapter, type GatewayKind, type GatewayRow, type OutgoingMessage, type ReportStatus, type SendResult } from './gateway-kind.js';
 export { Gateway } from './gateway.entity.js';
 export { InboundNumber } from './inbound-number.entity.js';
 export { createGateway, gatewayFor, giveSimulatorGateway, makeDefault } from './gateways.service.js';
-export { adapterFor, cannotSend, GATEWAY_KINDS, gatewayKind, gatewayKinds, parseDeliveryReport, webhookUrls } from './registry.js';
+export { adapterFor, cannotSend, GATEWAY_KINDS, gatewayKind, gatewayKinds, parseDeliveryReport, parseInbound, webhookUrls } from './registry.js';
 export { SimulatorMessage } from './simulator-message.entity.js';
 export { SimulatorReporter } from './simulator-reporter.js';
 export { eraseGatewayCopies } from './simulator.queries.js';
+export { GatewayParams, NO_SUCH_GATEWAY, WebhookGateways, type KnownGateway } from './webhook-gateways.js';

@@ -1,6 +1,6 @@
 // The gateway kinds, one line each: a new kind is one file under kinds/ and one line here.
 import type pg from 'pg';
-import type { DeliveryReport, GatewayAdapter, GatewayKind, GatewayRow, Headers } from './gateway-kind.js';
+import type { DeliveryReport, GatewayAdapter, GatewayKind, GatewayRow, Headers, InboundSms } from './gateway-kind.js';
 import { simulator } from './kinds/simulator.js';
 import { kannel } from './kinds/kannel.js';
 import { twilio } from './kinds/twilio.js';
@@ -45,4 +45,9 @@ export function webhookUrls(gateway: { id: string; kind: string; secret: string 
 /** Verifies and parses a delivery-report webhook of the gateway's kind; throws WebhookRejection. */
 export function parseDeliveryReport(gateway: { kind: string; secret: string }, headers: Headers, body: unknown): DeliveryReport {
   return gatewayKind(gateway.kind).parseDeliveryReport(gateway, headers, body);
+}
+
+/** Verifies and parses an inbound-message webhook of the gateway's kind; throws WebhookRejection. */
+export function parseInbound(gateway: { kind: string; secret: string }, headers: Headers, body: unknown): InboundSms {
+  return gatewayKind(gateway.kind).parseInbound(gateway, headers, body);
 }

@@ -6,6 +6,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { FastifyBaseLogger } from 'fastify';
 import { withClient } from '../../db/raw-client.js';
+import { Poller } from '../../poller.js';
 import { webhookUrls } from './registry.js';
 import { claimDueReportsOn, markReportedOn, retryReportsLaterOn, type DueReport } from './simulator.queries.js';
 
@@ -14,41 +15,17 @@ const CONCURRENCY = 64;
 const POLL_MS = 250;
 const MAX_REPORT_ATTEMPTS = 20;
 
-export class SimulatorReporter {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private stopped = false;
-
+export class SimulatorReporter extends Poller {
   constructor(
     private readonly orm: MikroORM,
     private readonly publicUrl: string,
-    private readonly log: FastifyBaseLogger,
-  ) {}
-
-  start(): void {
-    this.schedule(POLL_MS);
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.tick()
-        .then((count) => this.schedule(count === BATCH ? 0 : POLL_MS))
-        .catch((error) => {
-          this.log.warn({ err: error }, 'simulator reports failed; retrying');
-          this.schedule(5_000);
-        });
-    }, ms);
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running?.catch(() => {});
+    log: FastifyBaseLogger,
+  ) {
+    super(log, { what: 'simulator reports', batch: BATCH, pollMs: POLL_MS });
   }
 
   /** Posts the reports that are due; returns how many it took. */
-  async tick(): Promise<number> {
+  override async tick(): Promise<number> {
     const em = this.orm.em.fork();
     const due = await withClient(em, (client) => claimDueReportsOn(client, BATCH));
     if (!due.length) return 0;

@@ -28,8 +28,9 @@ export interface Claimed {
   last_name: string | null;
   email: string | null;
   fields: Record<string, unknown> | null;
-  /** The contact opted out after the launch wrote this message (test sends never are). */
-  opted_out: boolean;
+  /** The contact opted out (of everything, or of the campaign's sender number) after the launch
+   * wrote this message; null when it may go (test sends always may). */
+  opted_out: 'opted_out' | 'opted_out_of_number' | null;
 }
 
 /** What a claimed message leaves with. */
@@ -78,7 +79,11 @@ export async function reclaimStaleOn(client: pg.ClientBase, accountId: string, c
 export async function claimDueOn(client: pg.ClientBase, accountId: string, campaignId: string, options: { campaignSending: boolean; limit: number }): Promise<Claimed[]> {
   const { rows } = await client.query<Claimed>(
     `select m.id, m.phone, m.country, m.is_test, m.attempts, m.cost_micros, m.token, c.first_name, c.last_name, c.email, c.fields,
-            (not m.is_test and c.sms_opt_in is false) as opted_out
+            case when m.is_test then null
+                 when c.sms_opt_in is false then 'opted_out'
+                 when exists (select 1 from campaign k join number_opt_out x on x.account_id = k.account_id and x.inbound_number_id = k.inbound_number_id
+                              where k.account_id = m.account_id and k.id = m.campaign_id and x.contact_id = m.contact_id) then 'opted_out_of_number'
+            end as opted_out
      from message m left join contact c on c.account_id = m.account_id and c.id = m.contact_id
      where m.account_id = $1 and m.campaign_id = $2 and m.status = 'queued' and m.not_before <= now() and (m.is_test or $3)
      order by m.not_before limit $4
@@ -88,12 +93,12 @@ export async function claimDueOn(client: pg.ClientBase, accountId: string, campa
   return rows;
 }
 
-/** Skips claimed messages whose contact opted out after the launch, with the time. */
-export async function skipOptedOutOn(client: pg.ClientBase, accountId: string, ids: string[]): Promise<void> {
+/** Skips claimed messages whose contact opted out after the launch, with the reason and time. */
+export async function skipOptedOutOn(client: pg.ClientBase, accountId: string, skipped: { id: string; reason: string }[]): Promise<void> {
   await client.query(
-    `update message set status = 'skipped', skip_reason = 'opted_out', skipped_at = now(), waiting = null, claimed_at = null
-     where account_id = $1 and id = any($2::bigint[]) and status = 'queued'`,
-    [accountId, ids],
+    `update message m set status = 'skipped', skip_reason = v.reason, skipped_at = now(), waiting = null, claimed_at = null
+     from unnest($2::bigint[], $3::text[]) as v(id, reason) where m.account_id = $1 and m.id = v.id and m.status = 'queued'`,
+    [accountId, skipped.map((s) => s.id), skipped.map((s) => s.reason)],
   );
 }
 

@@ -65,12 +65,12 @@ async function claimBatch(
   campaignId: string,
   state: CampaignState,
   context: { template: Template; prices: PriceTable; window: SendWindow; limit: number; now: Date },
-): Promise<Prepared[]> {
+): Promise<{ claimed: number; prepared: Prepared[] }> {
   const rows = await claimDueOn(client, accountId, campaignId, { campaignSending: state.status === 'sending', limit: context.limit });
   // Consent is checked as each message leaves, not only at launch: an opt-out stored meanwhile
-  // (unsubscribe link, API, contact page, import) stops the message.
+  // (unsubscribe link, API, contact page, import, STOP, an opt-out of the sender number) stops it.
   const optedOut = rows.filter((row) => row.opted_out);
-  if (optedOut.length) await skipOptedOutOn(client, accountId, optedOut.map((row) => row.id));
+  if (optedOut.length) await skipOptedOutOn(client, accountId, optedOut.map((row) => ({ id: row.id, reason: row.opted_out! })));
   const prepared: Prepared[] = [];
   const deferred: { id: string; at: Date }[] = [];
   for (const row of rows) {
@@ -88,14 +88,14 @@ async function claimBatch(
     prepared.push({ row, ...rendered, priceMicros, costMicros, token });
   }
   if (deferred.length) await deferOn(client, accountId, deferred);
-  if (!prepared.length) return prepared;
+  if (!prepared.length) return { claimed: rows.length, prepared };
   const newCharge = prepared.filter((p) => p.row.cost_micros === null).reduce((sum, p) => sum + p.costMicros, 0);
   if (newCharge > 0) {
     const note = `Campaign "${state.name}": ${prepared.length} message${prepared.length === 1 ? '' : 's'}`;
     if (!(await debitOn(client, { accountId, campaignId, amountMicros: newCharge, note }))) throw new CreditShort(`batch ${newCharge}`);
   }
   await markSendingOn(client, accountId, prepared.map((p) => ({ id: p.row.id, body: p.body, encoding: p.encoding, parts: p.parts, priceMicros: p.priceMicros, costMicros: p.costMicros, token: p.token })));
-  return prepared;
+  return { claimed: rows.length, prepared };
 }
 
 /** Step 3: write what the gateway answered. */
@@ -169,16 +169,19 @@ export async function dispatchCampaign(em: EntityManager, accountId: string, cam
       lastReclaim = Date.now();
     }
     const limit = Math.max(1, Math.min(MAX_BATCH, state.mps));
-    let prepared: Prepared[];
+    let batch: { claimed: number; prepared: Prepared[] };
     try {
-      prepared = await retrying(() => inTransaction(em, (client) => claimBatch(client, accountId, campaignId, state, { template: template!, ...setup, limit, now: now() })));
+      batch = await retrying(() => inTransaction(em, (client) => claimBatch(client, accountId, campaignId, state, { template: template!, ...setup, limit, now: now() })));
     } catch (error) {
       if (!(error instanceof CreditShort)) throw error;
       const reason = 'Paused: the credit ran out. Add credit under Settings → Credits, then resume.';
       await retrying(() => withClient(em, (client) => pauseWithReasonOn(client, accountId, campaignId, reason)));
       return { dispatched, nextAt: null, stopped: reason };
     }
-    if (!prepared.length) break;
+    // A batch of opted-out or deferred messages only: the next one may have some to send.
+    if (!batch.claimed) break;
+    const { prepared } = batch;
+    if (!prepared.length) continue;
     const outgoing: OutgoingMessage[] = prepared.map((p) => ({ clientRef: p.row.id, to: p.row.phone, from: state.sender, body: p.body, parts: p.parts, attempt: p.row.attempts + 1 }));
     // The gateway's rate, shared by every process: wait for the reserved start.
     const wait = await retrying(() => withClient(em, (client) => reserveSendSlotsOn(client, accountId, state.gateway!.id, outgoing.length)));

@@ -4,3 +4,6 @@ export { keepLaunchJob } from './campaign-sending.js';
 export { markUnknownDeliveries } from './delivery-reports.queries.js';
 export { defineSendingJobs, startSendingSweep } from './sending.jobs.js';
 export { eraseFromMessages } from './erasure.queries.js';
+export { ReplySender } from './replies.js';
+export { queueRepliesOn, type QueuedReply } from './replies.queries.js';
+export { NumberOptOut } from './number-opt-out.entity.js';

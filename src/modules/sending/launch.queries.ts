@@ -6,28 +6,32 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { statusesMovingTo, type RecipientFilter } from '../campaigns/index.js';
 
 /** The launch's one statement: every contact of the recipient filter as a message row, queued or
- * skipped with its reason; it answers how many of each. */
-export function writeRecipientsSql(filter: RecipientFilter, campaignId: string, gatewayId: string): { text: string; values: unknown[] } {
+ * skipped with its reason; it answers how many of each. A campaign sent from an inbound number
+ * skips the contacts who opted out of that number alone ("opted out of this sender number"). */
+export function writeRecipientsSql(filter: RecipientFilter, campaignId: string, gatewayId: string, inboundNumberId: string | null = null): { text: string; values: unknown[] } {
   const n = filter.params.length;
   return {
     text: `with written as (
          insert into message (account_id, campaign_id, contact_id, phone, country, status, skip_reason, gateway_id)
          select c.account_id, $${n + 1}, c.id, c.phone, c.country,
-                case when c.sms_opt_in = false or c.bad_number then 'skipped' else 'queued' end,
-                case when c.sms_opt_in = false then 'opted_out' when c.bad_number then 'bad_number' end,
+                case when c.sms_opt_in = false or c.bad_number or o.out_of_number then 'skipped' else 'queued' end,
+                case when c.sms_opt_in = false then 'opted_out' when o.out_of_number then 'opted_out_of_number' when c.bad_number then 'bad_number' end,
                 $${n + 2}::uuid
-         from contact c where ${filter.sql}
+         from contact c
+         cross join lateral (select $${n + 3}::uuid is not null and exists (
+           select 1 from number_opt_out x where x.account_id = c.account_id and x.contact_id = c.id and x.inbound_number_id = $${n + 3}::uuid) as out_of_number) o
+         where ${filter.sql}
          returning status)
        select count(*) filter (where status = 'queued') as queued, count(*) filter (where status = 'skipped') as skipped from written`,
-    values: [...filter.params, campaignId, gatewayId],
+    values: [...filter.params, campaignId, gatewayId, inboundNumberId],
   };
 }
 
 /** Writes the recipients (see writeRecipientsSql), with memory enough for the join with a big
  * list to stay in one batch (in contact order). */
-export async function writeRecipientsOn(client: pg.ClientBase, filter: RecipientFilter, campaignId: string, gatewayId: string): Promise<{ queued: number; skipped: number }> {
+export async function writeRecipientsOn(client: pg.ClientBase, filter: RecipientFilter, campaignId: string, gatewayId: string, inboundNumberId: string | null): Promise<{ queued: number; skipped: number }> {
   await client.query(`set local work_mem = '64MB'`);
-  const statement = writeRecipientsSql(filter, campaignId, gatewayId);
+  const statement = writeRecipientsSql(filter, campaignId, gatewayId, inboundNumberId);
   const { rows } = await client.query<{ queued: string; skipped: string }>(statement.text, statement.values);
   return { queued: Number(rows[0]!.queued), skipped: Number(rows[0]!.skipped) };
 }

@@ -46,7 +46,7 @@ export async function launchCampaign(em: EntityManager, campaignId: string, publ
     // transaction together with the move to `sending` (the unique index guards it anyway).
     const status = await lockCampaignOn(client, accountId, campaign.id);
     if (status !== 'scheduled') return { outcome: 'nothing', reason: `The campaign is ${status ?? 'gone'}.` } as const;
-    const written = await writeRecipientsOn(client, await recipientFilterOn(client, accountId, choice), campaign.id, check.gateway.id);
+    const written = await writeRecipientsOn(client, await recipientFilterOn(client, accountId, choice), campaign.id, check.gateway.id, campaign.inboundNumber?.id ?? null);
     const links = campaign.trackLinks ? findLinks(campaign.body) : [];
     if (links.length) await insertLinksOn(client, accountId, campaign.id, links);
     await markLaunchedOn(client, accountId, campaign.id, check.gateway.id);

@@ -1,7 +1,7 @@
 // A generic HTTP gateway for providers without an adapter: its delivery reports use Textcast's
 // own JSON format (the simulator's), so they are taken today; sending arrives with the
 // real-gateways work.
-import { option, parseJsonDeliveryReport, plainWebhookUrls, type GatewayKind } from '../gateway-kind.js';
+import { option, parseJsonDeliveryReport, plainWebhookUrls, type GatewayKind, parseJsonInbound } from '../gateway-kind.js';
 
 export const generic: GatewayKind = {
   kind: 'generic',
@@ -10,5 +10,6 @@ export const generic: GatewayKind = {
   defaults: {},
   adapter: null,
   parseDeliveryReport: parseJsonDeliveryReport,
+  parseInbound: parseJsonInbound,
   webhookUrls: plainWebhookUrls,
 };

@@ -1,7 +1,7 @@
 // Kannel (Debian's open-source SMS gateway: SMPP, EMI/UCP, modems) through its HTTP sendsms
 // interface. Its options and webhook URLs are known; sending and its reports arrive with the
 // real-gateways work.
-import { option, reportsNotTaken, type GatewayKind } from '../gateway-kind.js';
+import { option, reportsNotTaken, type GatewayKind, inboundNotTaken } from '../gateway-kind.js';
 
 export const kannel: GatewayKind = {
   kind: 'kannel',
@@ -15,6 +15,7 @@ export const kannel: GatewayKind = {
   defaults: {},
   adapter: null,
   parseDeliveryReport: reportsNotTaken('kannel'),
+  parseInbound: inboundNotTaken('kannel'),
   // Kannel cannot send headers: the secret travels in the URL, with Kannel's escape codes
   // (%p from, %P to, %a text, %t time, %I message id; %d the report type), ready to paste as an
   // sms-service get-url and a dlr-url.

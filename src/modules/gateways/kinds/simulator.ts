@@ -5,7 +5,7 @@
 // `failure_rate` accepts and later reports undelivered.
 import crypto from 'node:crypto';
 import type pg from 'pg';
-import { option, parseJsonDeliveryReport, plainWebhookUrls, type GatewayAdapter, type GatewayKind, type GatewayRow, type OutgoingMessage, type SendResult } from '../gateway-kind.js';
+import { option, parseJsonDeliveryReport, plainWebhookUrls, type GatewayAdapter, type GatewayKind, type GatewayRow, type OutgoingMessage, type SendResult, parseJsonInbound } from '../gateway-kind.js';
 import { acceptMessagesOn, type SimulatedMessage } from '../simulator.queries.js';
 
 const DEFAULTS = { delay_ms: '2000', failure_rate: '0.02', soft_bounce_rate: '0.01' };
@@ -77,5 +77,6 @@ export const simulator: GatewayKind = {
   defaults: DEFAULTS,
   adapter: (gateway, client) => new SimulatorAdapter(gateway, client),
   parseDeliveryReport: parseJsonDeliveryReport,
+  parseInbound: parseJsonInbound,
   webhookUrls: plainWebhookUrls,
 };

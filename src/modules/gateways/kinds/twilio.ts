@@ -1,6 +1,6 @@
 // Twilio's Messages API. Its options are known; sending and its signed webhooks arrive with the
 // real-gateways work.
-import { option, plainWebhookUrls, reportsNotTaken, type GatewayKind } from '../gateway-kind.js';
+import { option, plainWebhookUrls, reportsNotTaken, type GatewayKind, inboundNotTaken } from '../gateway-kind.js';
 
 export const twilio: GatewayKind = {
   kind: 'twilio',
@@ -15,5 +15,6 @@ export const twilio: GatewayKind = {
   defaults: {},
   adapter: null,
   parseDeliveryReport: reportsNotTaken('twilio'),
+  parseInbound: inboundNotTaken('twilio'),
   webhookUrls: plainWebhookUrls,
 };

@@ -1,0 +1,2 @@
+// What the inbound module offers the entry files (reporting will read its tables).
+export { InboundProcessor } from './processor.js';

@@ -1,0 +1,42 @@
+// The inbound webhook: POST /webhooks/<gateway id>/inbound. Public, no session or CSRF: the
+// gateway's secret authenticates it (checked by the gateway kind before the body is read). The
+// message is stored first, once per gateway message id, and answered at once; the inbound
+// processor classifies it a moment later. A message to a number that is none of the account's
+// inbound numbers is stored as unroutable and answered 200, so the gateway stops retrying; the
+// operator sees it. Refusals are 4xx JSON, store nothing, and are counted on the gateway.
+import { Type } from 'typebox';
+import type { TypedApp } from '../../plugins/validation.js';
+import { normalisePhone } from '../../phone.js';
+import { GatewayParams, NO_SUCH_GATEWAY, parseInbound, WebhookGateways, WebhookRejection } from '../gateways/index.js';
+import { storeInbound } from './intake.queries.js';
+
+/** An inbound SMS is at most a few kilobytes; anything near this is not one. */
+const INBOUND_BODY_LIMIT = 64 * 1024;
+/** Whatever the gateway kind sends; parseInbound reads it. */
+const InboundBody = Type.Unknown({ description: "an inbound message in the gateway kind's format" });
+
+/** A number as gateways write it: E.164, or digits without the + (Kannel's habit). */
+function asE164(raw: string): string | null {
+  const text = raw.trim();
+  const parsed = normalisePhone(/^[0-9]{8,15}$/.test(text) ? `+${text}` : text);
+  return parsed.ok ? parsed.e164 : null;
+}
+
+export async function inboundWebhookRoutes(app: TypedApp) {
+  const gateways = new WebhookGateways(app.orm);
+  gateways.countRefusals(app);
+  const options = { config: { access: 'public' as const }, bodyLimit: INBOUND_BODY_LIMIT, helmet: false as const, schema: { params: GatewayParams, body: InboundBody } };
+
+  app.post('/:gatewayId/inbound', options, async (request, reply) => {
+    const gateway = await gateways.find(request.params.gatewayId);
+    if (!gateway) return reply.code(404).send({ error: { code: 'not_found', message: NO_SUCH_GATEWAY } });
+    try {
+      const sms = parseInbound(gateway, request.headers, request.body);
+      const stored = await storeInbound(app.orm.em.fork(), gateway, sms, { from: asE164(sms.from), to: asE164(sms.to) });
+      return { ok: true, id: stored.id, status: stored.status, duplicate: stored.duplicate };
+    } catch (error) {
+      if (error instanceof WebhookRejection) return reply.code(error.statusCode).send({ error: { code: error.code, message: error.message } });
+      throw error;
+    }
+  });
+}
