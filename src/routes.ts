@@ -7,6 +7,8 @@ import { accountApiRoutes } from './modules/accounts/account.api.js';
 import { reportingRoutes } from './modules/reporting/reporting.routes.js';
 import { campaignsRoutes } from './modules/campaigns/campaigns.routes.js';
 import { inboundRoutes } from './modules/inbound/inbound.routes.js';
+import { eventsRoutes } from './modules/inbound/events.routes.js';
+import { inboundEventsApiRoutes } from './modules/inbound/events.api.js';
 import { contactsRoutes } from './modules/contacts/contacts.routes.js';
 import { contactListsRoutes } from './modules/contacts/contact-lists.routes.js';
 import { customFieldsRoutes } from './modules/contacts/custom-fields.routes.js';
@@ -34,6 +36,7 @@ export async function registerRoutes(app: FastifyInstance): Promise<void> {
   await app.register(campaignSendingRoutes, { prefix: '/create' });
   await app.register(linkRoutes); // /u/<token>, /l/<token>
   await app.register(inboundRoutes, { prefix: '/inbound' });
+  await app.register(eventsRoutes, { prefix: '/inbound/events' });
   await app.register(contactsRoutes, { prefix: '/contacts' });
   await app.register(contactListsRoutes, { prefix: '/contacts/lists' });
   await app.register(customFieldsRoutes, { prefix: '/contacts/fields' });
@@ -49,6 +52,7 @@ export async function registerRoutes(app: FastifyInstance): Promise<void> {
   await app.register(contactsApiRoutes, { prefix: '/api/v1' });
   await app.register(campaignsApiRoutes, { prefix: '/api/v1' });
   await app.register(sendingApiRoutes, { prefix: '/api/v1' });
+  await app.register(inboundEventsApiRoutes, { prefix: '/api/v1' });
   await app.register(webhookRoutes, { prefix: '/webhooks' });
   await app.register(inboundWebhookRoutes, { prefix: '/webhooks' });
 }

@@ -16,6 +16,9 @@ import { Campaign } from '../src/modules/campaigns/campaign.entity.js';
 import { Gateway } from '../src/modules/gateways/gateway.entity.js';
 import { Price } from '../src/modules/accounts/price.entity.js';
 import { ContactImport } from '../src/modules/contacts/contact-import.entity.js';
+import { InboundNumber } from '../src/modules/gateways/inbound-number.entity.js';
+import { ExternalEvent } from '../src/modules/automation/external-event.entity.js';
+import { InboundEvent, InboundEventKeyword } from '../src/modules/inbound/inbound.entity.js';
 
 /** Ids of records in account A, by name. */
 export type Fixture = Record<string, string>;
@@ -186,6 +189,26 @@ export const isolationModules: IsolationModule[] = [
       { method: 'POST', url: (a) => `/contacts/segments/${a.segmentId}/delete` },
       { method: 'GET', url: (a) => `/contacts/export?segment=${a.segmentId}` },
       { method: 'GET', url: (a) => `/contacts/export?list=${a.segmentListId}` },
+    ],
+    api: [],
+  },
+  {
+    name: 'inbound events',
+    fixture: async (orm, a) => {
+      const em = withAccount(orm.em, a.account.id);
+      const gateway = await em.findOneOrFail(Gateway, {});
+      const number = em.create(InboundNumber, { account: a.account, number: '+33644000000', country: 'FR', gateway, optOutKeywords: ['STOP'], optInKeywords: ['START'], helpKeywords: ['HELP'], helpReply: 'Help', optOutReply: 'Bye', optInReply: 'Hi' });
+      const externalEvent = em.create(ExternalEvent, { account: a.account, name: 'SMS +33644000000 Autoresponder: Secret event', source: 'inbound' });
+      const event = em.create(InboundEvent, { account: a.account, inboundNumber: number, name: 'Secret event', type: 'inboundResponder', keywords: ['SECRET'], replyText: 'Secret reply', externalEvent });
+      em.create(InboundEventKeyword, { account: a.account, inboundNumber: number, keyword: 'SECRET', event });
+      await em.flush();
+      return { eventId: event.id, inboundNumberId: number.id };
+    },
+    browser: [
+      { method: 'GET', url: (a) => `/inbound/events/${a.eventId}/edit` },
+      { method: 'POST', url: (a) => `/inbound/events/${a.eventId}`, body: (a) => ({ name: 'Stolen', keywords: 'STOLEN', type: 'inboundResponder', inbound_number: a.inboundNumberId, reply_text: 'Stolen' }) },
+      { method: 'GET', url: (a) => `/inbound/events/${a.eventId}/delete` },
+      { method: 'POST', url: (a) => `/inbound/events/${a.eventId}/delete` },
     ],
     api: [],
   },

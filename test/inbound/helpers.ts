@@ -83,3 +83,8 @@ export const replies = (orm: MikroORM, accountId: string) =>
     'select phone, body, status, is_confirmation, cost_micros, skip_reason from message where account_id = ? and campaign_id is null order by id',
     [accountId],
   );
+
+/** Just the inbound number (for tests that do not post messages). */
+export async function addInboundNumber(orm: MikroORM, account: Account, number = NUMBER, country = 'FR') {
+  return (await inboundNumber(orm, account, number, country)).inbound;
+}

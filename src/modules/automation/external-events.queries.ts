@@ -4,12 +4,15 @@
 import type pg from 'pg';
 import type { EntityManager } from '@mikro-orm/postgresql';
 
-/** The id of the account's external event of this name, created when missing. */
+/** The id of the account's external event of this name, created when missing (inside the
+ * caller's transaction when `em` is in one, so a refused inbound event leaves none behind). */
 export async function ensureExternalEvent(em: EntityManager, accountId: string, name: string, source: 'inbound' | 'api'): Promise<string> {
   const rows = await em.getConnection().execute<{ id: string }[]>(
     `insert into external_event (id, account_id, name, source, created_at) values (gen_random_uuid(), ?, ?, ?, now())
      on conflict (account_id, name) do update set name = excluded.name returning id`,
     [accountId, name, source],
+    'all',
+    em.getTransactionContext(),
   );
   return rows[0]!.id;
 }
