@@ -15,7 +15,7 @@ import { isEditable } from './campaign-status.js';
 import { campaignList, type CampaignFilters } from './campaign.queries.js';
 import {
   knownPlaceholders, createCampaign, updateMessage, setRecipients, scheduleCampaign, unscheduleCampaign,
-  copyCampaign, deleteCampaign, checkCampaignText, parseSchedule, formatSchedule, recipientChoice, BUILT_IN_PLACEHOLDERS,
+  copyCampaign, deleteCampaign, checkCampaignText, parseSchedule, recipientChoice, BUILT_IN_PLACEHOLDERS,
 } from './campaigns.service.js';
 import { recipientFilterOn, previewContactOn } from './recipients.queries.js';
 import { replaceLookalikes, renderTemplate } from './sms-text.js';
@@ -80,7 +80,7 @@ export async function campaignsRoutes(app: TypedApp) {
   app.get('/', { schema: { querystring: ListQuery } }, async (request, reply) => {
     const filters: CampaignFilters = { q: request.query.q?.slice(0, 100), type: request.query.type, status: request.query.status };
     const campaigns = await campaignList(request.em, filters);
-    const data = { campaigns, filters, timeZone: request.account!.timeZone, formatSchedule, ...helpers, notice: request.query.notice ?? null };
+    const data = { campaigns, filters, timeZone: request.account!.timeZone, ...helpers, notice: request.query.notice ?? null };
     if (request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'section#campaign-results') {
       return reply.type('text/html; charset=utf-8').send(await reply.viewAsync('campaigns/_results', { ...data, user: request.user, csrfToken: reply.csrfToken() }));
     }
@@ -194,7 +194,7 @@ export async function campaignsRoutes(app: TypedApp) {
         throw error;
       }),
     ]);
-    return reply.page('campaigns/recipients', { campaign, segments, lists, reach: ready?.reach ?? null, notices: ready ? sendingNotices(ready) : [], errors, values, timeZone: request.account!.timeZone, formatSchedule, ...helpers }, { title: `${campaign.name}: recipients and scheduling`, tab: 'create', status });
+    return reply.page('campaigns/recipients', { campaign, segments, lists, reach: ready?.reach ?? null, notices: ready ? sendingNotices(ready) : [], errors, values, timeZone: request.account!.timeZone, ...helpers }, { title: `${campaign.name}: recipients and scheduling`, tab: 'create', status });
   };
 
   app.get('/:id/recipients', { schema: { params: IdParams } }, async (request, reply) => {

@@ -8,7 +8,7 @@ import { findOr404 } from '../../db/find.js';
 import { formErrors, type TypedApp } from '../../plugins/validation.js';
 import { EmptyForm, Form, LINE, OptionalText, PARAGRAPH, UuidParams } from '../../plugins/schemas.js';
 import { formatMoney } from '../../money.js';
-import { Campaign, isLaunched, formatSchedule, sendability, sendingNotices, checkCampaignText, campaignViewHelpers } from '../campaigns/index.js';
+import { Campaign, isLaunched, sendability, sendingNotices, checkCampaignText, campaignViewHelpers } from '../campaigns/index.js';
 import { launchNow, pauseCampaign, resumeCampaign, cancelCampaign, sendTest, MAX_TEST_NUMBERS } from './campaign-sending.js';
 import { renderedCount, campaignStats, campaignSpend, recentTests } from './campaign-sending.queries.js';
 
@@ -28,7 +28,7 @@ export async function progressOf(em: EntityManager, campaign: Campaign) {
   const finished = stats.done && campaign.status !== 'sending';
   // Refresh while it launches or sends, and after while delivery reports keep arriving.
   const polling = campaign.status === 'scheduled' || campaign.status === 'sending' || (campaign.status === 'sent' && stats.sent > 0);
-  return { stats, spentMicros, finished, polling, formatMoney, formatSchedule };
+  return { stats, spentMicros, finished, polling, formatMoney };
 }
 
 export async function testsOf(em: EntityManager, campaign: Campaign) {
@@ -58,7 +58,7 @@ export async function campaignSendingRoutes(app: TypedApp) {
       {
         campaign, reach: ready?.reach ?? null, notices: ready ? sendingNotices(ready) : [], text, progress, ...(await testsOf(request.em, campaign)),
         notice: extra.notice ?? null, testErrors: extra.testErrors ?? {}, testValues: extra.testValues ?? {},
-        currency: request.account!.currency, timeZone: request.account!.timeZone, formatSchedule, ...campaignViewHelpers,
+        currency: request.account!.currency, timeZone: request.account!.timeZone, ...campaignViewHelpers,
       },
       { title: campaign.name, tab: 'create' },
     );
