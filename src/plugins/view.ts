@@ -87,7 +87,7 @@ export const viewPlugin = fp<{ root: string; layoutValues: LayoutValues }>(async
 });
 
 /** The zone a request's pages show times in: its account's (UTC before sign-in). */
-export function timeZoneOf(request: FastifyRequest): string {
+function timeZoneOf(request: FastifyRequest): string {
   return request.account?.timeZone ?? 'UTC';
 }
 

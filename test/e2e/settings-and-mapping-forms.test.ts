@@ -113,7 +113,7 @@ browserTest('an owner creates a custom field for an unknown column from the mapp
   await noJs.getByText('New custom field…').first().click();
   await noJs.getByLabel('Name of the new field for the column “Loyalty points”').fill('Points');
   await noJs.getByLabel('Type of the new field for the column “Loyalty points”').selectOption('number');
-  await Promise.all([noJs.waitForURL(/\?field=points$/), noJs.getByRole('button', { name: 'Create the field and use it for the column “Loyalty points”' }).click()]);
+  await Promise.all([noJs.waitForURL(/\?field=points#mapping-form$/), noJs.getByRole('button', { name: 'Create the field and use it for the column “Loyalty points”' }).click()]);
   t.equal(await noJs.getByLabel('Import the column “Loyalty points” as').inputValue(), 'points');
   t.equal(await noJs.getByLabel('Add every contact of the file to a list').locator('option:checked').textContent(), 'Regulars', 'the list kept without JavaScript too');
   t.equal((await em.fork().findOneOrFail(CustomField, { key: 'points' })).type, 'number');

@@ -235,7 +235,7 @@ export async function contactImportRoutes(app: TypedApp) {
       const fields = importFields(await customFieldsOf(request.em));
       const { input } = await readStartForm(request.em, contactImport, { ...request.body, [`column_${column}`]: field.key }, fields);
       await keepChoices(request.em, contactImport, input);
-      return reply.redirect(`/contacts/imports/${contactImport.id}?field=${encodeURIComponent(field.key)}`, 303);
+      return reply.redirect(`/contacts/imports/${contactImport.id}?field=${encodeURIComponent(field.key)}#mapping-form`, 303);
     },
   );
 
