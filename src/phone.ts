@@ -2,7 +2,7 @@
 // tolerated; a number without a prefix is read in the account's default country. Stored as
 // E.164 with its country. libphonenumber-js "max" metadata checks real number ranges (about
 // 12 µs a number here, measured on 200k numbers; the "min" set is no faster).
-import { parsePhoneNumberFromString, isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
+import { parsePhoneNumberFromString, isSupportedCountry, getCountries, type CountryCode } from 'libphonenumber-js/max';
 import crypto from 'node:crypto';
 
 export type PhoneResult = { ok: true; e164: string; country: string | null } | { ok: false; reason: string };
@@ -10,6 +10,19 @@ export type PhoneResult = { ok: true; e164: string; country: string | null } | {
 export function isCountryCode(code: string): code is CountryCode {
   return /^[A-Z]{2}$/.test(code) && isSupportedCountry(code);
 }
+
+const regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
+
+/** A country as people read it: "France (FR)"; the code alone when it names no country. */
+export function countryLabel(code: string): string {
+  const name = isCountryCode(code) ? regionNames.of(code) : undefined;
+  return name && name !== code ? `${name} (${code})` : code;
+}
+
+/** Every country a phone number can belong to, by name: what every country select offers. */
+export const COUNTRIES: readonly { code: string; name: string }[] = getCountries()
+  .map((code) => ({ code, name: regionNames.of(code) ?? code }))
+  .sort((a, b) => a.name.localeCompare(b.name));
 
 export function normalisePhone(raw: string, defaultCountry?: string | null): PhoneResult {
   const text = (raw ?? '').trim();

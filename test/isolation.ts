@@ -164,6 +164,7 @@ export const isolationModules: IsolationModule[] = [
       { method: 'GET', url: (a) => `/contacts/imports/${a.uploadedId}` },
       { method: 'POST', url: (a) => `/contacts/imports/${a.uploadedId}/delimiter`, body: { delimiter: 'semicolon' } },
       { method: 'POST', url: (a) => `/contacts/imports/${a.uploadedId}/start`, body: { column_0: 'phone', existing: 'update' } },
+      { method: 'POST', url: (a) => `/contacts/imports/${a.uploadedId}/fields?column=0`, body: { column_0: '', new_label_0: 'Stolen', new_type_0: 'text' } },
       { method: 'GET', url: (a) => `/contacts/imports/${a.uploadedId}/progress` },
       { method: 'GET', url: (a) => `/contacts/imports/${a.doneId}` },
       { method: 'GET', url: (a) => `/contacts/imports/${a.doneId}/progress` },

@@ -35,7 +35,7 @@ t.test('a marketer walks both wizard steps: message, then recipients and a sched
   const step2 = await client.get(`/create/${id}/recipients`);
   t.match(step2.body, /<strong data-reach="receiving">3<\/strong> of 5 contacts will receive it/);
   t.match(step2.body, /<span data-reach="opted-out">1<\/span> opted out, <span data-reach="bad-number">1<\/span> with a bad number/);
-  t.match(step2.body, /<td>FR<\/td><td class="num">2<\/td><td class="num">2<\/td><td class="num">no price<\/td>/, 'parts per country');
+  t.match(step2.body, /<td>France \(FR\)<\/td><td class="num">2<\/td><td class="num">2<\/td><td class="num">no price<\/td>/, 'parts per country');
   t.match(step2.body, 'No price applies to FR, DE: set one (or a default) in Settings → Prices before sending.');
   t.match(step2.body, 'placeholders at their longest value among the recipients');
   t.match(step2.body, 'Recipients in FR must be able to reply STOP, which needs an inbound number as the sender');

@@ -56,3 +56,48 @@ t.test('the same text shows the same count in the editor, on its page, in step 2
   const untracked = counterOf((await client.post('/create/counter', { id, kind: 'batch', body: BODY }, { 'hx-request': 'true' })).body);
   t.ok(untracked.characters > editorAfter.characters, 'an untracked link counts at its full length');
 });
+
+t.test('the preview shows tracked links at their short length, so it is as long as the counter says', async (t) => {
+  const { app, orm } = await buildTestApp(t);
+  const { owner, account } = await createTenant(orm);
+  const { list } = await audience(orm, account);
+  const client = await signedIn(app, owner);
+  await client.get('/create/new');
+  const created = await client.post('/create', { kind: 'batch', name: 'Winter', sender: 'ACME', body: BODY, track_links: 'on' });
+  const id = /^\/create\/([0-9a-f-]{36})\/recipients$/.exec(created.headers.location as string)![1];
+  await client.post(`/create/${id}/recipients`, { source: 'list', list_id: list.id });
+  const counted = counterOf((await client.post('/create/counter', { id, kind: 'batch', body: BODY, track_links: 'on' }, { 'hx-request': 'true' })).body);
+
+  // The recipient with the longest first name: the message the counter counts.
+  const preview = await client.get(`/create/${id}/preview?phone=%2B33612345602`, { 'hx-request': 'true', 'hx-target': 'div#preview' });
+  const shown = /<pre class="sms" data-preview>([^<]*)<\/pre>/.exec(preview.body)![1];
+  const publicUrl = app.config.publicUrl;
+  t.match(shown, `Hi Bartholomew-Alexander, our winter sale starts today: ${publicUrl}/l/xxxxxxxxxx1 Reply STOP`, 'the link as sent: a short link');
+  t.notMatch(shown, 'shop.example.com');
+  t.equal(shown.length, counted.characters, "as long as the counter's count");
+  t.match(preview.body, 'its links shortened and tracked (GSM-7, 1 part)');
+
+  await client.post(`/create/${id}/edit`, { id, kind: 'batch', name: 'Winter', sender: 'ACME', body: BODY });
+  const untracked = await client.get(`/create/${id}/preview?phone=%2B33612345602`);
+  t.match(untracked.body, 'https://shop.example.com/winter-sale-2026/collections/all?utm_source=sms', 'untracked, the link as written');
+});
+
+t.test('the editor offers to replace look-alikes only when it can replace some, and says which', async (t) => {
+  const { app, orm } = await buildTestApp(t);
+  const { owner } = await createTenant(orm);
+  const client = await signedIn(app, owner);
+  await client.get('/create/new');
+  const counter = async (body: string) => (await client.post('/create/counter', { kind: 'batch', body }, { 'hx-request': 'true' })).body;
+
+  const emoji = await counter('See you soon 🎉');
+  t.match(emoji, 'Unicode because of');
+  t.notMatch(emoji, 'Replace look-alikes', 'no button: an emoji has no GSM-7 equivalent');
+  t.match(emoji, 'It has no GSM-7 equivalent: the message is sent as Unicode while it is in it.');
+
+  const mixed = await counter('It’s here 🎉');
+  t.match(mixed, 'Replace look-alikes with GSM characters');
+  t.match(mixed, "It replaces <code>’</code> by <code>&#39;</code>; the other has no GSM-7 equivalent.");
+
+  const quotes = await counter('“Sale” – today…');
+  t.match(quotes, 'It replaces <code>“</code> by <code>&quot;</code>, <code>”</code> by <code>&quot;</code>, <code>–</code> by <code>-</code>, <code>…</code> by <code>...</code>.');
+});

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import pino from 'pino';
-import { buildTestApp, createTenant, addUser, signedIn, type Client } from '../helper.js';
+import { buildTestApp, createTenant, addUser, signedIn, fieldError, type Client } from '../helper.js';
 import { importIdOf, waitForImport } from './helpers.js';
 import { withAccount } from '../../src/db/tenant.js';
 import { startScheduler } from '../../src/jobs.js';
@@ -223,4 +223,47 @@ t.test('a viewer sees imports but cannot upload or start one', async (t) => {
   t.equal((await client.post(`/contacts/imports/${id}/delimiter`, { delimiter: 'comma' })).statusCode, 403);
   t.equal(await withAccount(orm.em, account.id).count(ContactImport, {}), 1, 'only the owner upload exists');
   t.equal((await withAccount(orm.em, account.id).findOneOrFail(ContactImport, { id })).status, 'uploaded');
+});
+
+t.test('an owner creates a custom field for a column that matches none, from the mapping page, and keeps every other choice', async (t) => {
+  const { app, orm } = await buildTestApp(t, dataDir(t));
+  const { account, owner } = await createTenant(orm);
+  const em = withAccount(orm.em, account.id);
+  const list = em.create(ContactList, { account, name: 'Regulars' });
+  await em.flush();
+  const client = await signedIn(app, owner);
+  const id = importIdOf((await upload(client, 'shop.csv', 'phone,Tier,Notes\n+33612345611,gold,x\n')).headers.location as string);
+  const page = await client.get(`/contacts/imports/${id}`);
+  t.match(page.body, /<summary>New custom field…<\/summary>[\s\S]*?id="new_label_1" name="new_label_1" maxlength="100" value="Tier"/, 'offered for the column that matches no field, named after it');
+  t.notMatch(page.body, 'id="new_label_0"', 'not for the phone column, which has its field');
+
+  const choices = { column_0: 'phone', column_1: '', column_2: '', existing: 'skip', list: list.id };
+  // A name that is a built-in field's, or none: the page again with the reason at that column.
+  const builtIn = await client.post(`/contacts/imports/${id}/fields?column=2`, { ...choices, new_label_2: 'Email', new_type_2: 'text' });
+  t.equal(builtIn.statusCode, 422);
+  t.match(builtIn.body, fieldError('new_label_2', '&quot;email&quot; is a built-in field.'));
+  t.match(builtIn.body, /<details class="new-field" open>[\s\S]*?name="new_label_2" maxlength="100" value="Email"/, 'what was typed is kept, open');
+  t.match(builtIn.body, /value="skip" checked/, 'the other choices are kept');
+  t.equal(selected(builtIn.body, 0), 'phone');
+  const unnamed = await client.post(`/contacts/imports/${id}/fields?column=1`, { ...choices, new_label_1: ' ', new_type_1: 'text' });
+  t.equal(unnamed.statusCode, 422);
+  t.match(unnamed.body, fieldError('new_label_1', 'Give the field a label of at most 100 characters.'));
+  t.equal(await em.count(CustomField, {}), 0, 'no field created');
+
+  const created = await client.post(`/contacts/imports/${id}/fields?column=1`, { ...choices, new_label_1: 'Tier', new_type_1: 'text' });
+  t.equal(created.statusCode, 303);
+  const field = await em.findOneOrFail(CustomField, { key: 'tier' });
+  t.same([field.label, field.type], ['Tier', 'text']);
+  t.match(created.headers.location, /\?field=tier#mapping-form$/, 'back at the mapping form');
+  const after = await client.get(String(created.headers.location).split('#')[0]);
+  t.match(after.body, 'Custom field “Tier” created, and chosen for the column “Tier”.');
+  t.equal(selected(after.body, 1), 'tier', 'the column is mapped to the new field');
+  t.equal(selected(after.body, 0), 'phone', 'the phone column kept');
+  t.match(after.body, /value="skip" checked/, 'the mode kept');
+  t.match(after.body, new RegExp(`<option value="${list.id}" selected>Regulars</option>`), 'the list kept');
+  t.equal((await client.post(`/contacts/imports/${id}/fields?column=9`, { ...choices, new_label_9: 'Nine', new_type_9: 'text' })).statusCode, 404, 'a column the file does not have');
+
+  const marketer = await signedIn(app, await addUser(orm, account, 'marketer'));
+  t.notMatch((await marketer.get(`/contacts/imports/${id}`)).body, 'New custom field…', 'only owners define custom fields');
+  t.equal((await marketer.post(`/contacts/imports/${id}/fields?column=2`, { ...choices, new_label_2: 'Notes', new_type_2: 'text' })).statusCode, 403);
 });

@@ -204,8 +204,8 @@ browserTest('a marketer creates and schedules an SMS campaign in a real browser'
     t.same(
       rows.sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
       [
-        ['DE', '1', '1'],
-        ['FR', '2', '2'],
+        ['France (FR)', '2', '2'],
+        ['Germany (DE)', '1', '1'],
       ],
       'recipients and parts per country',
     );

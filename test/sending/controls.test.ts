@@ -113,12 +113,15 @@ t.test('a test send goes at once to up to five numbers, is billed, and stays out
   const client = await signedIn(app, owner);
   await client.get(`/create/${campaign.id}`);
   const tooMany = await client.post(`/create/${campaign.id}/test`, { phones: '+33612345601, +33612345611, +33612345612, +33612345613, +33612345614, +33612345615' });
-  t.match(decodeURIComponent(tooMany.headers.location as string), /at most 5 numbers/);
+  t.equal(tooMany.statusCode, 422);
+  t.match(tooMany.body, /<small class="field-error" id="phones-error">[^<]*at most 5 numbers/, 'said under the test field');
   const bad = await client.post(`/create/${campaign.id}/test`, { phones: '+33612345601, hello' });
-  t.match(decodeURIComponent(bad.headers.location as string), /Not a phone number: hello/);
+  t.match(bad.body, /<small class="field-error" id="phones-error">Not a phone number: hello/);
+  t.match(bad.body, 'value="+33612345601, hello"', 'what was typed is kept');
   t.same(await query(orm, 'select 1 from message where campaign_id = ?', [campaign.id]), [], 'a refused test writes nothing');
   const sent = await client.post(`/create/${campaign.id}/test`, { phones: '+33612345601, +33699999999' });
-  t.match(decodeURIComponent(sent.headers.location as string), /Test sent to 2 numbers/);
+  t.equal(sent.headers.location, `/create/${campaign.id}?tested=2#test-send`, 'back at the test form');
+  t.match((await client.get(String(sent.headers.location).split('#')[0])).body, /<article id="test-send">[\s\S]*Test sent to 2 numbers\./, 'the count next to the form');
   await dispatchCampaign(withAccount(orm.em, account.id), account.id, campaign.id, { publicUrl: PUBLIC_URL });
   const tests = await query<{ phone: string; body: string; status: string }>(orm, 'select phone, body, status from message where campaign_id = ? and is_test order by phone', [campaign.id]);
   t.same(tests.map((m) => [m.phone, m.body, m.status]), [

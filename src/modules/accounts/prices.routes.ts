@@ -7,6 +7,7 @@ import { EmptyForm, Form, LINE, OptionalText, UuidParams } from '../../plugins/s
 import { Price } from './price.entity.js';
 import { setPrice, removePrice, importPrices } from './prices.js';
 import { OWNER_ONLY } from './auth.plugin.js';
+import { COUNTRIES } from '../../phone.js';
 
 /** A price list pasted into the textarea: some 250 countries fit many times over. */
 const PRICE_CSV = 100_000;
@@ -17,7 +18,7 @@ const ImportForm = Form({ csv: OptionalText(PRICE_CSV) });
 export async function pricesRoutes(app: TypedApp) {
   const page = async (request: FastifyRequest, reply: FastifyReply, extra: { values?: Record<string, string>; errors?: Record<string, string>; imported?: number } = {}) => {
     const prices = await request.em.find(Price, {}, { orderBy: { country: 'asc' } });
-    return reply.page('sending/prices', { prices, values: {}, errors: {}, imported: null, ...extra }, { title: 'Prices', tab: 'settings' });
+    return reply.page('sending/prices', { prices, countries: COUNTRIES, values: {}, errors: {}, imported: null, ...extra }, { title: 'Prices', tab: 'settings' });
   };
 
   /** Either form refused: the page again, with what was typed and why. */

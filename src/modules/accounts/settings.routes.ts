@@ -2,18 +2,17 @@
 // Schemas check the shape of every form (text, once, bounded); the rules are the services'.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { findOr404 } from '../../db/find.js';
+import { COUNTRIES } from '../../phone.js';
 import { formErrors, type FormProblem, type TypedApp } from '../../plugins/validation.js';
 import { EmptyForm, Form, LINE, OptionalText, UuidParams } from '../../plugins/schemas.js';
 import { Account } from './account.entity.js';
 import { User, ROLES } from './user.entity.js';
 import { ApiKey } from './api-key.entity.js';
-import { getCountries } from 'libphonenumber-js/max';
 import { createUser, changeRole, disableUser, enableUser, createApiKey, updateAccountSettings } from './accounts.service.js';
 import { OWNER_ONLY } from './auth.plugin.js';
 import { layoutBalance } from './credits.js';
 
 type Values = Record<string, string | undefined>;
-const COUNTRIES = getCountries().sort();
 
 // --- Schemas -------------------------------------------------------------------------------------
 const AccountForm = Form({ name: OptionalText(LINE), timeZone: OptionalText(LINE), currency: OptionalText(LINE), defaultCountry: OptionalText(LINE) });

@@ -16,10 +16,11 @@ import { isEditable } from './campaign-status.js';
 import { campaignList, type CampaignFilters } from './campaign.queries.js';
 import {
   knownPlaceholders, createCampaign, updateMessage, setRecipients, scheduleCampaign, unscheduleCampaign,
-  copyCampaign, deleteCampaign, checkCampaignText, parseSchedule, formatSchedule, recipientChoice, receivingByCountry, BUILT_IN_PLACEHOLDERS,
+  copyCampaign, deleteCampaign, checkCampaignText, parseSchedule, recipientChoice, receivingByCountry, BUILT_IN_PLACEHOLDERS,
 } from './campaigns.service.js';
 import { recipientFilterOn, previewContactOn } from './recipients.queries.js';
-import { replaceLookalikes, renderTemplate } from './sms-text.js';
+import { lookalikeSwaps, replaceLookalikes } from './sms-text.js';
+import { findLinks, prepareTemplate, renderMessage, PREVIEW_TOKEN, type Recipient } from './message-render.js';
 import { notifyScheduleChange } from './hooks.js';
 import { campaignViewHelpers, sendingNotices } from './campaign-labels.js';
 import { sendability } from './sendability.js';
@@ -91,7 +92,7 @@ export async function campaignsRoutes(app: TypedApp) {
   app.get('/', { schema: { querystring: ListQuery } }, async (request, reply) => {
     const filters: CampaignFilters = { q: request.query.q?.slice(0, 100), type: request.query.type, status: request.query.status };
     const campaigns = await campaignList(request.em, filters);
-    const data = { campaigns, filters, timeZone: request.account!.timeZone, formatSchedule, ...helpers, notice: request.query.notice ?? null };
+    const data = { campaigns, filters, timeZone: request.account!.timeZone, ...helpers, notice: request.query.notice ?? null };
     if (request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'section#campaign-results') {
       return reply.type('text/html; charset=utf-8').send(await reply.viewAsync('campaigns/_results', { ...data, user: request.user, csrfToken: reply.csrfToken() }));
     }
@@ -109,7 +110,7 @@ export async function campaignsRoutes(app: TypedApp) {
     const customFields = [...(await customFieldsOf(request.em)).values()];
     return reply.page(
       'campaigns/message',
-      { values, errors, problem, campaign, text, placeholders: [...BUILT_IN_PLACEHOLDERS, ...customFields.map((f) => f.key)], formId: (isUuid(values.id) ? values.id : null) ?? campaign?.id ?? crypto.randomUUID() },
+      { values, errors, problem, campaign, text, lookalikeSwaps, placeholders: [...BUILT_IN_PLACEHOLDERS, ...customFields.map((f) => f.key)], formId: (isUuid(values.id) ? values.id : null) ?? campaign?.id ?? crypto.randomUUID() },
       { title: campaign ? `Edit ${campaign.name}` : 'New SMS campaign', tab: 'create' },
     );
   };
@@ -172,16 +173,18 @@ export async function campaignsRoutes(app: TypedApp) {
     return checkCampaignText(request.em, campaign, publicUrl, draftOf({ ...form, body }));
   };
 
-  app.post('/counter', { config: VIEWER, schema: { body: MessageForm } }, async (request, reply) => {
-    const body = request.body.body ?? '';
-    return reply.type('text/html; charset=utf-8').send(await reply.viewAsync('campaigns/_counter', { text: await editorText(request, request.body, body), body, notice: null }));
-  });
+  /** The counter of the editor's text; `oob` when it rides along with the message field. */
+  const counter = async (request: FastifyRequest, reply: FastifyReply, form: MessageForm, body: string, notice: string | null, oob: boolean) =>
+    reply.viewAsync('campaigns/_counter', { text: await editorText(request, form, body), notice, oob, lookalikeSwaps });
+
+  app.post('/counter', { config: VIEWER, schema: { body: MessageForm } }, async (request, reply) =>
+    reply.type('text/html; charset=utf-8').send(await counter(request, reply, request.body, request.body.body ?? '', null, false)),
+  );
 
   app.post('/lookalikes', { config: VIEWER, schema: { body: MessageForm } }, async (request, reply) => {
     const { text, replaced } = replaceLookalikes(request.body.body ?? '');
     const html = await reply.viewAsync('campaigns/_body-field', { body: text, errors: {}, oob: false });
-    const counter = await reply.viewAsync('campaigns/_counter', { text: await editorText(request, request.body, text), body: text, notice: `${replaced} character${replaced === 1 ? '' : 's'} replaced by GSM equivalents.`, oob: true });
-    return reply.type('text/html; charset=utf-8').send(html + counter);
+    return reply.type('text/html; charset=utf-8').send(html + (await counter(request, reply, request.body, text, `${replaced} character${replaced === 1 ? '' : 's'} replaced by GSM equivalents.`, true)));
   });
 
   app.post('/insert', { config: VIEWER, schema: { body: MessageForm } }, async (request, reply) => {
@@ -190,8 +193,7 @@ export async function campaignsRoutes(app: TypedApp) {
     const body = request.body.body ?? '';
     const next = known.has(name) ? `${body}${body && !/\s$/.test(body) ? ' ' : ''}{{${name}}}` : body;
     const html = await reply.viewAsync('campaigns/_body-field', { body: next, errors: {}, oob: false });
-    const counter = await reply.viewAsync('campaigns/_counter', { text: await editorText(request, request.body, next), body: next, notice: null, oob: true });
-    return reply.type('text/html; charset=utf-8').send(html + counter);
+    return reply.type('text/html; charset=utf-8').send(html + (await counter(request, reply, request.body, next, null, true)));
   });
 
   // --- Step 2: recipients and scheduling ------------------------------------------------------
@@ -210,7 +212,7 @@ export async function campaignsRoutes(app: TypedApp) {
     const forecast = ready?.reach ? forecastForSchedule(account, schedule, ready.reach.summary.byCountry, ready.gateway) : null;
     return reply.page(
       'campaigns/recipients',
-      { campaign, segments, lists, reach: ready?.reach ?? null, notices: ready ? sendingNotices(ready) : [], errors, values, scheduleAt: schedule.at ?? '', forecast, timeZone: account.timeZone, formatSchedule, ...helpers, ...forecastViewHelpers },
+      { campaign, segments, lists, reach: ready?.reach ?? null, notices: ready ? sendingNotices(ready) : [], errors, values, scheduleAt: schedule.at ?? '', forecast, timeZone: account.timeZone, ...helpers, ...forecastViewHelpers },
       { title: `${campaign.name}: recipients and scheduling`, tab: 'create', status },
     );
   };
@@ -299,9 +301,9 @@ export async function campaignsRoutes(app: TypedApp) {
       }
       if (!contact) problem = typed ? `No recipient of this campaign has the number ${typed}.` : 'No recipient of this source can receive the campaign.';
     }
-    const values = contact ? { ...(contact.fields as Record<string, unknown>), first_name: contact.first_name, last_name: contact.last_name, email: contact.email, phone: contact.phone, unsubscribe_link: `${publicUrl}/u/xxxxxxxxxx` } : {};
-    const rendered = contact ? renderTemplate(campaign.body, values as Record<string, string>) : null;
-    const data = { campaign, contact, rendered, problem, phone: typed };
+    // Rendered as it will be sent: tracked links and the unsubscribe link at their real length.
+    const rendered = contact ? renderMessage(prepareTemplate(campaign.body, campaign.trackLinks, publicUrl), contact as unknown as Recipient, PREVIEW_TOKEN) : null;
+    const data = { campaign, contact, rendered, problem, phone: typed, trackLinks: campaign.trackLinks && findLinks(campaign.body).length > 0 };
     if (request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'div#preview') {
       return reply.type('text/html; charset=utf-8').send(await reply.viewAsync('campaigns/_preview', data));
     }

@@ -349,11 +349,6 @@ export async function deleteCampaign(em: EntityManager, campaign: Campaign): Pro
   await em.flush();
 }
 
-/** DD-MM-YYYY HH:MM in the account's time zone, as the Create tab shows schedules. */
-export function formatSchedule(date: Date | null | undefined, timeZone: string): string {
-  return date ? DateTime.fromJSDate(date).setZone(timeZone).toFormat('dd-LL-yyyy HH:mm') : '';
-}
-
 /** A contacts usage check (contacts/usage.ts): the campaigns whose recipients are this segment or list. */
 export async function campaignsUsing(em: EntityManager, used: { segmentId: string } | { listId: string }): Promise<{ name: string }[]> {
   const where = 'segmentId' in used ? { segment: used.segmentId } : { list: used.listId };

@@ -5,6 +5,9 @@ import crypto from 'node:crypto';
 import { countParts, renderTemplate, type SmsEncoding } from './sms-text.js';
 
 export const TOKEN_LENGTH = 10;
+/** The token a preview shows in its links: as long as a real one, so the preview's length is the
+ * sent message's. */
+export const PREVIEW_TOKEN = 'x'.repeat(TOKEN_LENGTH);
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 export function newToken(): string {

@@ -474,6 +474,13 @@ for (const [char, replacement] of GSM_LOOKALIKES) {
   lookalikeMax = Math.max(lookalikeMax, char.charCodeAt(0));
 }
 
+/** Of the characters that force Unicode (countParts' unicodeCharacters), those a look-alike
+ * replacement changes, each with what it becomes: the editor offers the replacement only for
+ * them (an emoji has no GSM-7 equivalent). */
+export function lookalikeSwaps(characters: readonly string[]): { character: string; replacement: string }[] {
+  return characters.filter((character) => GSM_LOOKALIKES.has(character)).map((character) => ({ character, replacement: GSM_LOOKALIKES.get(character)! }));
+}
+
 /** Replaces look-alikes (GSM_LOOKALIKES) by GSM-7 characters; `replaced` counts the characters changed or removed. */
 export function replaceLookalikes(text: string): { text: string; replaced: number } {
   let out = '';

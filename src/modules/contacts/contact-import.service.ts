@@ -302,6 +302,13 @@ export async function readStartForm(em: EntityManager, contactImport: ContactImp
   return { input: { mapping, existing, listId, keepBadNumbers: keep === 'on' || keep === '1' || keep === 'yes' || keep === 'true' }, errors };
 }
 
+/** Keeps the mapping page's choices while it is filled in (a custom field was created from it),
+ * so that the page shows them again; an invalid mode is not kept. */
+export async function keepChoices(em: EntityManager, contactImport: ContactImport, input: StartInput): Promise<void> {
+  const existing = EXISTING_MODES.includes(input.existing) ? input.existing : contactImport.existing;
+  await em.nativeUpdate(ContactImport, { id: contactImport.id, status: 'uploaded' }, { mapping: input.mapping, existing, list: input.listId, keepBadNumbers: input.keepBadNumbers });
+}
+
 /** Records the mapping and options and moves the import to `queued`, once: a second submission
  * (double click, back button) finds it no longer `uploaded` and changes nothing. */
 export async function queueImport(em: EntityManager, contactImport: ContactImport, input: StartInput): Promise<boolean> {

@@ -10,13 +10,16 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import multipart, { type Multipart, type MultipartFile } from '@fastify/multipart';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
 import { findOr404 } from '../../db/find.js';
-import { ValidationError } from '../../errors.js';
+import { NotFoundError, ValidationError } from '../../errors.js';
 import { formErrors, refuseMalformedText, type TypedApp } from '../../plugins/validation.js';
-import { Checkbox, EmptyForm, Form, LINE, OptionalText, Text, UuidParams } from '../../plugins/schemas.js';
+import { Checkbox, EmptyForm, Form, LINE, OptionalText, Text, UuidParams, WholeNumber } from '../../plugins/schemas.js';
 import { ContactImport } from './contact-import.entity.js';
 import { ContactList } from './contact-list.entity.js';
 import { customFieldsOf } from './contacts.service.js';
+import { createCustomField } from './custom-fields.routes.js';
+import { FIELD_TYPES } from './custom-field.entity.js';
 import {
   importsDir,
   formatMegabytes,
@@ -28,6 +31,7 @@ import {
   importFields,
   readStartForm,
   queueImport,
+  keepChoices,
   UploadRefused,
   type StartInput,
 } from './contact-import.service.js';
@@ -37,9 +41,22 @@ import { reportedRows, countReportedRows } from './contact-import.queries.js';
 import { runContactImport } from './contact-import.jobs.js';
 
 const IdParams = UuidParams('import');
-/** The mapping form: one select per column of the file (column_<i>), then the options. Which
+/** The mapping form: one select per column of the file (column_<i>), then the options; for an
+ * owner, a new custom field's name and type per column (new_label_<i>, new_type_<i>). Which
  * fields, modes and lists are allowed is readStartForm()'s to say. */
-const StartForm = Form({ existing: OptionalText(LINE), list: OptionalText(LINE), keep_bad_numbers: Checkbox() }, { patternProperties: { '^column_[0-9]+$': Text(LINE) } });
+const StartForm = Form(
+  { existing: OptionalText(LINE), list: OptionalText(LINE), keep_bad_numbers: Checkbox() },
+  { patternProperties: { '^column_[0-9]+$': Text(LINE), '^new_(label|type)_[0-9]+$': Text(LINE) } },
+);
+/** The column a new custom field is created for, by its position in the file. */
+const ColumnQuery = Type.Object({ column: WholeNumber() });
+
+/** A new custom field typed on the mapping page: for which column, with what name and type. */
+interface NewField {
+  column: number;
+  label: string;
+  type: string;
+}
 
 interface PendingUpload {
   part: MultipartFile;
@@ -138,9 +155,21 @@ export async function contactImportRoutes(app: TypedApp) {
   );
 
   // --- Mapping ---------------------------------------------------------------------------------
-  const mappingPage = async (request: FastifyRequest, reply: FastifyReply, contactImport: ContactImport, input: Partial<StartInput> = {}, errors: Record<string, string> = {}) => {
+  /** The mapping page: the choices posted (`input`) or kept, `errors` by field, the new custom
+   * field being typed, or the one just created (`createdKey`), which is said next to the form. */
+  const mappingPage = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    contactImport: ContactImport,
+    input: Partial<StartInput> = {},
+    errors: Record<string, string> = {},
+    extra: { newField?: NewField; createdKey?: string } = {},
+  ) => {
     const [customFields, lists] = await Promise.all([customFieldsOf(request.em), request.em.find(ContactList, {}, { orderBy: { name: 'asc' } })]);
     const header = contactImport.header;
+    const mapping = input.mapping ?? contactImport.mapping ?? [];
+    const created = extra.createdKey ? customFields.get(extra.createdKey) : undefined;
+    const createdColumn = created ? mapping.indexOf(created.key) : -1;
     // A single column that another separator would split: say so.
     const suggestion = header.length === 1 ? DELIMITERS.find((d) => d !== contactImport.delimiter && header[0].includes(d)) : undefined;
     return reply.page(
@@ -150,7 +179,7 @@ export async function contactImportRoutes(app: TypedApp) {
         fields: importFields(customFields),
         lists,
         values: {
-          mapping: input.mapping ?? contactImport.mapping ?? [],
+          mapping,
           existing: input.existing ?? contactImport.existing,
           listId: input.listId ?? contactImport.list?.id ?? '',
           keepBadNumbers: input.keepBadNumbers ?? contactImport.keepBadNumbers,
@@ -160,6 +189,9 @@ export async function contactImportRoutes(app: TypedApp) {
         delimiters: DELIMITERS.map((d) => ({ name: DELIMITER_NAMES[d], label: DELIMITER_LABELS[d], selected: d === contactImport.delimiter })),
         suggestion: suggestion ? DELIMITER_LABELS[suggestion as Delimiter] : null,
         sizeLabel: formatSize(contactImport.fileSize),
+        fieldTypes: FIELD_TYPES,
+        newField: extra.newField ?? null,
+        created: created ? `Custom field “${created.label}” created${createdColumn >= 0 ? `, and chosen for the column “${header[createdColumn] || `Column ${createdColumn + 1}`}”` : ''}.` : null,
       },
       { title: `Import ${contactImport.fileName}`, tab: 'contacts' },
     );
@@ -167,21 +199,45 @@ export async function contactImportRoutes(app: TypedApp) {
 
   const progressUrl = (contactImport: ContactImport) => `/contacts/imports/${contactImport.id}/progress`;
 
-  app.get('/:id', { schema: { params: IdParams } }, async (request, reply) => {
+  app.get('/:id', { schema: { params: IdParams, querystring: Type.Object({ field: OptionalText(LINE) }) } }, async (request, reply) => {
     const contactImport = await findOr404(request.em, ContactImport, request.params.id, 'import');
     if (contactImport.status !== 'uploaded') return reply.redirect(progressUrl(contactImport), 303);
-    return mappingPage(request, reply, contactImport);
+    return mappingPage(request, reply, contactImport, {}, {}, { createdKey: request.query.field });
   });
 
   /** The mapping page again with the errors of one of its forms: the separator form (the
    * mapping as stored) or the mapping form (its choices as posted). */
-  const mappingErrors = (form: 'delimiter' | 'start') =>
+  const mappingErrors = (form: 'delimiter' | 'start' | 'field') =>
     formErrors<{ id: string }>(async (request, reply, { fields, values }) => {
       const contactImport = await findOr404(request.em, ContactImport, request.params.id, 'import');
       if (contactImport.status !== 'uploaded') return reply.redirect(progressUrl(contactImport), 303);
-      const input = form === 'start' ? (await readStartForm(request.em, contactImport, values, importFields(await customFieldsOf(request.em)))).input : {};
-      return mappingPage(request, reply, contactImport, input, fields);
+      const input = form === 'delimiter' ? {} : (await readStartForm(request.em, contactImport, values, importFields(await customFieldsOf(request.em)))).input;
+      const newField = form === 'field' ? newFieldOf(values, Number((request.query as { column?: string }).column)) : undefined;
+      return mappingPage(request, reply, contactImport, input, fields, { newField });
     });
+
+  // A column that matches no field: an owner creates a custom field for it from the mapping
+  // page; the page comes back with every choice made so far and that column on the new field.
+  app.post(
+    '/:id/fields',
+    { config: { role: 'owner' }, schema: { params: IdParams, querystring: ColumnQuery, body: StartForm }, errorHandler: mappingErrors('field') },
+    async (request, reply) => {
+      const contactImport = await findOr404(request.em, ContactImport, request.params.id, 'import');
+      if (contactImport.status !== 'uploaded') return reply.redirect(progressUrl(contactImport), 303);
+      const column = Number(request.query.column);
+      if (column >= contactImport.header.length) throw new NotFoundError('There is no such column in this file.');
+      const typed = newFieldOf(request.body, column);
+      const field = await createCustomField(request.em, request.account!, { label: typed.label, type: typed.type }).catch((error: unknown) => {
+        // The field's problems belong to this column's inputs.
+        if (error instanceof ValidationError) throw new ValidationError(newFieldErrors(error.fields, column));
+        throw error;
+      });
+      const fields = importFields(await customFieldsOf(request.em));
+      const { input } = await readStartForm(request.em, contactImport, { ...request.body, [`column_${column}`]: field.key }, fields);
+      await keepChoices(request.em, contactImport, input);
+      return reply.redirect(`/contacts/imports/${contactImport.id}?field=${encodeURIComponent(field.key)}#mapping-form`, 303);
+    },
+  );
 
   app.post('/:id/delimiter', { schema: { params: IdParams, body: Form({ delimiter: OptionalText(LINE) }) }, errorHandler: mappingErrors('delimiter') }, async (request, reply) => {
     const contactImport = await findOr404(request.em, ContactImport, request.params.id, 'import');
@@ -256,6 +312,22 @@ export async function contactImportRoutes(app: TypedApp) {
       .header('cache-control', 'no-store')
       .send(body);
   });
+}
+
+/** The new custom field typed for a column on the mapping page. */
+function newFieldOf(values: Record<string, unknown>, column: number): NewField {
+  const text = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : '');
+  return { column, label: text(`new_label_${column}`), type: text(`new_type_${column}`) };
+}
+
+/** createCustomField()'s problems on the column's inputs: the name (its label, or the key made
+ * from it) and the type. */
+function newFieldErrors(fields: Record<string, string>, column: number): Record<string, string> {
+  const errors: Record<string, string> = {};
+  const name = fields.label ?? fields.key;
+  if (name) errors[`new_label_${column}`] = name;
+  if (fields.type) errors[`new_type_${column}`] = fields.type;
+  return errors;
 }
 
 function formatSize(bytes: number): string {

@@ -3,6 +3,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { findOr404 } from '../../db/find.js';
+import { COUNTRIES } from '../../phone.js';
 import { formErrors, type TypedApp } from '../../plugins/validation.js';
 import { BigIntId, BigIntIdParams, Form, IdText, OneOrMany, OptionalText, Text, WholeNumber, EmptyForm, asList, Uuid, LINE, PARAGRAPH } from '../../plugins/schemas.js';
 import { Contact, isOptedIn } from './contact.entity.js';
@@ -71,7 +72,8 @@ export async function contactsRoutes(app: TypedApp) {
       request.em.find(ContactList, {}, { orderBy: { name: 'asc' } }),
     ]);
     const query = new URLSearchParams(Object.entries({ q: filters.q, opt_in: filters.optIn, country: filters.country, list: filters.listId, bad: filters.badNumber ? '1' : '' }).filter(([, v]) => v) as [string, string][]);
-    const data = { page, total, countries, lists, filters, query: query.toString(), after, notice: request.query.notice ?? null };
+    const present = new Set(countries);
+    const data = { page, total, countries: COUNTRIES.filter((country) => present.has(country.code)), lists, filters, query: query.toString(), after, notice: request.query.notice ?? null };
     // The filter form refreshes only the results as the user types.
     if (request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'section#contact-results') {
       return reply.type('text/html; charset=utf-8').send(await reply.viewAsync('contacts/_results', { ...data, csrfToken: reply.csrfToken(), user: request.user }));

@@ -4,11 +4,11 @@
 // it instead of saving.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
-import { getCountries } from 'libphonenumber-js/max';
 import { findOr404 } from '../../db/find.js';
 import { withClient } from '../../db/raw-client.js';
 import { ConflictError, ValidationError } from '../../errors.js';
 import { hasRole } from '../accounts/index.js';
+import { COUNTRIES } from '../../phone.js';
 import { formErrors, type TypedApp } from '../../plugins/validation.js';
 import { EmptyForm, Form, LINE, OptionalText, Text, UuidParams } from '../../plugins/schemas.js';
 import { ContactList } from './contact-list.entity.js';
@@ -28,12 +28,6 @@ const IdParams = UuidParams('segment');
  * groups[<g>][combinator] (read by segment-form.ts); a row button posts `op`. */
 const BuilderForm = Form({ name: OptionalText(LINE), combinator: OptionalText(LINE), op: OptionalText(LINE) }, { patternProperties: { '^groups\\[': Text(LINE) } });
 type Body = Static<typeof BuilderForm>;
-
-const countryNames = new Intl.DisplayNames(['en'], { type: 'region' });
-/** Every country a phone number can belong to, by name. */
-export const COUNTRIES = getCountries()
-  .map((code) => ({ code, name: countryNames.of(code) ?? code }))
-  .sort((a, b) => a.name.localeCompare(b.name));
 
 export interface Preview {
   ok: boolean;

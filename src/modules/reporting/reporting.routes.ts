@@ -3,7 +3,7 @@
 import { Type } from 'typebox';
 import type { TypedApp } from '../../plugins/validation.js';
 import { LINE, OptionalText } from '../../plugins/schemas.js';
-import { Campaign, formatSchedule } from '../campaigns/index.js';
+import { Campaign } from '../campaigns/index.js';
 import { escapeLike } from '../../db/like.js';
 
 /** `?q=`: a part of the campaign's name (the first 100 characters are searched). */
@@ -18,6 +18,6 @@ export async function reportingRoutes(app: TypedApp) {
       { status: { $in: ['sending', 'paused', 'sent', 'cancelled'] }, ...(q ? { name: { $ilike: `%${escapeLike(q)}%` } } : {}) },
       { orderBy: { launchedAt: 'desc' }, limit: 200 },
     );
-    return reply.page('reporting/reporting', { campaigns, q, formatSchedule, timeZone: request.account!.timeZone }, { title: 'Reporting', tab: 'reporting' });
+    return reply.page('reporting/reporting', { campaigns, q }, { title: 'Reporting', tab: 'reporting' });
   });
 }

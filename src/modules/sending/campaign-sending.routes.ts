@@ -6,9 +6,9 @@ import { Type, type Static } from 'typebox';
 import { AppError, ValidationError } from '../../errors.js';
 import { findOr404 } from '../../db/find.js';
 import { formErrors, type TypedApp } from '../../plugins/validation.js';
-import { EmptyForm, Form, LINE, OptionalText, PARAGRAPH, UuidParams } from '../../plugins/schemas.js';
+import { EmptyForm, Form, LINE, OptionalText, PARAGRAPH, UuidParams, WholeNumber } from '../../plugins/schemas.js';
 import { formatMoney } from '../../money.js';
-import { Campaign, isLaunched, formatSchedule, sendability, sendingNotices, checkCampaignText, campaignViewHelpers } from '../campaigns/index.js';
+import { Campaign, isLaunched, sendability, sendingNotices, checkCampaignText, campaignViewHelpers } from '../campaigns/index.js';
 import { launchNow, pauseCampaign, resumeCampaign, cancelCampaign, sendTest, MAX_TEST_NUMBERS } from './campaign-sending.js';
 import { renderedCount, campaignStats, campaignSpend, recentTests } from './campaign-sending.queries.js';
 
@@ -28,7 +28,7 @@ export async function progressOf(em: EntityManager, campaign: Campaign) {
   const finished = stats.done && campaign.status !== 'sending';
   // Refresh while it launches or sends, and after while delivery reports keep arriving.
   const polling = campaign.status === 'scheduled' || campaign.status === 'sending' || (campaign.status === 'sent' && stats.sent > 0);
-  return { stats, spentMicros, finished, polling, formatMoney, formatSchedule };
+  return { stats, spentMicros, finished, polling, formatMoney };
 }
 
 export async function testsOf(em: EntityManager, campaign: Campaign) {
@@ -42,7 +42,12 @@ export async function campaignSendingRoutes(app: TypedApp) {
 
   /** The campaign page: what it is, what it will reach or how its sending goes, and its controls.
    * Without `status`, a 422 set by formErrors() is kept. */
-  const campaignPage = async (request: FastifyRequest, reply: FastifyReply, campaign: Campaign, extra: { notice?: string | null; testErrors?: Record<string, string>; testValues?: Record<string, string> } = {}) => {
+  const campaignPage = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    campaign: Campaign,
+    extra: { notice?: string | null; testNotice?: string | null; testErrors?: Record<string, string>; testValues?: Record<string, string> } = {},
+  ) => {
     // Once launched, its messages tell who it reaches (the progress panel) and how long they are.
     const launched = isLaunched(campaign);
     const ready = launched
@@ -57,16 +62,19 @@ export async function campaignSendingRoutes(app: TypedApp) {
       'campaigns/view',
       {
         campaign, reach: ready?.reach ?? null, notices: ready ? sendingNotices(ready) : [], text, progress, ...(await testsOf(request.em, campaign)),
-        notice: extra.notice ?? null, testErrors: extra.testErrors ?? {}, testValues: extra.testValues ?? {},
-        currency: request.account!.currency, timeZone: request.account!.timeZone, formatSchedule, ...campaignViewHelpers,
+        notice: extra.notice ?? null, testNotice: extra.testNotice ?? null, testErrors: extra.testErrors ?? {}, testValues: extra.testValues ?? {},
+        currency: request.account!.currency, timeZone: request.account!.timeZone, ...campaignViewHelpers,
       },
       { title: campaign.name, tab: 'create' },
     );
   };
 
-  app.get('/:id', { schema: { params: IdParams, querystring: Type.Object({ notice: OptionalText(PARAGRAPH) }) } }, async (request, reply) =>
-    campaignPage(request, reply, await load(request, request.params.id), { notice: request.query.notice }),
-  );
+  // `tested`: how many numbers a test was just sent to, said next to the test form.
+  app.get('/:id', { schema: { params: IdParams, querystring: Type.Object({ notice: OptionalText(PARAGRAPH), tested: Type.Optional(WholeNumber()) }) } }, async (request, reply) => {
+    const tested = request.query.tested === undefined ? null : Number(request.query.tested);
+    const testNotice = tested === null ? null : `Test sent to ${tested} number${tested === 1 ? '' : 's'}. Its status follows below.`;
+    return campaignPage(request, reply, await load(request, request.params.id), { notice: request.query.notice, testNotice });
+  });
 
   const back = (reply: FastifyReply, campaign: Campaign, notice?: string) =>
     reply.redirect(`/create/${campaign.id}${notice ? `?notice=${encodeURIComponent(notice)}` : ''}`, 303);
@@ -87,8 +95,8 @@ export async function campaignSendingRoutes(app: TypedApp) {
     return back(reply, campaign);
   });
 
-  /** Runs a control; a refusal of the service (a 409, or a rule such as "at most 5 numbers")
-   * comes back to the campaign page as its notice. */
+  /** Runs a control; a refusal of the service (a 409, or one of its rules) comes back to the
+   * campaign page as its notice. */
   const control = async (reply: FastifyReply, campaign: Campaign, action: () => Promise<string>) => {
     try {
       return back(reply, campaign, await action());
@@ -137,9 +145,10 @@ export async function campaignSendingRoutes(app: TypedApp) {
       return `Cancelled: ${skipped.toLocaleString('en')} message${skipped === 1 ? '' : 's'} will not be sent.`;
     });
   });
-  // A malformed test form (a repeated or over-long field, which the page never sends) is the
-  // campaign page again with 422, the field marked and what was typed kept; the service's
-  // refusals ("at most 5 numbers", "Not a phone number: …") stay notices, as for every control.
+  // A refused test form, malformed (a repeated or over-long field) or refused by the service ("at
+  // most 5 numbers", "Not a phone number: …", a campaign that cannot go out), is the campaign
+  // page again with 422, the reason under the field and what was typed kept; a test sent, the
+  // page again with the count next to the form. The form asks for #test-send either way.
   app.post(
     '/:id/test',
     {
@@ -150,10 +159,8 @@ export async function campaignSendingRoutes(app: TypedApp) {
     },
     async (request, reply) => {
       const campaign = await load(request, request.params.id);
-      return control(reply, campaign, async () => {
-        const count = await sendTest(request.em, campaign, request.body.phones, publicUrl, agenda());
-        return `Test sent to ${count} number${count === 1 ? '' : 's'}.`;
-      });
+      const count = await sendTest(request.em, campaign, request.body.phones, publicUrl, agenda());
+      return reply.redirect(`/create/${campaign.id}?tested=${count}#test-send`, 303);
     },
   );
 }

@@ -9,7 +9,7 @@ import { ValidationError } from '../../errors.js';
 import { formErrors, type TypedApp } from '../../plugins/validation.js';
 import { Checkbox, EmptyForm, Form, LINE, OptionalText, isChecked } from '../../plugins/schemas.js';
 import { Account, OWNER_ONLY, DEFAULT_WINDOWS, parseWindow, type CountryWindows, type TimeWindow } from '../accounts/index.js';
-import { isCountryCode } from '../../phone.js';
+import { COUNTRIES, isCountryCode } from '../../phone.js';
 import { reconsiderWaiting } from './campaign-sending.js';
 
 type Values = Record<string, string | undefined>;
@@ -61,7 +61,7 @@ export async function quietHoursRoutes(app: TypedApp) {
     const custom = (account.quietHourRules ?? {}) as Record<string, CountryWindows>;
     const countries = [...new Set([...Object.keys(DEFAULT_WINDOWS), ...Object.keys(custom)])].sort((a, b) => (a === '*' ? 1 : b === '*' ? -1 : a.localeCompare(b)));
     const rows = countries.map((country) => ({ country, windows: custom[country] ?? DEFAULT_WINDOWS[country]!, custom: Boolean(custom[country]), hasDefault: Boolean(DEFAULT_WINDOWS[country]) }));
-    return reply.page('sending/quiet-hours', { enabled: account.quietHours, rows, days: DAYS, values: {}, errors: {}, ...extra }, { title: 'Quiet hours', tab: 'settings' });
+    return reply.page('sending/quiet-hours', { enabled: account.quietHours, rows, days: DAYS, countries: COUNTRIES, values: {}, errors: {}, ...extra }, { title: 'Quiet hours', tab: 'settings' });
   };
 
   app.get('/', async (request, reply) => page(request, reply));
