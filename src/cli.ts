@@ -11,7 +11,7 @@ import { Account } from './modules/accounts/account.entity.js';
 import { createAccount, createUser, createApiKey } from './modules/accounts/accounts.service.js';
 import { addCredit, creditBalance } from './modules/accounts/credits.js';
 import { formatMoney } from './money.js';
-import { createGateway, webhookUrls, Gateway } from './modules/gateways/index.js';
+import { addInboundNumber, createGateway, webhookUrls, Gateway } from './modules/gateways/index.js';
 import { isUuid } from './db/find.js';
 import { withClient } from './db/raw-client.js';
 import { seedDemoContacts } from './db/demo-seed.js';
@@ -23,6 +23,10 @@ const USAGE = `usage: npm run cli -- <command>
   account create --name N [--timezone TZ] [--currency EUR]
   user create --account ID --email E --password P --role owner|marketer|viewer
   api-key create --account ID --name N
+  credits add --account ID --amount 12.50 [--note TEXT]
+  gateway add --account ID --kind simulator|kannel|twilio|generic --name N [--mps 50] [--default] [--option key=value ...]
+  gateway urls ID
+  number add --account ID --number +33644000000 [--gateway ID]
   seed-demo [--contacts N] [--account ID]`;
 
 type Flags = Record<string, string | undefined>;
@@ -145,6 +149,14 @@ commands['gateway urls'] = async (orm, args) => {
   if (!gateway) throw new UsageError(`no gateway with id ${id}`);
   const urls = webhookUrls(gateway, loadConfig().publicUrl);
   return `inbound=${urls.inbound}\ndlr=${urls.dlr}`;
+};
+
+commands['number add'] = async (orm, args) => {
+  const values = flags(args, ['account', 'number', 'gateway']);
+  const account = await findAccount(orm, required(values, 'account'));
+  // Without --gateway, the account's default gateway (as in Settings → Inbound numbers).
+  const number = await addInboundNumber(withAccount(orm.em, account.id), account, { number: required(values, 'number'), gateway: values.gateway });
+  return `created inbound number ${number.number} (${number.country ?? 'no country'}) ${number.id}`;
 };
 
 async function main(argv: string[]): Promise<number> {

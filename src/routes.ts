@@ -18,6 +18,7 @@ import { sendingApiRoutes } from './modules/sending/sending.api.js';
 import { creditsRoutes } from './modules/accounts/credits.routes.js';
 import { pricesRoutes } from './modules/accounts/prices.routes.js';
 import { gatewaysRoutes } from './modules/gateways/gateways.routes.js';
+import { inboundNumbersRoutes } from './modules/gateways/inbound-numbers.routes.js';
 import { automationRoutes } from './modules/automation/automation.routes.js';
 import { segmentsAndExportRoutes } from './modules/contacts/segments.routes.js';
 import { contactImportRoutes } from './modules/contacts/contact-imports.routes.js';
@@ -47,6 +48,7 @@ export async function registerRoutes(app: FastifyInstance): Promise<void> {
   await app.register(creditsRoutes, { prefix: '/settings/credits' });
   await app.register(pricesRoutes, { prefix: '/settings/prices' });
   await app.register(gatewaysRoutes, { prefix: '/settings/gateways' });
+  await app.register(inboundNumbersRoutes, { prefix: '/settings/inbound-numbers' });
   await app.register(quietHoursRoutes, { prefix: '/settings/quiet-hours' });
   await app.register(accountApiRoutes, { prefix: '/api/v1' });
   await app.register(contactsApiRoutes, { prefix: '/api/v1' });

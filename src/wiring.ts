@@ -3,9 +3,9 @@
 // the data (server, worker, CLI, tests, benchmarks) has its modules wired; registering twice is
 // harmless.
 import { registerAccountSetup } from './modules/accounts/index.js';
-import { giveSimulatorGateway } from './modules/gateways/index.js';
+import { giveSimulatorGateway, registerNumberUsageCheck } from './modules/gateways/index.js';
 import { registerUsageCheck, registerErasureStep } from './modules/contacts/index.js';
-import { campaignsUsing, registerScheduleListener } from './modules/campaigns/index.js';
+import { campaignsSendingFrom, campaignsUsing, registerScheduleListener } from './modules/campaigns/index.js';
 import { keepLaunchJob, eraseFromMessages } from './modules/sending/index.js';
 
 export function wireModules(): void {
@@ -13,6 +13,8 @@ export function wireModules(): void {
   registerAccountSetup(giveSimulatorGateway);
   // A segment or list that a campaign sends to cannot be deleted.
   registerUsageCheck(campaignsUsing);
+  // An inbound number that a campaign still has to send from cannot be deleted.
+  registerNumberUsageCheck(campaignsSendingFrom);
   // A scheduled campaign has its launch job at its time.
   registerScheduleListener(keepLaunchJob);
   // Erasing a contact erases its messages and the gateways' copies of them.

@@ -19,6 +19,7 @@ import { ContactImport } from '../src/modules/contacts/contact-import.entity.js'
 import { InboundNumber } from '../src/modules/gateways/inbound-number.entity.js';
 import { ExternalEvent } from '../src/modules/automation/external-event.entity.js';
 import { InboundEvent, InboundEventKeyword } from '../src/modules/inbound/inbound.entity.js';
+import { addInboundNumber } from '../src/modules/gateways/inbound-numbers.service.js';
 
 /** Ids of records in account A, by name. */
 export type Fixture = Record<string, string>;
@@ -52,6 +53,21 @@ export const isolationModules: IsolationModule[] = [
     browser: [
       { method: 'POST', url: (a) => `/settings/gateways/${a.gatewayId}/default` },
       { method: 'POST', url: (a) => `/settings/prices/${a.priceId}/delete` },
+    ],
+    api: [],
+  },
+  {
+    name: 'inbound numbers',
+    fixture: async (orm, a) => {
+      const number = await addInboundNumber(withAccount(orm.em, a.account.id), a.account, { number: '+33644000001' });
+      return { numberId: number.id };
+    },
+    browser: [
+      { method: 'GET', url: (a) => `/settings/inbound-numbers/${a.numberId}` },
+      { method: 'POST', url: (a) => `/settings/inbound-numbers/${a.numberId}`, body: { optOutKeywords: 'STOP', optInKeywords: 'START', helpKeywords: 'HELP', helpReply: 'Stolen', optOutReply: 'Stolen', optInReply: 'Stolen' } },
+      { method: 'POST', url: (a) => `/settings/inbound-numbers/${a.numberId}/reset-keywords` },
+      { method: 'GET', url: (a) => `/settings/inbound-numbers/${a.numberId}/delete` },
+      { method: 'POST', url: (a) => `/settings/inbound-numbers/${a.numberId}/delete` },
     ],
     api: [],
   },

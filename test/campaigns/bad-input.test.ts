@@ -44,7 +44,7 @@ t.test('a field sent twice in the new-campaign form comes back as the form, the 
   t.match(response.body, 'Please correct the highlighted fields. Nothing was saved.');
   t.match(response.body, /<input name="name" required maxlength="100" value="" aria-invalid="true">/, 'the name is marked');
   t.match(response.body, '<small class="field-error" id="name-error">Must be a single value, not 2 values.</small>');
-  t.match(response.body, /name="sender" required maxlength="15" value="ACME"/, 'what was typed elsewhere is kept');
+  t.match(response.body, /name="sender" required maxlength="32" value="ACME"/, 'what was typed elsewhere is kept');
   t.match(response.body, '>Hi STOP</textarea>');
 
   const hidden = await client.postRaw('/create', 'kind=batch&kind=automation&name=Spring&sender=ACME&body=Hi+STOP');

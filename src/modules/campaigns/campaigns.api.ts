@@ -2,6 +2,7 @@
 //   GET    /api/v1/sms-campaigns            list (optionally ?status=draft|scheduled|...)
 //   GET    /api/v1/sms-campaigns/:id        one
 //   POST   /api/v1/sms-campaigns            {"name", "sender", "body", "track_links", "recipients": {"segment_id"|"list_id"|"automation": true}}
+//                                           (sender: a name, or one of the account's inbound numbers, answered as "inbound_number")
 //   PATCH  /api/v1/sms-campaigns/:id        the same fields, while the campaign is editable
 //   DELETE /api/v1/sms-campaigns/:id        before launch
 //   POST   /api/v1/sms-campaigns/:id/schedule  {"at": ISO-8601 | "now"}
@@ -58,7 +59,7 @@ export async function campaignsApiRoutes(app: TypedApp) {
 
   app.get('/sms-campaigns', { schema: { querystring: ListQuery } }, async (request) => {
     const status = request.query.status || undefined;
-    const campaigns = await request.em.find(Campaign, status ? { status } : {}, { populate: ['segment', 'list'], orderBy: { createdAt: 'desc' }, limit: 1000 });
+    const campaigns = await request.em.find(Campaign, status ? { status } : {}, { populate: ['segment', 'list', 'inboundNumber'], orderBy: { createdAt: 'desc' }, limit: 1000 });
     return { campaigns: await Promise.all(campaigns.map((c) => serialise(request, c))) };
   });
 

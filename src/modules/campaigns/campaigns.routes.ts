@@ -25,7 +25,7 @@ import { notifyScheduleChange } from './hooks.js';
 import { campaignViewHelpers, sendingNotices } from './campaign-labels.js';
 import { sendability } from './sendability.js';
 import { forecastForSchedule, forecastViewHelpers } from './delivery-forecast.js';
-import { gatewayFor } from '../gateways/index.js';
+import { gatewayFor, InboundNumber } from '../gateways/index.js';
 
 // --- Schemas (shape and bounds; what a campaign may say is the service's rule) -------------------
 const IdParams = UuidParams('campaign');
@@ -108,9 +108,11 @@ export async function campaignsRoutes(app: TypedApp) {
     // character or a repeated field leaves nothing for the count to find).
     const text = errors.body ? { ...counted, error: errors.body } : counted;
     const customFields = [...(await customFieldsOf(request.em)).values()];
+    // Offered as senders: only an inbound number can be answered (replies, STOP).
+    const inboundNumbers = await request.em.find(InboundNumber, {}, { orderBy: { number: 'asc' }, fields: ['number', 'country'] });
     return reply.page(
       'campaigns/message',
-      { values, errors, problem, campaign, text, lookalikeSwaps, placeholders: [...BUILT_IN_PLACEHOLDERS, ...customFields.map((f) => f.key)], formId: (isUuid(values.id) ? values.id : null) ?? campaign?.id ?? crypto.randomUUID() },
+      { values, errors, problem, campaign, text, lookalikeSwaps, inboundNumbers, placeholders: [...BUILT_IN_PLACEHOLDERS, ...customFields.map((f) => f.key)], formId: (isUuid(values.id) ? values.id : null) ?? campaign?.id ?? crypto.randomUUID() },
       { title: campaign ? `Edit ${campaign.name}` : 'New SMS campaign', tab: 'create' },
     );
   };

@@ -7,6 +7,8 @@ import { ValidationError, ConflictError } from '../../errors.js';
 import { withClient } from '../../db/raw-client.js';
 import { creditBalance, priceTable, partPrice, type Account } from '../accounts/index.js';
 import { Segment, ContactList, customFieldsOf } from '../contacts/index.js';
+import { InboundNumber } from '../gateways/index.js';
+import { normalisePhone } from '../../phone.js';
 import { Campaign, type CampaignKind } from './campaign.entity.js';
 import { isEditable, isLaunched, moveTo } from './campaign-status.js';
 import { countParts, estimateText, parsePlaceholders, unknownPlaceholders, malformedPlaceholders, MAX_PARTS } from './sms-text.js';
@@ -32,14 +34,20 @@ export interface MessageInput {
 
 export interface MessageValues {
   name: string;
+  /** A name, or the E.164 of one of the account's inbound numbers. */
   sender: string;
+  /** The inbound number the sender is; null for a name. */
+  inboundNumber: InboundNumber | null;
   body: string;
   trackLinks: boolean;
   kind: CampaignKind;
 }
 
 const ALPHANUMERIC_SENDER = /^[A-Za-z0-9&+\-_.]{3,11}$/;
-const NUMBER_SENDER = /^\+?\d{3,15}$/;
+/** Only what a typed phone number has, digits included: meant as a number (a name needs a letter). */
+const NUMBER_SENDER = /^[+\d\s().-]*\d[+\d\s().-]*$/;
+/** How many of the account's inbound numbers a refused number sender lists. */
+const LISTED_NUMBERS = 5;
 
 export function unsubscribeLinkLength(publicUrl: string): number {
   return `${publicUrl}/u/`.length + UNSUBSCRIBE_TOKEN_LENGTH;
@@ -52,17 +60,29 @@ export async function knownPlaceholders(em: EntityManager): Promise<Set<string>>
   return new Set([...BUILT_IN_PLACEHOLDERS, ...(await customFieldsOf(em)).keys()]);
 }
 
-export function senderError(sender: string): string | null {
-  if (!sender) return 'Choose a sender: a name of 3 to 11 letters and digits, or one of your inbound numbers.';
-  if (/\s/.test(sender)) return 'A sender cannot contain spaces.';
-  if (NUMBER_SENDER.test(sender)) {
-    // Inbound numbers arrive with the inbound SMS feature; until one is set up, a number sender
-    // could not receive replies or STOP, which is the only reason to use one.
-    return 'A number sender must be one of your inbound numbers, and none is set up yet. Use a name (3 to 11 letters and digits) instead.';
-  }
-  if (!ALPHANUMERIC_SENDER.test(sender)) return 'A sender name has 3 to 11 characters: letters, digits and & + - _ . only.';
-  if (!/[A-Za-z]/.test(sender)) return 'A sender name needs at least one letter (all digits would read as a phone number).';
-  return null;
+export type SenderChoice = { sender: string; inboundNumber: InboundNumber | null } | { error: string };
+
+/** The sender as typed: a name, or one of the account's inbound numbers (in any common form, a
+ * number without a prefix read in the account's default country; compared and kept in E.164).
+ * A number that is not an inbound number could not receive replies or STOP, the only reason to
+ * send from a number, so it is refused. */
+export async function resolveSender(em: EntityManager, sender: string, defaultCountry: string | null): Promise<SenderChoice> {
+  if (!sender) return { error: 'Choose a sender: a name of 3 to 11 letters and digits, or one of your inbound numbers.' };
+  if (NUMBER_SENDER.test(sender)) return numberSender(em, sender, defaultCountry);
+  if (/\s/.test(sender)) return { error: 'A sender cannot contain spaces.' };
+  if (!ALPHANUMERIC_SENDER.test(sender)) return { error: 'A sender name has 3 to 11 characters: letters, digits and & + - _ . only.' };
+  if (!/[A-Za-z]/.test(sender)) return { error: 'A sender name needs at least one letter (all digits would read as a phone number).' };
+  return { sender, inboundNumber: null };
+}
+
+async function numberSender(em: EntityManager, typed: string, defaultCountry: string | null): Promise<SenderChoice> {
+  const phone = normalisePhone(typed, defaultCountry);
+  const found = phone.ok ? await em.findOne(InboundNumber, { number: phone.e164 }) : null;
+  if (found) return { sender: found.number, inboundNumber: found };
+  const numbers = await em.find(InboundNumber, {}, { orderBy: { number: 'asc' }, limit: LISTED_NUMBERS + 1, fields: ['number'] });
+  if (!numbers.length) return { error: 'A number sender must be one of your inbound numbers, and you have none yet (owners add them under Settings → Inbound numbers). Use a name (3 to 11 letters and digits) instead.' };
+  const listed = numbers.slice(0, LISTED_NUMBERS).map((n) => n.number).join(', ') + (numbers.length > LISTED_NUMBERS ? ', …' : '');
+  return { error: `A number sender must be one of your inbound numbers (${listed}); "${typed}" is not.` };
 }
 
 export interface TextCheck {
@@ -97,26 +117,28 @@ export function checkText(body: string, known: Set<string>, options: { publicUrl
   return { count, basis, unknown, error };
 }
 
-export async function validateMessage(em: EntityManager, input: MessageInput, publicUrl: string, existingKind?: CampaignKind): Promise<{ values: MessageValues; errors: Record<string, string>; text: TextCheck }> {
+export async function validateMessage(em: EntityManager, input: MessageInput, options: { publicUrl: string; defaultCountry: string | null; existingKind?: CampaignKind }): Promise<{ values: MessageValues; errors: Record<string, string>; text: TextCheck }> {
+  const { publicUrl, existingKind } = options;
   const errors: Record<string, string> = {};
   const name = String(input.name ?? '').trim();
   if (!name) errors.name = 'Give the campaign a name.';
   else if (name.length > 100) errors.name = 'A campaign name can have at most 100 characters.';
-  const sender = String(input.sender ?? '').trim();
-  const senderProblem = senderError(sender);
-  if (senderProblem) errors.sender = senderProblem;
+  const typedSender = String(input.sender ?? '').trim();
+  const chosen = await resolveSender(em, typedSender, options.defaultCountry);
+  if ('error' in chosen) errors.sender = chosen.error;
+  const { sender, inboundNumber } = 'error' in chosen ? { sender: typedSender, inboundNumber: null } : chosen;
   const body = String(input.body ?? '').replace(/\r\n/g, '\n');
   const kind: CampaignKind = existingKind ?? (input.kind === 'automation' ? 'automation' : 'batch');
   const trackLinks = input.track_links === undefined ? true : input.track_links === true || input.track_links === 'on' || input.track_links === 'true' || input.track_links === '1';
   const text = checkText(body, await knownPlaceholders(em), { publicUrl, kind, trackLinks });
   if (text.error) errors.body = text.error;
-  return { values: { name, sender, body, trackLinks, kind }, errors, text };
+  return { values: { name, sender, inboundNumber, body, trackLinks, kind }, errors, text };
 }
 
 export async function createCampaign(em: EntityManager, account: Account, input: MessageInput, options: { actor: string; publicUrl: string; formToken?: string; recipients?: RecipientsInput }): Promise<Campaign> {
   // Choosing "For Automation Center" makes it an automation campaign (event placeholders allowed).
   const kind = options.recipients && typeof options.recipients === 'object' && options.recipients.automation ? 'automation' : input.kind;
-  const { values, errors } = await validateMessage(em, { ...input, kind }, options.publicUrl);
+  const { values, errors } = await validateMessage(em, { ...input, kind }, { publicUrl: options.publicUrl, defaultCountry: account.defaultCountry ?? null });
   // Recipients are checked before anything is saved, so a bad choice saves nothing.
   let chosen: Awaited<ReturnType<typeof resolveRecipients>> | null = null;
   if (options.recipients) {
@@ -133,6 +155,7 @@ export async function createCampaign(em: EntityManager, account: Account, input:
     account,
     name: values.name,
     sender: values.sender,
+    inboundNumber: values.inboundNumber,
     body: values.body,
     trackLinks: values.trackLinks,
     kind: values.kind,
@@ -151,9 +174,9 @@ export function assertEditable(campaign: Campaign): void {
 export async function updateMessage(em: EntityManager, campaign: Campaign, input: MessageInput, publicUrl: string): Promise<void> {
   assertEditable(campaign);
   const merged = { name: campaign.name, sender: campaign.sender, body: campaign.body, track_links: campaign.trackLinks, ...input };
-  const { values, errors } = await validateMessage(em, merged, publicUrl, campaign.kind as CampaignKind);
+  const { values, errors } = await validateMessage(em, merged, { publicUrl, defaultCountry: campaign.account.defaultCountry ?? null, existingKind: campaign.kind as CampaignKind });
   if (Object.keys(errors).length) throw new ValidationError(errors);
-  Object.assign(campaign, { name: values.name, sender: values.sender, body: values.body, trackLinks: values.trackLinks });
+  Object.assign(campaign, { name: values.name, sender: values.sender, inboundNumber: values.inboundNumber, body: values.body, trackLinks: values.trackLinks });
   // A changed text invalidates the estimate made when it was scheduled.
   if (campaign.status === 'scheduled') await refreshEstimate(em, campaign, publicUrl);
   await em.flush();
@@ -259,7 +282,7 @@ export async function reachOf(em: EntityManager, campaign: Campaign, publicUrl: 
   });
   const costMicros = partsByCountry.some((c) => c.costMicros === null) ? null : partsByCountry.reduce((sum, c) => sum + c.costMicros!, 0);
   const balanceMicros = await creditBalance(em, campaign.account.id);
-  const warnings = countryWarnings({ sender: campaign.sender, body }, summary);
+  const warnings = countryWarnings({ sender: campaign.sender, inboundNumber: campaign.inboundNumber, body }, summary);
   return { summary, text, partsByCountry, costMicros, balanceMicros, warnings };
 }
 
@@ -270,12 +293,12 @@ export async function receivingByCountry(em: EntityManager, campaign: Campaign):
   return withClient(em, async (client) => (await summariseOn(client, await recipientFilterOn(client, campaign.account.id, choice))).byCountry);
 }
 
-export function countryWarnings(campaign: Pick<Campaign, 'sender' | 'body'>, summary: RecipientSummary): string[] {
+export function countryWarnings(campaign: Pick<Campaign, 'sender' | 'inboundNumber' | 'body'>, summary: RecipientSummary): string[] {
   const stopCountries = summary.byCountry.filter((c) => c.country && STOP_COUNTRIES.includes(c.country) && c.receiving > 0).map((c) => c.country!);
   if (!stopCountries.length) return [];
   const warnings: string[] = [];
   const countries = stopCountries.join(', ');
-  if (!NUMBER_SENDER.test(campaign.sender)) {
+  if (!campaign.inboundNumber) {
     warnings.push(`Recipients in ${countries} must be able to reply STOP, which needs an inbound number as the sender; "${campaign.sender}" cannot receive replies.`);
   }
   if (!/\bSTOP\b/i.test(campaign.body) && !campaign.body.includes('{{unsubscribe_link')) {
@@ -331,6 +354,7 @@ export async function copyCampaign(em: EntityManager, campaign: Campaign, actor:
     name,
     kind: campaign.kind,
     sender: campaign.sender,
+    inboundNumber: campaign.inboundNumber,
     body: campaign.body,
     trackLinks: campaign.trackLinks,
     recipientSource: campaign.recipientSource,
@@ -353,5 +377,13 @@ export async function deleteCampaign(em: EntityManager, campaign: Campaign): Pro
 export async function campaignsUsing(em: EntityManager, used: { segmentId: string } | { listId: string }): Promise<{ name: string }[]> {
   const where = 'segmentId' in used ? { segment: used.segmentId } : { list: used.listId };
   const campaigns = await em.find(Campaign, where, { orderBy: { name: 'asc' }, fields: ['name'] });
+  return campaigns.map((c) => ({ name: c.name }));
+}
+
+/** Campaigns still to send from an inbound number (a gateways usage check, gateways/hooks.ts):
+ * while there are any, the number cannot be deleted. Sent and cancelled ones let it go (their
+ * inbound number is set to null). */
+export async function campaignsSendingFrom(em: EntityManager, inboundNumberId: string): Promise<{ name: string }[]> {
+  const campaigns = await em.find(Campaign, { inboundNumber: inboundNumberId, status: { $in: ['draft', 'scheduled', 'sending', 'paused'] } }, { orderBy: { name: 'asc' }, fields: ['name'] });
   return campaigns.map((c) => ({ name: c.name }));
 }

@@ -4,7 +4,7 @@ export { campaignJson } from './campaign-json.js';
 export { campaignViewHelpers, sendingNotices } from './campaign-labels.js';
 export { isLaunched, moveTo, statusesMovingTo } from './campaign-status.js';
 export { Campaign } from './campaign.entity.js';
-export { campaignsUsing, checkCampaignText, checkText, knownPlaceholders, reachOf, recipientChoice, scheduleCampaign, type TextCheck } from './campaigns.service.js';
+export { campaignsSendingFrom, campaignsUsing, checkCampaignText, checkText, knownPlaceholders, reachOf, recipientChoice, scheduleCampaign, type TextCheck } from './campaigns.service.js';
 export { countParts } from './sms-text.js';
 export { registerScheduleListener } from './hooks.js';
 export { findLinks, linkPosition, newToken, prepareTemplate, renderMessage, TOKEN_LENGTH, type Template } from './message-render.js';

@@ -6,7 +6,7 @@ import { Gateway } from './gateway.entity.js';
 
 // A phone number of the account that receives SMS (DESIGN.md "Data"): replies and keywords
 // arrive on it through its gateway, and a campaign sent from it can be answered. Its keyword
-// lists start with its country's defaults (inbound/keywords.ts) and are the owner's to change.
+// lists start with its country's defaults (number-keywords.ts) and are the owner's to change.
 export const InboundNumber = defineEntity({
   name: 'InboundNumber',
   tableName: 'inbound_number',

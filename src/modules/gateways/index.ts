@@ -3,6 +3,9 @@
 export { MAX_INBOUND_TEXT, REPORT_STATUSES, WebhookRejection, type InboundSms, type DeliveryReport, type GatewayAdapter, type GatewayKind, type GatewayRow, type OutgoingMessage, type ReportStatus, type SendResult } from './gateway-kind.js';
 export { Gateway } from './gateway.entity.js';
 export { InboundNumber } from './inbound-number.entity.js';
+export { addInboundNumber } from './inbound-numbers.service.js';
+export { registerNumberUsageCheck, type NumberUser } from './hooks.js';
+export { DEFAULT_KEYWORDS, defaultKeywords, keywordKey, wordsOf, type KeywordLists } from './number-keywords.js';
 export { createGateway, gatewayFor, giveSimulatorGateway, makeDefault } from './gateways.service.js';
 export { adapterFor, cannotSend, GATEWAY_KINDS, gatewayKind, gatewayKinds, parseDeliveryReport, parseInbound, webhookUrls } from './registry.js';
 export { SimulatorMessage } from './simulator-message.entity.js';

@@ -1,63 +1,13 @@
-// Keywords of inbound SMS (facts.md "Opt-out, opt-in and help keywords"): the defaults of a new
-// inbound number by its country, and how a message's text is matched against them. Matching is
-// case-insensitive and accent-insensitive (ARRÊT is ARRET), ignores surrounding spaces and
-// punctuation, and reads the spaced and hyphenated forms people type ("OPT OUT", "STOP ALL").
-// An opt-out keyword may also be followed by "ALL" or by the short number it was sent to
-// ("STOP au 36180", as French marketing SMS print it). Everything here is a linear scan.
+// Keywords of inbound SMS (facts.md "Opt-out, opt-in and help keywords"): how a message's text
+// is matched against its number's lists (the lists, their defaults by country and the key form
+// live with the number: gateways/number-keywords.ts). Matching is case-insensitive and
+// accent-insensitive (ARRÊT is ARRET), ignores surrounding spaces and punctuation, and reads the
+// spaced and hyphenated forms people type ("OPT OUT", "STOP ALL"). An opt-out keyword may also be
+// followed by "ALL" or by the short number it was sent to ("STOP au 36180", as French marketing
+// SMS print it). Everything here is a linear scan.
+import { keywordKey, wordsOf, type KeywordLists } from '../gateways/index.js';
 
-export interface KeywordLists {
-  optOut: string[];
-  optIn: string[];
-  help: string[];
-}
-
-const US: KeywordLists = {
-  optOut: ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'REVOKE', 'OPTOUT'],
-  optIn: ['START', 'YES', 'UNSTOP'],
-  help: ['HELP', 'INFO'],
-};
-
-/** A new number's keywords, by its country. Owners can change them per number. */
-export const DEFAULT_KEYWORDS: Readonly<Record<string, KeywordLists>> = {
-  US,
-  // Canada: STOP, ARRET, HELP, AIDE and INFO are mandatory.
-  CA: { optOut: [...US.optOut, 'ARRET'], optIn: US.optIn, help: [...US.help, 'AIDE'] },
-  FR: { optOut: ['STOP', 'ARRET'], optIn: ['START', 'UNSTOP'], help: ['HELP', 'AIDE', 'INFO'] },
-  // Every other country: the common broad list.
-  '*': { optOut: ['ARRET', 'CANCEL', 'END', 'OPT-OUT', 'OPTOUT', 'QUIT', 'REMOVE', 'STOP', 'TD', 'UNSUBSCRIBE'], optIn: ['START', 'UNSTOP'], help: ['HELP', 'INFO'] },
-};
-
-export function defaultKeywords(country: string | null): KeywordLists {
-  const lists = DEFAULT_KEYWORDS[country ?? ''] ?? DEFAULT_KEYWORDS['*'];
-  return { optOut: [...lists.optOut], optIn: [...lists.optIn], help: [...lists.help] };
-}
-
-/** Upper case without accents: the form keywords are compared in. */
-function fold(text: string): string {
-  return text.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toUpperCase();
-}
-
-const isAlnum = (c: string) => (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-
-/** The words of a text: runs of Latin letters and digits, folded; everything else separates. */
-export function wordsOf(text: string): string[] {
-  const words: string[] = [];
-  let word = '';
-  for (const c of fold(text)) {
-    if (isAlnum(c)) word += c;
-    else if (word) {
-      words.push(word);
-      word = '';
-    }
-  }
-  if (word) words.push(word);
-  return words;
-}
-
-/** A keyword as compared: folded, letters and digits only ("OPT-OUT" is "OPTOUT"). */
-export function keywordKey(keyword: string): string {
-  return wordsOf(keyword).join('');
-}
+export { DEFAULT_KEYWORDS, defaultKeywords, keywordKey, wordsOf, type KeywordLists } from '../gateways/index.js';
 
 /** Is this the whole message, keyword-wise? "Stop.", " opt out ", "Opt-Out!" all read OPTOUT. */
 function isExactly(words: string[], keys: Set<string>): string | null {
