@@ -12,8 +12,8 @@ import { Checkbox, EmptyForm, Form, IdText, LINE, OptionalText, PARAGRAPH, UuidP
 import { Segment, ContactList, customFieldsOf } from '../contacts/index.js';
 import { normalisePhone } from '../../phone.js';
 import { Campaign, type CampaignKind } from './campaign.entity.js';
-import { isEditable } from './campaign-status.js';
-import { campaignList, type CampaignFilters } from './campaign.queries.js';
+import { campaignTab, isEditable } from './campaign-status.js';
+import { campaignList, launchedCount, type CampaignFilters } from './campaign.queries.js';
 import {
   knownPlaceholders, createCampaign, updateMessage, setRecipients, scheduleCampaign, unscheduleCampaign,
   copyCampaign, deleteCampaign, checkCampaignText, parseSchedule, formatSchedule, recipientChoice, receivingByCountry, BUILT_IN_PLACEHOLDERS,
@@ -91,7 +91,9 @@ export async function campaignsRoutes(app: TypedApp) {
   app.get('/', { schema: { querystring: ListQuery } }, async (request, reply) => {
     const filters: CampaignFilters = { q: request.query.q?.slice(0, 100), type: request.query.type, status: request.query.status };
     const campaigns = await campaignList(request.em, filters);
-    const data = { campaigns, filters, timeZone: request.account!.timeZone, formatSchedule, ...helpers, notice: request.query.notice ?? null };
+    // An empty tab says where launched campaigns went.
+    const launched = campaigns.length ? 0 : await launchedCount(request.em);
+    const data = { campaigns, filters, launched, timeZone: request.account!.timeZone, formatSchedule, ...helpers, notice: request.query.notice ?? null };
     if (request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'section#campaign-results') {
       return reply.type('text/html; charset=utf-8').send(await reply.viewAsync('campaigns/_results', { ...data, user: request.user, csrfToken: reply.csrfToken() }));
     }
@@ -301,11 +303,11 @@ export async function campaignsRoutes(app: TypedApp) {
     }
     const values = contact ? { ...(contact.fields as Record<string, unknown>), first_name: contact.first_name, last_name: contact.last_name, email: contact.email, phone: contact.phone, unsubscribe_link: `${publicUrl}/u/xxxxxxxxxx` } : {};
     const rendered = contact ? renderTemplate(campaign.body, values as Record<string, string>) : null;
-    const data = { campaign, contact, rendered, problem, phone: typed };
+    const data = { campaign, contact, rendered, problem, phone: typed, campaignTab };
     if (request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'div#preview') {
       return reply.type('text/html; charset=utf-8').send(await reply.viewAsync('campaigns/_preview', data));
     }
-    return reply.page('campaigns/preview', data, { title: `Preview of ${campaign.name}`, tab: 'create' });
+    return reply.page('campaigns/preview', data, { title: `Preview of ${campaign.name}`, tab: campaignTab(campaign) });
   });
 
   app.post('/:id/copy', { schema: { params: IdParams, body: EmptyForm() } }, async (request, reply) => {

@@ -8,7 +8,7 @@ import { findOr404 } from '../../db/find.js';
 import { formErrors, type TypedApp } from '../../plugins/validation.js';
 import { EmptyForm, Form, LINE, OptionalText, PARAGRAPH, UuidParams } from '../../plugins/schemas.js';
 import { formatMoney } from '../../money.js';
-import { Campaign, isLaunched, formatSchedule, sendability, sendingNotices, checkCampaignText, campaignViewHelpers } from '../campaigns/index.js';
+import { Campaign, campaignTab, isLaunched, formatSchedule, sendability, sendingNotices, checkCampaignText, campaignViewHelpers } from '../campaigns/index.js';
 import { launchNow, pauseCampaign, resumeCampaign, cancelCampaign, sendTest, MAX_TEST_NUMBERS } from './campaign-sending.js';
 import { renderedCount, campaignStats, campaignSpend, recentTests } from './campaign-sending.queries.js';
 
@@ -60,7 +60,7 @@ export async function campaignSendingRoutes(app: TypedApp) {
         notice: extra.notice ?? null, testErrors: extra.testErrors ?? {}, testValues: extra.testValues ?? {},
         currency: request.account!.currency, timeZone: request.account!.timeZone, formatSchedule, ...campaignViewHelpers,
       },
-      { title: campaign.name, tab: 'create' },
+      { title: campaign.name, tab: campaignTab(campaign) },
     );
   };
 
@@ -127,7 +127,7 @@ export async function campaignSendingRoutes(app: TypedApp) {
   app.get('/:id/cancel', { schema: { params: IdParams } }, async (request, reply) => {
     const campaign = await load(request, request.params.id);
     const stats = await campaignStats(request.em, campaign.account.id, campaign.id);
-    return reply.page('campaigns/cancel', { campaign, left: stats.queued }, { title: `Cancel ${campaign.name}`, tab: 'create' });
+    return reply.page('campaigns/cancel', { campaign, left: stats.queued }, { title: `Cancel ${campaign.name}`, tab: campaignTab(campaign) });
   });
 
   app.post('/:id/cancel', button(), async (request, reply) => {
