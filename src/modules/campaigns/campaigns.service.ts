@@ -13,6 +13,7 @@ import { countParts, estimateText, parsePlaceholders, unknownPlaceholders, malfo
 import { findLinks, replaceLinks, trackedLinkLength } from './message-render.js';
 import { recipientFilterOn, summariseOn, longestValuesOn, type CountryReach, type RecipientChoice, type RecipientSummary } from './recipients.queries.js';
 import { isUuid } from '../../db/find.js';
+import { formatInZone } from '../../time.js';
 
 export const BUILT_IN_PLACEHOLDERS = ['first_name', 'last_name', 'email', 'phone', 'unsubscribe_link'] as const;
 /** Before recipients are chosen, each placeholder counts as this many characters. */
@@ -353,7 +354,7 @@ export async function deleteCampaign(em: EntityManager, campaign: Campaign): Pro
 
 /** DD-MM-YYYY HH:MM in the account's time zone, as the Create tab shows schedules. */
 export function formatSchedule(date: Date | null | undefined, timeZone: string): string {
-  return date ? DateTime.fromJSDate(date).setZone(timeZone).toFormat('dd-LL-yyyy HH:mm') : '';
+  return formatInZone(date, timeZone);
 }
 
 /** A contacts usage check (contacts/usage.ts): the campaigns still to launch whose recipients are

@@ -10,3 +10,4 @@ export { Segment } from './segment.entity.js';
 export { compileSegmentOn } from './segment.queries.js';
 export { registerUsageCheck } from './usage.js';
 export { registerErasureStep, type ErasedContact } from './erasure.js';
+export { registerMessageHistory, type ContactMessages } from './message-history.js';

@@ -1,0 +1,40 @@
+// A contact's messages for its page (a contacts message-history reader, registered in
+// src/wiring.ts): one statement on the index led by (account, contact), newest first, with the
+// total counted by the same scan (a window over the contact's rows, before the limit).
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ContactMessages } from '../contacts/index.js';
+
+interface Row {
+  campaign_id: string;
+  name: string;
+  is_test: boolean;
+  status: string;
+  skip_reason: string | null;
+  sent_at: Date | null;
+  parts: number | null;
+  cost_micros: string | null;
+  total: string;
+}
+
+export async function contactMessages(em: EntityManager, accountId: string, contactId: number, limit: number): Promise<ContactMessages> {
+  const rows = await em.getConnection().execute<Row[]>(
+    `select m.campaign_id, c.name, m.is_test, m.status, m.skip_reason, m.sent_at, m.parts, m.cost_micros, count(*) over () as total
+     from message m join campaign c on c.account_id = m.account_id and c.id = m.campaign_id
+     where m.account_id = ? and m.contact_id = ?
+     order by m.id desc
+     limit ?`,
+    [accountId, contactId, limit],
+  );
+  return {
+    total: rows.length ? Number(rows[0].total) : 0,
+    newest: rows.map((r) => ({
+      href: `/create/${r.campaign_id}`,
+      campaign: r.name,
+      test: r.is_test,
+      status: r.skip_reason ? `${r.status}: ${r.skip_reason.replace(/_/g, ' ')}` : r.status,
+      sentAt: r.sent_at,
+      parts: r.parts,
+      costMicros: r.cost_micros === null ? null : Number(r.cost_micros),
+    })),
+  };
+}
