@@ -62,6 +62,14 @@ export const Campaign = defineEntity({
     inboundNumber: () => p.manyToOne(InboundNumber).nullable().deleteRule('set null'),
   },
   uniques: [{ properties: ['account', 'formToken'], name: 'campaign_account_form_token_unique' }],
+  // A campaign still to launch keeps its segment or list (written as PostgreSQL writes it back, so
+  // the schema comparison of test/accounts/isolation.test.ts finds it equal).
+  checks: [
+    {
+      name: 'campaign_unlaunched_keeps_recipients',
+      expression: `status <> all (array['draft', 'scheduled']) or ((recipient_source is distinct from 'segment' or segment_id is not null) and (recipient_source is distinct from 'list' or list_id is not null))`,
+    },
+  ],
   indexes: [{ properties: ['account', 'status'], name: 'campaign_account_status_index' }],
 });
 export type Campaign = InferEntity<typeof Campaign>;

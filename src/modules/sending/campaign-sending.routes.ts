@@ -1,5 +1,6 @@
 // The campaign page (/create/:id) with its sending controls: launch now, pause, resume, cancel,
 // a test send, and the progress panel that refreshes itself with htmx while messages go out.
+// What bills the account (messages going out, a test) brings the header's credit along.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Type, type Static } from 'typebox';
@@ -80,10 +81,12 @@ export async function campaignSendingRoutes(app: TypedApp) {
     const stillWaiting = request.query.seen === 'waiting' && campaign.status === 'scheduled' && !showsProgress(campaign);
     if (stillWaiting) return reply.code(204).send();
     if (request.query.seen && request.query.seen !== campaign.status) {
-      reply.header('HX-Location', JSON.stringify({ path: `/create/${campaign.id}`, target: '#main', select: '#main', swap: 'outerHTML' }));
+      // As a tab switch asks (htmx would name <body>, the source, as the target): the main
+      // fragment, with the tabs and the header's credit out of band.
+      reply.header('HX-Location', JSON.stringify({ path: `/create/${campaign.id}`, target: '#main', select: '#main', swap: 'outerHTML', headers: { 'HX-Target': 'main#main' } }));
     }
     const data = { campaign, timeZone: request.account!.timeZone, currency: request.account!.currency, ...(await progressOf(request.em, campaign)) };
-    if (request.headers['hx-request'] === 'true') return reply.type('text/html; charset=utf-8').send(await reply.viewAsync('sending/_progress', { ...data, user: request.user, csrfToken: reply.csrfToken() }));
+    if (request.headers['hx-request'] === 'true') return reply.fragment('sending/_progress', data, { header: true });
     return back(reply, campaign);
   });
 
@@ -137,23 +140,50 @@ export async function campaignSendingRoutes(app: TypedApp) {
       return `Cancelled: ${skipped.toLocaleString('en')} message${skipped === 1 ? '' : 's'} will not be sent.`;
     });
   });
+  /** The test-send panel alone, for htmx: the form (with what happened) and the tests, refreshed
+   * while one is on its way, with the header's credit. */
+  const testPanel = async (request: FastifyRequest, reply: FastifyReply, campaign: Campaign, template: string, extra: { testNotice?: string; testErrors?: Record<string, string>; testValues?: Record<string, string> } = {}) =>
+    reply.fragment(
+      template,
+      { campaign, ...(await testsOf(request.em, campaign)), testNotice: extra.testNotice ?? null, testErrors: extra.testErrors ?? {}, testValues: extra.testValues ?? {}, timeZone: request.account!.timeZone, formatSchedule },
+      { header: true },
+    );
+  const wantsTestPanel = (request: FastifyRequest) => request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'article#test-send';
+
   // A malformed test form (a repeated or over-long field, which the page never sends) is the
   // campaign page again with 422, the field marked and what was typed kept; the service's
   // refusals ("at most 5 numbers", "Not a phone number: …") stay notices, as for every control.
+  // From htmx, both come back in the panel, on the field, and a test sent says so there.
   app.post(
     '/:id/test',
     {
       schema: { params: IdParams, body: TestForm },
-      errorHandler: formErrors<Static<typeof IdParams>>(async (request, reply, { fields, values, message }) =>
-        campaignPage(request, reply, await load(request, request.params.id), { testErrors: { phones: fields.phones ?? message }, testValues: values }),
-      ),
+      errorHandler: formErrors<Static<typeof IdParams>>(async (request, reply, { fields, values, message }) => {
+        const campaign = await load(request, request.params.id);
+        const extra = { testErrors: { phones: fields.phones ?? message }, testValues: values };
+        return wantsTestPanel(request) ? testPanel(request, reply, campaign, 'sending/_test-send', extra) : campaignPage(request, reply, campaign, extra);
+      }),
     },
     async (request, reply) => {
       const campaign = await load(request, request.params.id);
-      return control(reply, campaign, async () => {
+      const send = async () => {
         const count = await sendTest(request.em, campaign, request.body.phones, publicUrl, agenda());
         return `Test sent to ${count} number${count === 1 ? '' : 's'}.`;
-      });
+      };
+      if (!wantsTestPanel(request)) return control(reply, campaign, send);
+      try {
+        return await testPanel(request, reply, campaign, 'sending/_test-send', { testNotice: await send() });
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        reply.code(422);
+        return testPanel(request, reply, campaign, 'sending/_test-send', { testErrors: { phones: Object.values(error.fields).join(' ') }, testValues: { phones: request.body.phones ?? '' } });
+      }
     },
   );
+
+  app.get('/:id/tests', { config: { role: 'viewer' }, schema: { params: IdParams } }, async (request, reply) => {
+    const campaign = await load(request, request.params.id);
+    if (request.headers['hx-request'] !== 'true') return back(reply, campaign);
+    return testPanel(request, reply, campaign, 'sending/_tests');
+  });
 }
