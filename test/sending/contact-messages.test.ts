@@ -47,6 +47,10 @@ t.test('a contact who received a campaign and a test sees both on its page, newe
   t.match(page.body, /2 messages, newest first; tests of a campaign to this number are marked\. Times in Europe\/Paris\./);
 
   t.same(messageRows((await client.get(`/contacts/${dora.id}`)).body), [['Spring sale', '—', 'skipped: opted out', '—', '—']], 'an opted-out contact sees why nothing was sent');
+
+  // A message in no campaign (the confirmation of an opt-out by SMS) is listed for what it is.
+  await query(orm, `insert into message (account_id, campaign_id, contact_id, phone, status, is_confirmation) values (?, null, ?, ?, 'queued', true)`, [account.id, dora.id, dora.phone]);
+  t.same(messageRows((await client.get(`/contacts/${dora.id}`)).body)[0], ['Opt-out confirmation', '—', 'queued', '—', '—']);
 });
 
 t.test('a contact with many messages sees the newest 20 and how many there are', async (t) => {

@@ -3,8 +3,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 
 export interface ContactMessage {
-  /** The page of the campaign it belongs to. */
-  href: string;
+  /** The page of the campaign it belongs to; null for a reply to the contact's SMS. */
+  href: string | null;
+  /** The campaign's name, or what the message was for when it belongs to none. */
   campaign: string;
   /** A test send of that campaign to the contact's number. */
   test: boolean;
