@@ -4,9 +4,9 @@
 // harmless.
 import { registerAccountSetup } from './modules/accounts/index.js';
 import { giveSimulatorGateway, registerNumberUsageCheck } from './modules/gateways/index.js';
-import { registerUsageCheck, registerErasureStep } from './modules/contacts/index.js';
+import { registerUsageCheck, registerErasureStep, registerMessageHistory } from './modules/contacts/index.js';
 import { campaignsSendingFrom, campaignsUsing, registerScheduleListener } from './modules/campaigns/index.js';
-import { keepLaunchJob, eraseFromMessages } from './modules/sending/index.js';
+import { keepLaunchJob, eraseFromMessages, contactMessages } from './modules/sending/index.js';
 
 export function wireModules(): void {
   // A new account starts with the simulator as its default gateway.
@@ -19,4 +19,6 @@ export function wireModules(): void {
   registerScheduleListener(keepLaunchJob);
   // Erasing a contact erases its messages and the gateways' copies of them.
   registerErasureStep(eraseFromMessages);
+  // A contact's page lists the messages it received.
+  registerMessageHistory(contactMessages);
 }

@@ -100,6 +100,7 @@ export const isolationModules: IsolationModule[] = [
       { method: 'GET', url: (a) => `/create/${a.campaignId}/cancel` },
       { method: 'POST', url: (a) => `/create/${a.campaignId}/cancel` },
       { method: 'POST', url: (a) => `/create/${a.campaignId}/test`, body: { phones: '+33612345678' } },
+      { method: 'GET', url: (a) => `/create/${a.campaignId}/tests` },
     ],
     api: [
       { method: 'GET', url: (a) => `/api/v1/sms-campaigns/${a.campaignId}` },

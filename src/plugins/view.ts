@@ -1,6 +1,8 @@
 // Server-rendered pages with Eta (auto-escaping on). `reply.page()` renders a page inside the
 // layout, or, for an htmx tab switch that targets <main id="main">, only the main fragment plus
-// an out-of-band update of the tabs, so every URL works both ways.
+// out-of-band updates of the tabs and the header's values, so every URL works both ways.
+// `reply.fragment()` renders a piece of a page for htmx; one that may have changed what the
+// header shows (a test send billed, a campaign sending) asks for the header's values with it.
 import path from 'node:path';
 import fp from 'fastify-plugin';
 import view from '@fastify/view';
@@ -18,11 +20,17 @@ export interface PageOptions {
   status?: number;
 }
 
+export interface FragmentOptions {
+  /** The fragment may have changed the header's values (the credit): swap them in out of band. */
+  header?: boolean;
+}
+
 declare module 'fastify' {
   interface FastifyReply {
     page(template: string, data: Record<string, unknown>, options: PageOptions): Promise<FastifyReply>;
     /** @fastify/view's values for every template this reply renders. */
     locals: Record<string, unknown>;
+    fragment(template: string, data: Record<string, unknown>, options?: FragmentOptions): Promise<FastifyReply>;
   }
 }
 
@@ -53,8 +61,9 @@ export function wantsMainFragment(request: FastifyRequest): boolean {
   return request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'main#main' && !request.headers['hx-history-restore-request'];
 }
 
-/** Values the layout shows around every full page (the credit balance in the header), given by
- * the entry (src/app.ts) so this plugin knows no module. Fragments do not ask for them. */
+/** Values the layout shows around every page (the credit balance in the header), given by the
+ * entry (src/app.ts) so this plugin knows no module. A tab switch gets them out of band; other
+ * fragments only when they ask (a keystroke's counter does not query the ledger). */
 export type LayoutValues = (request: FastifyRequest) => Promise<Record<string, unknown>>;
 
 export const viewPlugin = fp<{ root: string; layoutValues: LayoutValues }>(async (app, { root, layoutValues }) => {
@@ -68,21 +77,22 @@ export const viewPlugin = fp<{ root: string; layoutValues: LayoutValues }>(async
     reply.locals = { ...reply.locals, formatTime: (date: Date | string | null | undefined, options?: { zone?: boolean; day?: boolean }) => formatTime(date, timeZoneOf(request), options) };
   });
 
+  const commonValues = (reply: FastifyReply) => ({ user: reply.request.user, account: reply.request.account, csrfToken: reply.csrfToken(), formatMoney });
+
   app.decorateReply('page', async function (this: FastifyReply, template: string, data: Record<string, unknown>, options: PageOptions) {
     const request = this.request;
-    const common = {
-      user: request.user,
-      account: request.account,
-      csrfToken: this.csrfToken(),
-      tab: options.tab,
-      title: options.title,
-      formatMoney,
-    };
+    const common = { ...commonValues(this), tab: options.tab, title: options.title };
     const body = await this.viewAsync(template, { ...common, ...data });
-    const fragment = wantsMainFragment(request);
-    const html = fragment ? await this.viewAsync('_partials/main-fragment', { ...common, body }) : await this.viewAsync('layout', { ...common, ...(await layoutValues(request)), body });
+    const shell = wantsMainFragment(request) ? '_partials/main-fragment' : 'layout';
+    const html = await this.viewAsync(shell, { ...common, ...(await layoutValues(request)), body });
     // Without a status, an error status already set (422 by formErrors()) is kept.
     return this.code(options.status ?? (this.statusCode >= 400 ? this.statusCode : 200)).type('text/html; charset=utf-8').send(html);
+  });
+
+  app.decorateReply('fragment', async function (this: FastifyReply, template: string, data: Record<string, unknown>, options: FragmentOptions = {}) {
+    let html = await this.viewAsync(template, { ...commonValues(this), ...data });
+    if (options.header) html += await this.viewAsync('_partials/header-values', await layoutValues(this.request));
+    return this.type('text/html; charset=utf-8').send(html);
   });
 });
 

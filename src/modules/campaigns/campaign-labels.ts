@@ -8,6 +8,9 @@ export function recipientSourceLabel(campaign: Campaign): string {
   if (campaign.recipientSource === 'automation') return 'For Automation Center';
   if (campaign.recipientSource === 'segment' && campaign.segment) return `Segment: ${campaign.segment.name} – ${campaign.name}`;
   if (campaign.recipientSource === 'list' && campaign.list) return `Contact list: ${campaign.list.name} – ${campaign.name}`;
+  // Deleted after the launch (its recipients are in the campaign's messages).
+  if (campaign.recipientSource === 'segment') return 'A segment deleted since the launch';
+  if (campaign.recipientSource === 'list') return 'A contact list deleted since the launch';
   return 'Not chosen yet';
 }
 

@@ -51,6 +51,12 @@ export function isLaunched(campaign: Pick<Campaign, 'status'>): boolean {
   return !['draft', 'scheduled'].includes(campaign.status);
 }
 
+/** The tab a campaign's pages belong to: Create until it is launched, then Reporting (where the
+ * Reporting tab lists it and its breadcrumb leads). */
+export function campaignTab(campaign: Pick<Campaign, 'status'>): 'create' | 'reporting' {
+  return isLaunched(campaign) ? 'reporting' : 'create';
+}
+
 /** The type the Create tab shows, named as the reference product names it. */
 export function typeLabel(campaign: Pick<Campaign, 'kind' | 'status'>): string {
   if (campaign.kind === 'automation') return 'Automation center campaign';

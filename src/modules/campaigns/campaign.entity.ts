@@ -34,8 +34,10 @@ export const Campaign = defineEntity({
     /** Links in the text are shortened and counted per link. */
     trackLinks: p.boolean().default(true),
     recipientSource: p.enum([...RECIPIENT_SOURCES]).nullable(),
-    segment: () => p.manyToOne(Segment).nullable().deleteRule('no action'),
-    list: () => p.manyToOne(ContactList).nullable().deleteRule('no action'),
+    // A launched campaign lets go of its segment or list when it is deleted (its recipients are in
+    // its messages); one still to launch keeps it (check campaign_unlaunched_keeps_recipients).
+    segment: () => p.manyToOne(Segment).nullable().deleteRule('set null'),
+    list: () => p.manyToOne(ContactList).nullable().deleteRule('set null'),
     /** When a scheduled batch campaign launches; null for "send now" until it launches. */
     scheduledAt: p.datetime().nullable(),
     /** Figures computed when it was scheduled: recipients who will receive it, parts in all. */
@@ -60,6 +62,14 @@ export const Campaign = defineEntity({
     inboundNumber: () => p.manyToOne(InboundNumber).nullable().deleteRule('set null'),
   },
   uniques: [{ properties: ['account', 'formToken'], name: 'campaign_account_form_token_unique' }],
+  // A campaign still to launch keeps its segment or list (written as PostgreSQL writes it back, so
+  // the schema comparison of test/accounts/isolation.test.ts finds it equal).
+  checks: [
+    {
+      name: 'campaign_unlaunched_keeps_recipients',
+      expression: `status <> all (array['draft', 'scheduled']) or ((recipient_source is distinct from 'segment' or segment_id is not null) and (recipient_source is distinct from 'list' or list_id is not null))`,
+    },
+  ],
   indexes: [{ properties: ['account', 'status'], name: 'campaign_account_status_index' }],
 });
 export type Campaign = InferEntity<typeof Campaign>;

@@ -18,6 +18,11 @@ const TYPES: Record<string, FilterQuery<Campaign>> = {
   sent_batch: { kind: 'batch', status: 'scheduled' },
 };
 
+/** How many campaigns have been launched (they left the Create tab for Reporting). */
+export async function launchedCount(em: EntityManager): Promise<number> {
+  return em.count(Campaign, { status: { $nin: ['draft', 'scheduled'] } });
+}
+
 export async function campaignList(em: EntityManager, filters: CampaignFilters): Promise<Campaign[]> {
   const and: FilterQuery<Campaign>[] = [{ status: { $in: ['draft', 'scheduled'] } }];
   const q = filters.q?.trim();

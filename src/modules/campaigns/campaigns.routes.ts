@@ -12,8 +12,8 @@ import { Checkbox, EmptyForm, Form, IdText, LINE, OptionalText, PARAGRAPH, UuidP
 import { Segment, ContactList, customFieldsOf } from '../contacts/index.js';
 import { normalisePhone } from '../../phone.js';
 import { Campaign, type CampaignKind } from './campaign.entity.js';
-import { isEditable } from './campaign-status.js';
-import { campaignList, type CampaignFilters } from './campaign.queries.js';
+import { campaignTab, isEditable } from './campaign-status.js';
+import { campaignList, launchedCount, type CampaignFilters } from './campaign.queries.js';
 import {
   knownPlaceholders, createCampaign, updateMessage, setRecipients, scheduleCampaign, unscheduleCampaign,
   copyCampaign, deleteCampaign, checkCampaignText, parseSchedule, recipientChoice, receivingByCountry, BUILT_IN_PLACEHOLDERS,
@@ -92,7 +92,9 @@ export async function campaignsRoutes(app: TypedApp) {
   app.get('/', { schema: { querystring: ListQuery } }, async (request, reply) => {
     const filters: CampaignFilters = { q: request.query.q?.slice(0, 100), type: request.query.type, status: request.query.status };
     const campaigns = await campaignList(request.em, filters);
-    const data = { campaigns, filters, timeZone: request.account!.timeZone, ...helpers, notice: request.query.notice ?? null };
+    // An empty tab says where launched campaigns went.
+    const launched = campaigns.length ? 0 : await launchedCount(request.em);
+    const data = { campaigns, filters, launched, timeZone: request.account!.timeZone, ...helpers, notice: request.query.notice ?? null };
     if (request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'section#campaign-results') {
       return reply.type('text/html; charset=utf-8').send(await reply.viewAsync('campaigns/_results', { ...data, user: request.user, csrfToken: reply.csrfToken() }));
     }
@@ -305,11 +307,11 @@ export async function campaignsRoutes(app: TypedApp) {
     }
     // Rendered as it will be sent: tracked links and the unsubscribe link at their real length.
     const rendered = contact ? renderMessage(prepareTemplate(campaign.body, campaign.trackLinks, publicUrl), contact as unknown as Recipient, PREVIEW_TOKEN) : null;
-    const data = { campaign, contact, rendered, problem, phone: typed, trackLinks: campaign.trackLinks && findLinks(campaign.body).length > 0 };
+    const data = { campaign, contact, rendered, problem, phone: typed, trackLinks: campaign.trackLinks && findLinks(campaign.body).length > 0, campaignTab };
     if (request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'div#preview') {
       return reply.type('text/html; charset=utf-8').send(await reply.viewAsync('campaigns/_preview', data));
     }
-    return reply.page('campaigns/preview', data, { title: `Preview of ${campaign.name}`, tab: 'create' });
+    return reply.page('campaigns/preview', data, { title: `Preview of ${campaign.name}`, tab: campaignTab(campaign) });
   });
 
   app.post('/:id/copy', { schema: { params: IdParams, body: EmptyForm() } }, async (request, reply) => {

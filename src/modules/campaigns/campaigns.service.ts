@@ -349,6 +349,8 @@ export async function unscheduleCampaign(em: EntityManager, campaign: Campaign):
 
 export async function copyCampaign(em: EntityManager, campaign: Campaign, actor: string): Promise<Campaign> {
   const name = `Copy of ${campaign.name}`.slice(0, 100);
+  // A launched campaign's segment or list may have been deleted since: the copy has none chosen.
+  const sourceKept = campaign.recipientSource === 'automation' || recipientChoice(campaign) !== null;
   const copy = em.create(Campaign, {
     account: campaign.account,
     name,
@@ -357,7 +359,7 @@ export async function copyCampaign(em: EntityManager, campaign: Campaign, actor:
     inboundNumber: campaign.inboundNumber,
     body: campaign.body,
     trackLinks: campaign.trackLinks,
-    recipientSource: campaign.recipientSource,
+    recipientSource: sourceKept ? campaign.recipientSource : null,
     segment: campaign.segment,
     list: campaign.list,
     copiedFrom: campaign,
@@ -373,10 +375,12 @@ export async function deleteCampaign(em: EntityManager, campaign: Campaign): Pro
   await em.flush();
 }
 
-/** A contacts usage check (contacts/usage.ts): the campaigns whose recipients are this segment or list. */
+/** A contacts usage check (contacts/usage.ts): the campaigns still to launch whose recipients are
+ * this segment or list. A launched one wrote its recipients into its messages at launch and does
+ * not need it any more (deleting it sets the campaign's reference to null). */
 export async function campaignsUsing(em: EntityManager, used: { segmentId: string } | { listId: string }): Promise<{ name: string }[]> {
   const where = 'segmentId' in used ? { segment: used.segmentId } : { list: used.listId };
-  const campaigns = await em.find(Campaign, where, { orderBy: { name: 'asc' }, fields: ['name'] });
+  const campaigns = await em.find(Campaign, { ...where, status: { $in: ['draft', 'scheduled'] } }, { orderBy: { name: 'asc' }, fields: ['name'] });
   return campaigns.map((c) => ({ name: c.name }));
 }
 

@@ -2,7 +2,7 @@
 // import it from here only.
 export { campaignJson } from './campaign-json.js';
 export { campaignViewHelpers, sendingNotices } from './campaign-labels.js';
-export { isLaunched, moveTo, statusesMovingTo } from './campaign-status.js';
+export { campaignTab, isLaunched, moveTo, statusesMovingTo } from './campaign-status.js';
 export { Campaign } from './campaign.entity.js';
 export { campaignsSendingFrom, campaignsUsing, checkCampaignText, checkText, knownPlaceholders, reachOf, recipientChoice, scheduleCampaign, type TextCheck } from './campaigns.service.js';
 export { countParts } from './sms-text.js';

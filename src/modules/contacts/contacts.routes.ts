@@ -1,5 +1,6 @@
 // Contacts: the table (search, filters, keyset pages, count, bulk add to a list), a contact's
-// page (fields, lists, opt-in with its history), create, edit, opt in/out and erase.
+// page (fields, lists, opt-in with its history, the messages it received), create, edit, opt
+// in/out and erase.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { findOr404 } from '../../db/find.js';
@@ -12,8 +13,11 @@ import { ConsentEvent } from './consent.entity.js';
 import { contactPage, countContacts, contactCountries, type ContactFilters } from './contact.queries.js';
 import { addContactsToList, removeContactsFromList, listsOfContact } from './contact-lists.queries.js';
 import { createContact, updateContact, changeOptIn, eraseContact, customFieldsOf, type ContactInput } from './contacts.service.js';
+import { messagesOfContact } from './message-history.js';
 
 const PAGE_SIZE = 50;
+/** A contact's page lists its newest messages, and says how many there are in all. */
+const MESSAGES_SHOWN = 20;
 
 // --- Schemas -------------------------------------------------------------------------------------
 const IdParams = BigIntIdParams('contact');
@@ -108,13 +112,18 @@ export async function contactsRoutes(app: TypedApp) {
   // --- One contact ----------------------------------------------------------------------------
   app.get('/:id', { schema: { params: IdParams } }, async (request, reply) => {
     const contact = await findOr404(request.em, Contact, request.params.id, 'contact');
-    const [lists, history, customFields, allLists] = await Promise.all([
+    const [lists, history, customFields, allLists, messages] = await Promise.all([
       listsOfContact(request.em, request.account!.id, contact.id),
       request.em.find(ConsentEvent, { contact: contact.id }, { orderBy: { id: 'desc' }, limit: 50 }),
       customFieldsOf(request.em),
       request.em.find(ContactList, {}, { orderBy: { name: 'asc' } }),
+      messagesOfContact(request.em, request.account!.id, contact.id, MESSAGES_SHOWN),
     ]);
-    return reply.page('contacts/detail', { contact, optedIn: isOptedIn(contact), lists, allLists, history, customFields: [...customFields.values()] }, { title: contact.phone, tab: 'contacts' });
+    return reply.page(
+      'contacts/detail',
+      { contact, optedIn: isOptedIn(contact), lists, allLists, history, customFields: [...customFields.values()], messages, timeZone: request.account!.timeZone },
+      { title: contact.phone, tab: 'contacts' },
+    );
   });
 
   app.get('/:id/edit', { schema: { params: IdParams } }, async (request, reply) => {

@@ -1,6 +1,6 @@
 // Who uses a segment or a contact list. Contacts know nothing of what uses them: the modules that
 // do (campaigns today, automation programs later) register a check at start-up (src/wiring.ts),
-// and a restricting foreign key stays the last word in the database.
+// and the database stays the last word (a campaign still to launch cannot lose its segment or list).
 import type { EntityManager } from '@mikro-orm/postgresql';
 
 export interface Usage {

@@ -1,5 +1,6 @@
 // The campaign page (/create/:id) with its sending controls: launch now, pause, resume, cancel,
 // a test send, and the progress panel that refreshes itself with htmx while messages go out.
+// What bills the account (messages going out, a test) brings the header's credit along.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Type, type Static } from 'typebox';
@@ -8,7 +9,7 @@ import { findOr404 } from '../../db/find.js';
 import { formErrors, type TypedApp } from '../../plugins/validation.js';
 import { EmptyForm, Form, LINE, OptionalText, PARAGRAPH, UuidParams, WholeNumber } from '../../plugins/schemas.js';
 import { formatMoney } from '../../money.js';
-import { Campaign, isLaunched, sendability, sendingNotices, checkCampaignText, campaignViewHelpers } from '../campaigns/index.js';
+import { Campaign, campaignTab, isLaunched, sendability, sendingNotices, checkCampaignText, campaignViewHelpers } from '../campaigns/index.js';
 import { launchNow, pauseCampaign, resumeCampaign, cancelCampaign, sendTest, MAX_TEST_NUMBERS } from './campaign-sending.js';
 import { renderedCount, campaignStats, campaignSpend, recentTests } from './campaign-sending.queries.js';
 
@@ -65,7 +66,7 @@ export async function campaignSendingRoutes(app: TypedApp) {
         notice: extra.notice ?? null, testNotice: extra.testNotice ?? null, testErrors: extra.testErrors ?? {}, testValues: extra.testValues ?? {},
         currency: request.account!.currency, timeZone: request.account!.timeZone, ...campaignViewHelpers,
       },
-      { title: campaign.name, tab: 'create' },
+      { title: campaign.name, tab: campaignTab(campaign) },
     );
   };
 
@@ -88,10 +89,12 @@ export async function campaignSendingRoutes(app: TypedApp) {
     const stillWaiting = request.query.seen === 'waiting' && campaign.status === 'scheduled' && !showsProgress(campaign);
     if (stillWaiting) return reply.code(204).send();
     if (request.query.seen && request.query.seen !== campaign.status) {
-      reply.header('HX-Location', JSON.stringify({ path: `/create/${campaign.id}`, target: '#main', select: '#main', swap: 'outerHTML' }));
+      // As a tab switch asks (htmx would name <body>, the source, as the target): the main
+      // fragment, with the tabs and the header's credit out of band.
+      reply.header('HX-Location', JSON.stringify({ path: `/create/${campaign.id}`, target: '#main', select: '#main', swap: 'outerHTML', headers: { 'HX-Target': 'main#main' } }));
     }
     const data = { campaign, timeZone: request.account!.timeZone, currency: request.account!.currency, ...(await progressOf(request.em, campaign)) };
-    if (request.headers['hx-request'] === 'true') return reply.type('text/html; charset=utf-8').send(await reply.viewAsync('sending/_progress', { ...data, user: request.user, csrfToken: reply.csrfToken() }));
+    if (request.headers['hx-request'] === 'true') return reply.fragment('sending/_progress', data, { header: true });
     return back(reply, campaign);
   });
 
@@ -135,7 +138,7 @@ export async function campaignSendingRoutes(app: TypedApp) {
   app.get('/:id/cancel', { schema: { params: IdParams } }, async (request, reply) => {
     const campaign = await load(request, request.params.id);
     const stats = await campaignStats(request.em, campaign.account.id, campaign.id);
-    return reply.page('campaigns/cancel', { campaign, left: stats.queued }, { title: `Cancel ${campaign.name}`, tab: 'create' });
+    return reply.page('campaigns/cancel', { campaign, left: stats.queued }, { title: `Cancel ${campaign.name}`, tab: campaignTab(campaign) });
   });
 
   app.post('/:id/cancel', button(), async (request, reply) => {
@@ -145,22 +148,42 @@ export async function campaignSendingRoutes(app: TypedApp) {
       return `Cancelled: ${skipped.toLocaleString('en')} message${skipped === 1 ? '' : 's'} will not be sent.`;
     });
   });
+  /** The test-send panel alone, for htmx: the form (with what happened) and the tests, refreshed
+   * while one is on its way, with the header's credit. */
+  const testPanel = async (request: FastifyRequest, reply: FastifyReply, campaign: Campaign, template: string, extra: { testNotice?: string; testErrors?: Record<string, string>; testValues?: Record<string, string> } = {}) =>
+    reply.fragment(
+      template,
+      { campaign, ...(await testsOf(request.em, campaign)), testNotice: extra.testNotice ?? null, testErrors: extra.testErrors ?? {}, testValues: extra.testValues ?? {}, timeZone: request.account!.timeZone },
+      { header: true },
+    );
+  const wantsTestPanel = (request: FastifyRequest) => request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'article#test-send';
+
   // A refused test form, malformed (a repeated or over-long field) or refused by the service ("at
-  // most 5 numbers", "Not a phone number: …", a campaign that cannot go out), is the campaign
-  // page again with 422, the reason under the field and what was typed kept; a test sent, the
-  // page again with the count next to the form. The form asks for #test-send either way.
+  // most 5 numbers", "Not a phone number: …", a campaign that cannot go out), comes back with 422,
+  // the reason under the field and what was typed kept: from htmx the panel alone, otherwise the
+  // campaign page opened at the form. A test sent is said there too.
   app.post(
     '/:id/test',
     {
       schema: { params: IdParams, body: TestForm },
-      errorHandler: formErrors<Static<typeof IdParams>>(async (request, reply, { fields, values, message }) =>
-        campaignPage(request, reply, await load(request, request.params.id), { testErrors: { phones: fields.phones ?? message }, testValues: values }),
-      ),
+      errorHandler: formErrors<Static<typeof IdParams>>(async (request, reply, { fields, values, message }) => {
+        const campaign = await load(request, request.params.id);
+        const extra = { testErrors: { phones: fields.phones ?? message }, testValues: values };
+        return wantsTestPanel(request) ? testPanel(request, reply, campaign, 'sending/_test-send', extra) : campaignPage(request, reply, campaign, extra);
+      }),
     },
     async (request, reply) => {
       const campaign = await load(request, request.params.id);
+      // A refusal is a ValidationError, which the errorHandler above puts on the field.
       const count = await sendTest(request.em, campaign, request.body.phones, publicUrl, agenda());
+      if (wantsTestPanel(request)) return testPanel(request, reply, campaign, 'sending/_test-send', { testNotice: `Test sent to ${count} number${count === 1 ? '' : 's'}.` });
       return reply.redirect(`/create/${campaign.id}?tested=${count}#test-send`, 303);
     },
   );
+
+  app.get('/:id/tests', { config: { role: 'viewer' }, schema: { params: IdParams } }, async (request, reply) => {
+    const campaign = await load(request, request.params.id);
+    if (request.headers['hx-request'] !== 'true') return back(reply, campaign);
+    return testPanel(request, reply, campaign, 'sending/_tests');
+  });
 }

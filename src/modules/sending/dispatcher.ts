@@ -65,7 +65,7 @@ async function claimBatch(
   campaignId: string,
   state: CampaignState,
   context: { template: Template; prices: PriceTable; window: SendWindow; limit: number; now: Date },
-): Promise<{ claimed: number; prepared: Prepared[] }> {
+): Promise<{ skipped: number; prepared: Prepared[] }> {
   const rows = await claimDueOn(client, accountId, campaignId, { campaignSending: state.status === 'sending', limit: context.limit });
   // Consent is checked as each message leaves, not only at launch: an opt-out stored meanwhile
   // (unsubscribe link, API, contact page, import, STOP, an opt-out of the sender number) stops it.
@@ -88,14 +88,14 @@ async function claimBatch(
     prepared.push({ row, ...rendered, priceMicros, costMicros, token });
   }
   if (deferred.length) await deferOn(client, accountId, deferred);
-  if (!prepared.length) return { claimed: rows.length, prepared };
+  if (!prepared.length) return { skipped: optedOut.length, prepared };
   const newCharge = prepared.filter((p) => p.row.cost_micros === null).reduce((sum, p) => sum + p.costMicros, 0);
   if (newCharge > 0) {
     const note = `Campaign "${state.name}": ${prepared.length} message${prepared.length === 1 ? '' : 's'}`;
     if (!(await debitOn(client, { accountId, campaignId, amountMicros: newCharge, note }))) throw new CreditShort(`batch ${newCharge}`);
   }
   await markSendingOn(client, accountId, prepared.map((p) => ({ id: p.row.id, body: p.body, encoding: p.encoding, parts: p.parts, priceMicros: p.priceMicros, costMicros: p.costMicros, token: p.token })));
-  return { claimed: rows.length, prepared };
+  return { skipped: optedOut.length, prepared };
 }
 
 /** Step 3: write what the gateway answered. */
@@ -169,7 +169,7 @@ export async function dispatchCampaign(em: EntityManager, accountId: string, cam
       lastReclaim = Date.now();
     }
     const limit = Math.max(1, Math.min(MAX_BATCH, state.mps));
-    let batch: { claimed: number; prepared: Prepared[] };
+    let batch: { skipped: number; prepared: Prepared[] };
     try {
       batch = await retrying(() => inTransaction(em, (client) => claimBatch(client, accountId, campaignId, state, { template: template!, ...setup, limit, now: now() })));
     } catch (error) {
@@ -178,10 +178,11 @@ export async function dispatchCampaign(em: EntityManager, accountId: string, cam
       await retrying(() => withClient(em, (client) => pauseWithReasonOn(client, accountId, campaignId, reason)));
       return { dispatched, nextAt: null, stopped: reason };
     }
-    // A batch of opted-out or deferred messages only: the next one may have some to send.
-    if (!batch.claimed) break;
     const { prepared } = batch;
-    if (!prepared.length) continue;
+    // A batch that only skipped opted-out recipients (they left the queue): the next may send.
+    // Only deferred ones (or none): nothing is due, the pass ends.
+    if (!prepared.length && batch.skipped) continue;
+    if (!prepared.length) break;
     const outgoing: OutgoingMessage[] = prepared.map((p) => ({ clientRef: p.row.id, to: p.row.phone, from: state.sender, body: p.body, parts: p.parts, attempt: p.row.attempts + 1 }));
     // The gateway's rate, shared by every process: wait for the reserved start.
     const wait = await retrying(() => withClient(em, (client) => reserveSendSlotsOn(client, accountId, state.gateway!.id, outgoing.length)));

@@ -7,3 +7,4 @@ export { eraseFromMessages } from './erasure.queries.js';
 export { ReplySender } from './replies.js';
 export { queueRepliesOn, type QueuedReply } from './replies.queries.js';
 export { NumberOptOut } from './number-opt-out.entity.js';
+export { contactMessages } from './contact-messages.queries.js';

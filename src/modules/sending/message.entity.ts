@@ -87,6 +87,11 @@ export const Message = defineEntity({
       expression: `create index "message_reply_queue_index" on "message" ("account_id", "not_before") where "campaign_id" is null and "status" in ('queued', 'sending')`,
       name: 'message_reply_queue_index',
     },
+    // A contact's messages, newest first (its page; erasure).
+    {
+      expression: 'create index "message_account_contact_index" on "message" ("account_id", "contact_id", "id") where "contact_id" is not null',
+      name: 'message_account_contact_index',
+    },
   ],
 });
 export type Message = InferEntity<typeof Message>;
