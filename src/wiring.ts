@@ -4,9 +4,10 @@
 // harmless.
 import { registerAccountSetup } from './modules/accounts/index.js';
 import { giveSimulatorGateway, registerNumberUsageCheck } from './modules/gateways/index.js';
-import { registerUsageCheck, registerErasureStep, registerMessageHistory } from './modules/contacts/index.js';
+import { registerUsageCheck, registerErasureStep, registerMessageHistory, registerConversation } from './modules/contacts/index.js';
 import { campaignsSendingFrom, campaignsUsing, registerScheduleListener } from './modules/campaigns/index.js';
 import { keepLaunchJob, eraseFromMessages, contactMessages } from './modules/sending/index.js';
+import { contactConversation } from './modules/inbound/index.js';
 
 export function wireModules(): void {
   // A new account starts with the simulator as its default gateway.
@@ -21,4 +22,6 @@ export function wireModules(): void {
   registerErasureStep(eraseFromMessages);
   // A contact's page lists the messages it received.
   registerMessageHistory(contactMessages);
+  // A contact's page shows its conversation: inbound reads both directions.
+  registerConversation(contactConversation);
 }

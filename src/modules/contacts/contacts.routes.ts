@@ -14,10 +14,13 @@ import { contactPage, countContacts, contactCountries, type ContactFilters } fro
 import { addContactsToList, removeContactsFromList, listsOfContact } from './contact-lists.queries.js';
 import { createContact, updateContact, changeOptIn, eraseContact, customFieldsOf, type ContactInput } from './contacts.service.js';
 import { messagesOfContact } from './message-history.js';
+import { conversationOf } from './conversation.js';
 
 const PAGE_SIZE = 50;
 /** A contact's page lists its newest messages, and says how many there are in all. */
 const MESSAGES_SHOWN = 20;
+/** The conversation shows the newest SMS both ways, oldest first. */
+const CONVERSATION_SHOWN = 50;
 
 // --- Schemas -------------------------------------------------------------------------------------
 const IdParams = BigIntIdParams('contact');
@@ -112,16 +115,17 @@ export async function contactsRoutes(app: TypedApp) {
   // --- One contact ----------------------------------------------------------------------------
   app.get('/:id', { schema: { params: IdParams } }, async (request, reply) => {
     const contact = await findOr404(request.em, Contact, request.params.id, 'contact');
-    const [lists, history, customFields, allLists, messages] = await Promise.all([
+    const [lists, history, customFields, allLists, messages, conversation] = await Promise.all([
       listsOfContact(request.em, request.account!.id, contact.id),
       request.em.find(ConsentEvent, { contact: contact.id }, { orderBy: { id: 'desc' }, limit: 50 }),
       customFieldsOf(request.em),
       request.em.find(ContactList, {}, { orderBy: { name: 'asc' } }),
       messagesOfContact(request.em, request.account!.id, contact.id, MESSAGES_SHOWN),
+      conversationOf(request.em, request.account!.id, contact, CONVERSATION_SHOWN),
     ]);
     return reply.page(
       'contacts/detail',
-      { contact, optedIn: isOptedIn(contact), lists, allLists, history, customFields: [...customFields.values()], messages, timeZone: request.account!.timeZone },
+      { contact, optedIn: isOptedIn(contact), lists, allLists, history, customFields: [...customFields.values()], messages, conversation, timeZone: request.account!.timeZone },
       { title: contact.phone, tab: 'contacts' },
     );
   });

@@ -12,3 +12,4 @@ export { registerUsageCheck } from './usage.js';
 export { registerErasureStep, type ErasedContact } from './erasure.js';
 export { contactByPhoneOn, createKeywordContactOn, setEmailOn, setNumberSuppressedOn, setOptInOn, type KeywordContact } from './consent.queries.js';
 export { registerMessageHistory, type ContactMessages } from './message-history.js';
+export { registerConversation, type ConversationEntry } from './conversation.js';
