@@ -11,3 +11,4 @@ export { compileSegmentOn } from './segment.queries.js';
 export { registerUsageCheck } from './usage.js';
 export { registerErasureStep, type ErasedContact } from './erasure.js';
 export { contactByPhoneOn, createKeywordContactOn, setEmailOn, setNumberSuppressedOn, setOptInOn, type KeywordContact } from './consent.queries.js';
+export { csvCell, csvLine } from './csv-cell.js';
