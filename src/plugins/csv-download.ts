@@ -11,8 +11,8 @@ import { withClient } from '../db/raw-client.js';
 export function sendCsvDownload(request: FastifyRequest, reply: FastifyReply, name: string, produce: (client: pg.Client) => AsyncIterable<string>): FastifyReply {
   const body = new PassThrough();
   withClient(request.em, (client) => pipeline(Readable.from(produce(client)), body)).catch((error: Error & { code?: string }) => {
-    if (error.code === 'ERR_STREAM_PREMATURE_CLOSE') request.log.info(`${name} export abandoned by the client`);
-    else request.log.error({ err: error }, `${name} export failed`);
+    if (error.code === 'ERR_STREAM_PREMATURE_CLOSE') request.log.info('CSV download abandoned by the client');
+    else request.log.error({ err: error }, 'CSV download failed');
     body.destroy(error);
   });
   const filename = `${name}-${new Date().toISOString().slice(0, 10)}.csv`;
