@@ -12,6 +12,7 @@ import { Migration20261202000000MessageSkippedAt } from './Migration202612020000
 import { Migration20261202000100CampaignFormToken } from './Migration20261202000100CampaignFormToken.js';
 import { Migration20261202000200ClickOncePerMinute } from './Migration20261202000200ClickOncePerMinute.js';
 import { Migration20261202000300Inbound } from './Migration20261202000300Inbound.js';
+import { Migration20261202000400InboundReports } from './Migration20261202000400InboundReports.js';
 import { Migration20261203000000LaunchedCampaignsReleaseRecipients } from './Migration20261203000000LaunchedCampaignsReleaseRecipients.js';
 import { Migration20261203000100MessagesByContact } from './Migration20261203000100MessagesByContact.js';
 
@@ -29,6 +30,7 @@ export const migrationsList = [
   { name: 'Migration20261202000100CampaignFormToken', class: Migration20261202000100CampaignFormToken },
   { name: 'Migration20261202000200ClickOncePerMinute', class: Migration20261202000200ClickOncePerMinute },
   { name: 'Migration20261202000300Inbound', class: Migration20261202000300Inbound },
+  { name: 'Migration20261202000400InboundReports', class: Migration20261202000400InboundReports },
   { name: 'Migration20261203000000LaunchedCampaignsReleaseRecipients', class: Migration20261203000000LaunchedCampaignsReleaseRecipients },
   { name: 'Migration20261203000100MessagesByContact', class: Migration20261203000100MessagesByContact },
 ];

@@ -7,7 +7,7 @@ import { giveSimulatorGateway, registerNumberUsageCheck } from './modules/gatewa
 import { registerUsageCheck, registerErasureStep, registerMessageHistory, registerConversation } from './modules/contacts/index.js';
 import { campaignsSendingFrom, campaignsUsing, registerScheduleListener } from './modules/campaigns/index.js';
 import { keepLaunchJob, eraseFromMessages, contactMessages } from './modules/sending/index.js';
-import { contactConversation } from './modules/inbound/index.js';
+import { contactConversation, eraseFromInbound } from './modules/inbound/index.js';
 
 export function wireModules(): void {
   // A new account starts with the simulator as its default gateway.
@@ -20,6 +20,8 @@ export function wireModules(): void {
   registerScheduleListener(keepLaunchJob);
   // Erasing a contact erases its messages and the gateways' copies of them.
   registerErasureStep(eraseFromMessages);
+  // … and the SMS it sent us, and the data of its event triggers.
+  registerErasureStep(eraseFromInbound);
   // A contact's page lists the messages it received.
   registerMessageHistory(contactMessages);
   // A contact's page shows its conversation: inbound reads both directions.

@@ -230,4 +230,25 @@ export const isolationModules: IsolationModule[] = [
     ],
     api: [],
   },
+  {
+    name: 'inbound messages',
+    fixture: async (orm, a) => {
+      const em = withAccount(orm.em, a.account.id);
+      const gateway = await em.findOneOrFail(Gateway, {});
+      const number = em.create(InboundNumber, { account: a.account, number: '+33644000009', country: 'FR', gateway, optOutKeywords: ['STOP'], optInKeywords: ['START'], helpKeywords: ['HELP'], helpReply: 'Help', optOutReply: 'Bye', optInReply: 'Hi' });
+      await em.flush();
+      // A message whose processing failed: in A's inbox, and retryable by A's owners.
+      const [message] = await em.getConnection().execute<{ id: string }[]>(
+        `insert into inbound_message (account_id, gateway_id, gateway_message_id, inbound_number_id, from_raw, phone, to_number, body, received_at, status, attempts, error)
+         values (?, ?, 'secret-1', ?, '+33612340001', '+33612340001', '+33644000009', 'Secret text', now(), 'failed', 5, 'Secret error') returning id`,
+        [a.account.id, gateway.id, number.id],
+      );
+      return { inboundMessageId: String(message!.id) };
+    },
+    browser: [
+      { method: 'POST', url: (a) => `/inbound/inbox/${a.inboundMessageId}/handled`, body: { handled: 'yes' } },
+      { method: 'POST', url: (a) => `/inbound/inbox/${a.inboundMessageId}/retry` },
+    ],
+    api: [],
+  },
 ];

@@ -12,6 +12,8 @@ import { defaultKeywords } from '../../src/modules/inbound/keywords.js';
 import { InboundProcessor } from '../../src/modules/inbound/processor.js';
 import { ReplySender } from '../../src/modules/sending/replies.js';
 import { query } from '../sending/helpers.js';
+import { Campaign } from '../../src/modules/campaigns/campaign.entity.js';
+import { Contact } from '../../src/modules/contacts/contact.entity.js';
 
 export const NUMBER = '+33644000000';
 
@@ -38,12 +40,12 @@ export async function inboundNumber(orm: MikroORM, account: Account, number = NU
 }
 
 /** Posts an SMS to the gateway's inbound webhook, as the simulator's JSON. */
-export function receive(app: FastifyInstance, gateway: { id: string; secret: string }, sms: { from: string; text: string; to?: string; id?: string }) {
+export function receive(app: FastifyInstance, gateway: { id: string; secret: string }, sms: { from: string; text: string; to?: string; id?: string; receivedAt?: Date }) {
   return app.inject({
     method: 'POST',
     url: `/webhooks/${gateway.id}/inbound`,
     headers: { authorization: `Bearer ${gateway.secret}`, 'content-type': 'application/json' },
-    payload: JSON.stringify({ id: sms.id ?? `sms-${++sent}-${Date.now()}`, from: sms.from, to: sms.to ?? NUMBER, text: sms.text, received_at: new Date().toISOString() }),
+    payload: JSON.stringify({ id: sms.id ?? `sms-${++sent}-${Date.now()}`, from: sms.from, to: sms.to ?? NUMBER, text: sms.text, received_at: (sms.receivedAt ?? new Date()).toISOString() }),
   });
 }
 
@@ -87,4 +89,23 @@ export const replies = (orm: MikroORM, accountId: string) =>
 /** Just the inbound number (for tests that do not post messages). */
 export async function addInboundNumber(orm: MikroORM, account: Account, number = NUMBER, country = 'FR') {
   return (await inboundNumber(orm, account, number, country)).inbound;
+}
+
+/** A campaign that was sent to each phone at the given time (the message rows a dispatch leaves). */
+export async function campaignSentTo(orm: MikroORM, account: Account, name: string, sends: { phone: string; at: Date }[]) {
+  const em = withAccount(orm.em.fork(), account.id);
+  const campaign = em.create(Campaign, { account: account.id, name, sender: 'ACME', body: 'Hi', createdBy: 'test', status: 'sent' });
+  await em.flush();
+  for (const { phone, at } of sends) {
+    await query(orm, `insert into message (account_id, campaign_id, phone, status, sent_at) values (?, ?, ?, 'delivered', ?)`, [account.id, campaign.id, phone, at]);
+  }
+  return campaign;
+}
+
+/** A contact with a name. */
+export async function contactNamed(orm: MikroORM, account: Account, phone: string, firstName: string | null, lastName: string | null = null) {
+  const em = withAccount(orm.em.fork(), account.id);
+  const contact = em.create(Contact, { account: account.id, phone, country: 'FR', firstName, lastName });
+  await em.flush();
+  return contact;
 }

@@ -3,7 +3,7 @@
 // text, acts on the contact, records triggers, and the reply sender answers from the number.
 import t from 'tap';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { buildTestApp, createKey, createTenant } from '../helper.js';
+import { buildTestApp, createKey, createTenant, signedIn } from '../helper.js';
 import { withAccount } from '../../src/db/tenant.js';
 import { Contact } from '../../src/modules/contacts/contact.entity.js';
 import { readyToSend, query, scheduleNow, PART_PRICE } from '../sending/helpers.js';
@@ -202,4 +202,31 @@ t.test('a contact opted out of one sender number is skipped by campaigns from th
   await launchCampaign(withAccount(orm.em, account.id), campaign.id, 'http://localhost:3000');
   const [carl] = await query<{ status: string; skip_reason: string }>(orm, 'select status, skip_reason from message where campaign_id = ? and phone = ?', [campaign.id, '+4915112345603']);
   t.same(carl, { status: 'skipped', skip_reason: 'opted_out_of_number' });
+});
+
+t.test("a contact's page shows the conversation both ways; erasing the contact erases what it wrote", async (t) => {
+  const { app, orm, account, owner, inbound, gateway, contact, settle } = await setup(t);
+  await event(orm, account.id, inbound.id, 'Confirm registration', 'inboundResponder', ['CONFIRM'], 'Thanks, Ann!');
+  await receive(app, gateway, { from: '+33612345601', text: 'Confirm' });
+  await settle();
+  await receive(app, gateway, { from: '+33612345601', text: 'see you at ann.private@example.org' });
+  await settle();
+  const ann = (await contact('+33612345601'))!;
+  const client = await signedIn(app, owner);
+  const page = await client.get(`/contacts/${ann.id}`);
+  const entries = [...page.body.matchAll(/data-direction="(in|out)"[\s\S]*?<p>([^<]*)<\/p>/g)].map((m) => [m[1], m[2]]);
+  t.same(entries, [
+    ['in', 'Confirm'],
+    ['out', 'Thanks, Ann!'],
+    ['in', 'see you at ann.private@example.org'],
+  ], 'oldest first, both directions');
+  t.match(page.body, `Received`);
+  t.match(page.body, `from ${NUMBER}`, 'the reply came from the inbound number');
+
+  await client.get(`/contacts/${ann.id}/delete`);
+  t.equal((await client.post(`/contacts/${ann.id}/delete`)).statusCode, 303);
+  const left = await query<{ phone: string | null; body: string; captured_email: string | null }>(orm, 'select phone, body, captured_email from inbound_message where account_id = ?', [account.id]);
+  t.same(left, [{ phone: null, body: '', captured_email: null }, { phone: null, body: '', captured_email: null }], 'the texts and the number are gone, the records stay');
+  const triggers = await query<{ contact_id: string | null; data: unknown }>(orm, 'select contact_id, data from event_trigger where account_id = ?', [account.id]);
+  t.same(triggers, [{ contact_id: null, data: {} }], 'the trigger keeps no data of the contact');
 });

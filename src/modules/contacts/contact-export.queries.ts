@@ -6,17 +6,13 @@
 // Cells are written by csvCell (csv-cell.ts): formula starts defused, delimiters quoted.
 import type pg from 'pg';
 import type { CompiledRules, FieldInfo } from './segment-compiler.js';
-import { csvCell } from './csv-cell.js';
+import { csvLine } from './csv-cell.js';
 
 export const EXPORT_COLUMNS = ['phone', 'email', 'first_name', 'last_name', 'country', 'sms_opt_in', 'opt_out_source'] as const;
 
 const BATCH = 2_000;
 
 const yesNo = (value: unknown) => (value === true || value === 'true' ? 'yes' : value === false || value === 'false' ? 'no' : value);
-
-export function csvLine(cells: unknown[]): string {
-  return cells.map(csvCell).join(',') + '\r\n';
-}
 
 /** The CSV of a compiled segment, as chunks of text: the header, then one chunk per batch.
  * Runs a transaction on `client`; stopping early (return/throw) rolls it back. */

@@ -2,13 +2,12 @@
 // streamed (contact-export.queries.ts). Exports hold personal data in bulk, so only marketers and
 // owners may export; viewers, who see every page, get 403. Another account's (or an unknown)
 // segment or list is 404.
-import { PassThrough, Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { Type } from 'typebox';
 import { findOr404 } from '../../db/find.js';
 import type { TypedApp } from '../../plugins/validation.js';
 import { IdText } from '../../plugins/schemas.js';
 import { withClient } from '../../db/raw-client.js';
+import { sendCsvDownload } from '../../plugins/csv-download.js';
 import { AppError, ForbiddenError, ValidationError } from '../../errors.js';
 import { hasRole } from '../accounts/index.js';
 import { ContactList } from './contact-list.entity.js';
@@ -53,19 +52,6 @@ export async function contactExportRoutes(app: TypedApp) {
       throw error;
     }
 
-    // The connection is held until the last row is written (or the download is abandoned, which
-    // ends the cursor's transaction and releases it).
-    const body = new PassThrough();
-    withClient(request.em, (client) => pipeline(Readable.from(exportCsvOn(client, compiled, context.customFields)), body)).catch((error: Error & { code?: string }) => {
-      if (error.code === 'ERR_STREAM_PREMATURE_CLOSE') request.log.info('contact export abandoned by the client');
-      else request.log.error({ err: error }, 'contact export failed');
-      body.destroy(error);
-    });
-    const name = `${filename}-${new Date().toISOString().slice(0, 10)}.csv`;
-    return reply
-      .type('text/csv; charset=utf-8')
-      .header('content-disposition', `attachment; filename="${name}"`)
-      .header('cache-control', 'no-store')
-      .send(body);
+    return sendCsvDownload(request, reply, filename, (client) => exportCsvOn(client, compiled, context.customFields));
   });
 }

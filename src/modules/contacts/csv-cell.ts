@@ -15,3 +15,8 @@ export function csvCell(value: unknown): string {
   if (FORMULA_START.test(text) && !PLAIN_NUMBER.test(text)) text = `'${text}`;
   return NEEDS_QUOTES.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
+
+/** One CSV line (CRLF, as RFC 4180 and spreadsheets expect) of cells written by csvCell. */
+export function csvLine(cells: readonly unknown[]): string {
+  return cells.map(csvCell).join(',') + '\r\n';
+}

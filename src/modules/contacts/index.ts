@@ -13,3 +13,4 @@ export { registerErasureStep, type ErasedContact } from './erasure.js';
 export { contactByPhoneOn, createKeywordContactOn, setEmailOn, setNumberSuppressedOn, setOptInOn, type KeywordContact } from './consent.queries.js';
 export { registerMessageHistory, type ContactMessages } from './message-history.js';
 export { registerConversation, type ConversationEntry } from './conversation.js';
+export { csvCell, csvLine } from './csv-cell.js';

@@ -58,6 +58,15 @@ export const InboundMessage = defineEntity({
     { expression: `create index "inbound_message_due_index" on "inbound_message" ("created_at") where "status" = 'received'`, name: 'inbound_message_due_index' },
     { properties: ['account', 'receivedAt'], name: 'inbound_message_account_received_index' },
     { properties: ['account', 'phone', 'receivedAt'], name: 'inbound_message_account_phone_index' },
+    // The STOP list and the SMS inbox, newest first, each on the few rows it shows.
+    {
+      expression: `create index "inbound_message_stop_list_index" on "inbound_message" ("account_id", "received_at", "id") where "classification" = 'opt_out'`,
+      name: 'inbound_message_stop_list_index',
+    },
+    {
+      expression: `create index "inbound_message_inbox_index" on "inbound_message" ("account_id", "received_at", "id") where "in_inbox" or "status" in ('unroutable', 'failed')`,
+      name: 'inbound_message_inbox_index',
+    },
   ],
 });
 export type InboundMessage = InferEntity<typeof InboundMessage>;

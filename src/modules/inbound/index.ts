@@ -1,3 +1,4 @@
 // What the inbound module offers the entry files (reporting will read its tables).
 export { InboundProcessor } from './processor.js';
 export { contactConversation } from './conversation.queries.js';
+export { eraseFromInbound } from './erasure.queries.js';

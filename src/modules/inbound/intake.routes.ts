@@ -6,21 +6,14 @@
 // operator sees it. Refusals are 4xx JSON, store nothing, and are counted on the gateway.
 import { Type } from 'typebox';
 import type { TypedApp } from '../../plugins/validation.js';
-import { normalisePhone } from '../../phone.js';
 import { GatewayParams, NO_SUCH_GATEWAY, parseInbound, WebhookGateways, WebhookRejection } from '../gateways/index.js';
 import { storeInbound } from './intake.queries.js';
+import { asE164 } from './intake.js';
 
 /** An inbound SMS is at most a few kilobytes; anything near this is not one. */
 const INBOUND_BODY_LIMIT = 64 * 1024;
 /** Whatever the gateway kind sends; parseInbound reads it. */
 const InboundBody = Type.Unknown({ description: "an inbound message in the gateway kind's format" });
-
-/** A number as gateways write it: E.164, or digits without the + (Kannel's habit). */
-function asE164(raw: string): string | null {
-  const text = raw.trim();
-  const parsed = normalisePhone(/^[0-9]{8,15}$/.test(text) ? `+${text}` : text);
-  return parsed.ok ? parsed.e164 : null;
-}
 
 export async function inboundWebhookRoutes(app: TypedApp) {
   const gateways = new WebhookGateways(app.orm);

@@ -92,6 +92,12 @@ export const Message = defineEntity({
       expression: 'create index "message_account_contact_index" on "message" ("account_id", "contact_id", "id") where "contact_id" is not null',
       name: 'message_account_contact_index',
     },
+    {
+      // "The latest campaign sent before this reply" (the Inbound SMS tab): sent campaign messages
+      // of a phone by time. Queued rows stay out of it until they are sent.
+      expression: 'create index "message_campaign_phone_sent_index" on "message" ("account_id", "phone", "sent_at") where "campaign_id" is not null and "sent_at" is not null',
+      name: 'message_campaign_phone_sent_index',
+    },
   ],
 });
 export type Message = InferEntity<typeof Message>;
