@@ -10,6 +10,8 @@ import { readyToSend, query, scheduleNow, PART_PRICE } from '../sending/helpers.
 import { launchCampaign } from '../../src/modules/sending/launch.js';
 import { dispatchCampaign } from '../../src/modules/sending/dispatcher.js';
 import { ensureExternalEvent } from '../../src/modules/automation/external-events.queries.js';
+import { createGateway } from '../../src/modules/gateways/gateways.service.js';
+import { Account } from '../../src/modules/accounts/account.entity.js';
 import { inboundNumber, inboundRows, receive, replies, workers, NUMBER } from './helpers.js';
 
 async function setup(t: Parameters<typeof buildTestApp>[0]) {
@@ -229,4 +231,18 @@ t.test("a contact's page shows the conversation both ways; erasing the contact e
   t.same(left, [{ phone: null, body: '', captured_email: null }, { phone: null, body: '', captured_email: null }], 'the texts and the number are gone, the records stay');
   const triggers = await query<{ contact_id: string | null; data: unknown }>(orm, 'select contact_id, data from event_trigger where account_id = ?', [account.id]);
   t.same(triggers, [{ contact_id: null, data: {} }], 'the trigger keeps no data of the contact');
+});
+
+t.test('a campaign sent from an inbound number goes out through that number’s gateway, where its replies arrive', async (t) => {
+  const { orm, account, campaign } = await setup(t);
+  const em = withAccount(orm.em.fork(), account.id);
+  const second = await createGateway(em, await em.findOneOrFail(Account, { id: account.id }), { kind: 'simulator', name: 'Second simulator', options: { delay_ms: '50' } });
+  await em.flush();
+  const { inbound } = await inboundNumber(orm, account, '+33755000000');
+  await query(orm, 'update inbound_number set gateway_id = ? where id = ?', [second.id, inbound.id]);
+  await query(orm, 'update campaign set sender = ?, inbound_number_id = ? where id = ?', ['+33755000000', inbound.id, campaign.id]);
+  await scheduleNow(orm, account, campaign.id);
+  await launchCampaign(withAccount(orm.em, account.id), campaign.id, 'http://localhost:3000');
+  const gateways = await query<{ gateway_id: string }>(orm, 'select distinct gateway_id from message where campaign_id = ?', [campaign.id]);
+  t.same(gateways, [{ gateway_id: second.id }], 'not the default gateway');
 });

@@ -20,7 +20,8 @@ export interface Problem {
 }
 
 export interface Sendability {
-  /** The gateway it would go out through: its own once launched, the account's default before. */
+  /** The gateway it would go out through: its own once launched; before, its inbound number's when
+   * it is sent from one, else the account's default. */
   gateway: Gateway | null;
   /** The campaign's reach (null for a test send, or before recipients are chosen). */
   reach: Reach | null;
@@ -47,7 +48,7 @@ export async function sendability(em: EntityManager, campaign: Campaign, publicU
   const text = reach?.text ?? (await checkCampaignText(em, campaign, publicUrl));
   if (text.error) problems.push({ field: 'body', message: text.error });
 
-  const gateway = await gatewayFor(em, campaign.gateway?.id);
+  const gateway = await gatewayFor(em, campaign.gateway?.id, campaign.inboundNumber?.id);
   const noGateway = gatewayProblem(gateway);
   if (noGateway) problems.push({ field: 'gateway', message: noGateway });
 

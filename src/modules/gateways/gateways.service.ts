@@ -4,6 +4,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { ValidationError } from '../../errors.js';
 import type { Account } from '../accounts/index.js';
 import { Gateway } from './gateway.entity.js';
+import { InboundNumber } from './inbound-number.entity.js';
 import { GATEWAY_KINDS, gatewayKind, isGatewayKind } from './registry.js';
 import type { GatewayOption } from './gateway-kind.js';
 
@@ -76,6 +77,9 @@ export function giveSimulatorGateway(em: EntityManager, account: Account): void 
 }
 
 /** The gateway a campaign goes out through: its own once launched, otherwise the account's default. */
-export async function gatewayFor(em: EntityManager, campaignGatewayId: string | null | undefined): Promise<Gateway | null> {
-  return em.findOne(Gateway, campaignGatewayId ? { id: campaignGatewayId } : { isDefault: true });
+export async function gatewayFor(em: EntityManager, campaignGatewayId: string | null | undefined, inboundNumberId?: string | null): Promise<Gateway | null> {
+  if (campaignGatewayId) return em.findOne(Gateway, { id: campaignGatewayId });
+  // Sent from an inbound number: through the gateway the number belongs to, where replies arrive.
+  const number = inboundNumberId ? await em.findOne(InboundNumber, { id: inboundNumberId }, { populate: ['gateway'] }) : null;
+  return number ? number.gateway : em.findOne(Gateway, { isDefault: true });
 }

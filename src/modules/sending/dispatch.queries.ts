@@ -48,7 +48,9 @@ export interface Rendered {
 export async function campaignStateOn(client: pg.ClientBase, accountId: string, campaignId: string): Promise<CampaignState | null> {
   const { rows } = await client.query(
     `select c.name, c.status, c.sender, c.body, c.track_links, g.id as gateway_id, g.kind, g.config, g.secret, g.messages_per_second
-     from campaign c left join gateway g on g.account_id = c.account_id and g.id = coalesce(c.gateway_id, (select id from gateway d where d.account_id = c.account_id and d.is_default))
+     from campaign c left join gateway g on g.account_id = c.account_id and g.id = coalesce(c.gateway_id,
+       (select n.gateway_id from inbound_number n where n.account_id = c.account_id and n.id = c.inbound_number_id),
+       (select id from gateway d where d.account_id = c.account_id and d.is_default))
      where c.account_id = $1 and c.id = $2`,
     [accountId, campaignId],
   );
