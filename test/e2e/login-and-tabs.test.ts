@@ -10,7 +10,7 @@ import { browse, browserTest, pathname } from './browser.js';
 const TABS: [label: string, path: string, heading: string][] = [
   ['Create', '/create', 'Create'],
   ['Reporting', '/reporting', 'Reporting'],
-  ['Inbound SMS', '/inbound', 'Inbound SMS'],
+  ['Inbound SMS', '/inbound', 'Unsubscribed using STOP keyword'],
   ['Contacts', '/contacts', 'Contacts'],
   ['Automation', '/automation', 'Automation'],
   ['Settings', '/settings', 'Settings'],
