@@ -10,4 +10,4 @@ export { Segment } from './segment.entity.js';
 export { compileSegmentOn } from './segment.queries.js';
 export { registerUsageCheck } from './usage.js';
 export { registerErasureStep, type ErasedContact } from './erasure.js';
-export { contactByPhoneOn, createKeywordContactOn, setEmailOn, setNumberSuppressedOn, setOptInOn, type KeywordContact } from './consent.queries.js';
+export { contactKey, contactsByPhoneOn, createKeywordContactOn, setEmailOn, setNumberSuppressedOn, setOptInOn, type KeywordContact } from './consent.queries.js';
