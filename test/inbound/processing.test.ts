@@ -246,3 +246,57 @@ t.test('a campaign sent from an inbound number goes out through that number’s 
   const gateways = await query<{ gateway_id: string }>(orm, 'select distinct gateway_id from message where campaign_id = ?', [campaign.id]);
   t.same(gateways, [{ gateway_id: second.id }], 'not the default gateway');
 });
+
+t.test("a sender's messages processed together are read in order: each sees what the one before did", async (t) => {
+  const { app, orm, account, inbound, gateway, contact, settle } = await setup(t);
+  await event(orm, account.id, inbound.id, 'Join', 'inboundJoinResponder', ['JOIN'], 'Welcome to Acme SMS!');
+  // A stranger joins, then stops; Ann stops, then asks for help: one batch of the processor.
+  await receive(app, gateway, { from: '+33611111111', text: 'JOIN' });
+  await receive(app, gateway, { from: '+33612345601', text: 'STOP' });
+  await receive(app, gateway, { from: '+33611111111', text: 'STOP' });
+  await receive(app, gateway, { from: '+33612345601', text: 'HELP' });
+  await settle();
+  const joined = await contact('+33611111111');
+  t.equal(joined!.smsOptIn, false, 'the contact the JOIN created is the one the STOP opts out');
+  const suppressed = await query(orm, 'select 1 from suppression where account_id = ?', [account.id]);
+  t.same(suppressed, [], 'no number was suppressed as if it were no contact');
+  const answered = (await replies(orm, account.id)).map((r) => [r.phone, r.body, r.status]).sort();
+  t.same(answered, [
+    ['+33611111111', 'Welcome to Acme SMS!', 'skipped'],
+    ['+33611111111', 'You are unsubscribed from Acme.', 'sent'],
+    ['+33612345601', 'You are unsubscribed from Acme.', 'sent'],
+  ], 'no help text to Ann, who stopped just before; the welcome is not sent after the STOP');
+});
+
+t.test('a message whose processing fails fails alone, with its error; the others arriving with it are processed', async (t) => {
+  const { app, orm, account, gateway, contact, settle } = await setup(t);
+  // A database that refuses one email address stands for any failure of one message.
+  await query(orm, `create function refuse_email() returns trigger language plpgsql as $$ begin if new.email = 'boom@example.org' then raise exception 'email refused'; end if; return new; end $$`);
+  await query(orm, 'create trigger refuse_email before update on contact for each row execute function refuse_email()');
+  await receive(app, gateway, { from: '+33612345601', text: 'STOP' });
+  await receive(app, gateway, { from: '+33612345602', text: 'my email is boom@example.org' });
+  await receive(app, gateway, { from: '+33612345602', text: 'Is the sale still on?' });
+  await receive(app, gateway, { from: '+4915112345603', text: 'HELP' });
+  await settle();
+  const rows = await inboundRows(orm, account.id);
+  t.same(rows.map((r) => [r.status, r.classification]), [['processed', 'opt_out'], ['received', null], ['processed', 'inbox'], ['processed', 'help']]);
+  t.match(rows[1]!.error, /email refused/, 'the failure is kept on the message, to be retried');
+  t.equal((await contact('+33612345601'))!.smsOptIn, false, "Ann's STOP took effect");
+  t.equal((await replies(orm, account.id)).length, 2, 'and was confirmed; Carl has his help text');
+});
+
+t.test('messages posted at once are each stored and answered with their own id; one posted twice at once is stored once', async (t) => {
+  const { app, orm, account, gateway } = await setup(t);
+  const post = (i: number) => receive(app, gateway, { id: `burst-${i}`, from: '+33612345601', text: `message ${i}` });
+  await post(0);
+  // Then twenty more at once, and the eleventh twice: it arrives with others, while the first are stored.
+  const posted = await Promise.all([...Array.from({ length: 20 }, (_, i) => post(i + 1)), post(11)]);
+  t.ok(posted.every((p) => p.statusCode === 200));
+  const answers = posted.map((p) => p.json() as { id: string; duplicate: boolean });
+  const stored = await query<{ id: string; body: string }>(orm, 'select id, body from inbound_message where account_id = ? and gateway_message_id <> ? order by id', [account.id, 'burst-0']);
+  t.equal(stored.length, 20, 'twenty messages stored');
+  const bodyOf = new Map(stored.map((row) => [String(row.id), row.body]));
+  t.same(answers.slice(0, 20).map((a) => bodyOf.get(String(a.id))), Array.from({ length: 20 }, (_, i) => `message ${i + 1}`), 'each answer names its own message');
+  t.same([answers[10]!.duplicate, answers[20]!.duplicate], [false, true], 'the second delivery of the eleventh is the duplicate');
+  t.equal(String(answers[20]!.id), String(answers[10]!.id), 'and names the same message');
+});

@@ -1,6 +1,6 @@
-// External events and their triggers, in SQL: an inbound keyword records a trigger inside the
-// inbound processor's transaction (one statement on its client), and an event is created once by
-// name (the unique index decides between two creators).
+// External events and their triggers, in SQL: inbound keywords record their triggers inside the
+// inbound processor's transaction (one statement on its client for a batch of messages), and an
+// event is created once by name (the unique index decides between two creators).
 import type pg from 'pg';
 import type { EntityManager } from '@mikro-orm/postgresql';
 
@@ -17,7 +17,21 @@ export async function ensureExternalEvent(em: EntityManager, accountId: string, 
   return rows[0]!.id;
 }
 
-/** Records one occurrence of an event for a contact (or none), with its data. */
-export async function recordTriggerOn(client: pg.ClientBase, accountId: string, eventId: string, contactId: string | null, data: Record<string, unknown>): Promise<void> {
-  await client.query('insert into event_trigger (account_id, event_id, contact_id, data) values ($1, $2, $3, $4)', [accountId, eventId, contactId, JSON.stringify(data)]);
+/** One occurrence of an event for a contact (or none), with its data. */
+export interface Trigger {
+  accountId: string;
+  eventId: string;
+  contactId: string | null;
+  data: Record<string, unknown>;
+}
+
+/** Records occurrences of events (one statement for the lot, in order). */
+export async function recordTriggersOn(client: pg.ClientBase, triggers: Trigger[]): Promise<void> {
+  if (!triggers.length) return;
+  await client.query(
+    `insert into event_trigger (account_id, event_id, contact_id, data)
+     select v.account_id, v.event_id, v.contact_id, v.data from unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::jsonb[]) with ordinality as v(account_id, event_id, contact_id, data, position)
+     order by v.position`,
+    [triggers.map((t) => t.accountId), triggers.map((t) => t.eventId), triggers.map((t) => t.contactId), triggers.map((t) => JSON.stringify(t.data))],
+  );
 }

@@ -14,10 +14,19 @@ export interface KeywordContact {
   email: string | null;
 }
 
-export async function contactByPhoneOn(client: pg.ClientBase, accountId: string, phone: string): Promise<KeywordContact | null> {
-  const { rows } = await client.query<{ id: string; sms_opt_in: boolean | null; email: string | null }>('select id, sms_opt_in, email from contact where account_id = $1 and phone = $2', [accountId, phone]);
-  return rows[0] ? { id: rows[0].id, optedIn: rows[0].sms_opt_in !== false, email: rows[0].email } : null;
+/** The contacts of these numbers (each with its account), by `contactKey`: read once for a batch
+ * of inbound messages instead of once per message. */
+export async function contactsByPhoneOn(client: pg.ClientBase, numbers: { accountId: string; phone: string }[]): Promise<Map<string, KeywordContact>> {
+  if (!numbers.length) return new Map();
+  const { rows } = await client.query<{ account_id: string; phone: string; id: string; sms_opt_in: boolean | null; email: string | null }>(
+    `select c.account_id, c.phone, c.id, c.sms_opt_in, c.email from contact c
+     where (c.account_id, c.phone) in (select * from unnest($1::uuid[], $2::text[]))`,
+    [numbers.map((n) => n.accountId), numbers.map((n) => n.phone)],
+  );
+  return new Map(rows.map((row) => [contactKey(row.account_id, row.phone), { id: row.id, optedIn: row.sms_opt_in !== false, email: row.email }]));
 }
+
+export const contactKey = (accountId: string, phone: string) => `${accountId} ${phone}`;
 
 async function consentEventOn(client: pg.ClientBase, accountId: string, contactId: string | null, phone: string, optedIn: boolean, source: string, actor: string) {
   await client.query('insert into consent_event (account_id, contact_id, phone_hash, opted_in, source, actor) values ($1, $2, $3, $4, $5, $6)', [

@@ -4,10 +4,14 @@
 // processor classifies it a moment later. A message to a number that is none of the account's
 // inbound numbers is stored as unroutable and answered 200, so the gateway stops retrying; the
 // operator sees it. Refusals are 4xx JSON, store nothing, and are counted on the gateway.
+// Messages arriving together are stored in micro-batches (one statement and one commit for
+// many), each request answered once the batch that holds its message is committed.
 import { Type } from 'typebox';
 import type { TypedApp } from '../../plugins/validation.js';
 import { GatewayParams, NO_SUCH_GATEWAY, parseInbound, WebhookGateways, WebhookRejection } from '../gateways/index.js';
-import { storeInbound } from './intake.queries.js';
+import { withClient } from '../../db/raw-client.js';
+import { MicroBatcher } from '../../db/micro-batcher.js';
+import { storeInboundOn, type ArrivingInbound, type StoredInbound } from './intake.queries.js';
 import { asE164 } from './intake.js';
 
 /** An inbound SMS is at most a few kilobytes; anything near this is not one. */
@@ -18,6 +22,9 @@ const InboundBody = Type.Unknown({ description: "an inbound message in the gatew
 export async function inboundWebhookRoutes(app: TypedApp) {
   const gateways = new WebhookGateways(app.orm);
   gateways.countRefusals(app);
+  // Two batches at once: one can wait for its commit while the next fills. More only split a
+  // burst into smaller batches (more statements and commits for the same messages).
+  const intake = new MicroBatcher<ArrivingInbound, StoredInbound>((arriving) => withClient(app.orm.em.fork(), (client) => storeInboundOn(client, arriving)), { maxBatch: 500, maxRunning: 2 });
   const options = { config: { access: 'public' as const }, bodyLimit: INBOUND_BODY_LIMIT, helmet: false as const, schema: { params: GatewayParams, body: InboundBody } };
 
   app.post('/:gatewayId/inbound', options, async (request, reply) => {
@@ -25,7 +32,7 @@ export async function inboundWebhookRoutes(app: TypedApp) {
     if (!gateway) return reply.code(404).send({ error: { code: 'not_found', message: NO_SUCH_GATEWAY } });
     try {
       const sms = parseInbound(gateway, request.headers, request.body);
-      const stored = await storeInbound(app.orm.em.fork(), gateway, sms, { from: asE164(sms.from), to: asE164(sms.to) });
+      const stored = await intake.add({ gateway, sms, numbers: { from: asE164(sms.from), to: asE164(sms.to) } });
       return { ok: true, id: stored.id, status: stored.status, duplicate: stored.duplicate };
     } catch (error) {
       if (error instanceof WebhookRejection) return reply.code(error.statusCode).send({ error: { code: error.code, message: error.message } });

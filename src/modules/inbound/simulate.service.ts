@@ -1,11 +1,12 @@
 // The simulator can receive: a person types an SMS "from" any sender to one of the account's
 // inbound numbers on a simulator gateway, and it is stored exactly as the webhook would store it
-// (storeInbound, no HTTP to ourselves), so the processor treats it as one from a real operator.
+// (storeInboundOn, no HTTP to ourselves), so the processor treats it as one from a real operator.
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ValidationError } from '../../errors.js';
 import { InboundNumber } from '../gateways/index.js';
-import { storeInbound, type StoredInbound } from './intake.queries.js';
+import { withClient } from '../../db/raw-client.js';
+import { storeInboundOn, type StoredInbound } from './intake.queries.js';
 import { asE164 } from './intake.js';
 
 /** As the webhook: any sender of 1 to 40 characters (a sender that is no phone number is kept). */
@@ -38,5 +39,6 @@ export async function simulateInbound(em: EntityManager, accountId: string, inpu
   if (!number) errors.to = 'Choose one of your inbound numbers on a simulator gateway.';
   if (Object.keys(errors).length || !number) throw new ValidationError(errors, 'The message was not received: correct the highlighted fields.');
   const sms = { gatewayMessageId: `typed-${randomUUID()}`, from, to: number.number, text, receivedAt: new Date() };
-  return storeInbound(em, { id: number.gateway.id, accountId }, sms, { from: asE164(from), to: number.number });
+  const [stored] = await withClient(em, (client) => storeInboundOn(client, [{ gateway: { id: number.gateway.id, accountId }, sms, numbers: { from: asE164(from), to: number.number } }]));
+  return stored!;
 }

@@ -6,6 +6,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DeliveryReport } from '../gateways/index.js';
 import { withClient } from '../../db/raw-client.js';
+import { MicroBatcher } from '../../db/micro-batcher.js';
 import { applyReportsOn } from './delivery-reports.queries.js';
 
 export interface ReportOutcome {
@@ -15,59 +16,40 @@ export interface ReportOutcome {
   changed: boolean;
 }
 
-export interface PendingReport {
+/** A verified report, to apply to its gateway's message. */
+interface ReportToApply {
   accountId: string;
   gatewayId: string;
   report: DeliveryReport;
   raw: unknown;
-  resolve: (outcome: ReportOutcome) => void;
-  reject: (error: unknown) => void;
 }
 
 /**
- * Applies delivery reports as they arrive, in micro-batches: a webhook request waits for the
- * commit of the batch that holds its report (so it is durable before the gateway hears 200),
- * but a busy gateway's reports share statements and commits instead of paying one each. Up to
- * MAX_RUNNING batches run at once; a report that arrives while they run joins the next one.
+ * Applies delivery reports as they arrive, in micro-batches (MicroBatcher): a webhook request
+ * waits for the commit of the batch that holds its report (so it is durable before the gateway
+ * hears 200), but a busy gateway's reports share statements and commits instead of paying one
+ * each. The batch is shared by every gateway's reports: one that the statement cannot take fails
+ * alone. Up to MAX_RUNNING batches run at once (read when the batcher is made).
  */
 export class DeliveryReportBatcher {
   static MAX_BATCH = 500;
   static MAX_RUNNING = 4;
-  private queue: PendingReport[] = [];
-  private running = 0;
+  private readonly batcher: MicroBatcher<ReportToApply, ReportOutcome>;
 
-  constructor(private readonly em: () => EntityManager) {}
+  constructor(em: () => EntityManager) {
+    this.batcher = new MicroBatcher(
+      async (batch) => {
+        const outcomes = await withClient(em(), (client) => applyReportsOn(client, batch));
+        return batch.map((_, index) => {
+          const changed = outcomes.get(index + 1);
+          return { found: changed !== undefined, changed: changed ?? false };
+        });
+      },
+      { maxBatch: DeliveryReportBatcher.MAX_BATCH, maxRunning: DeliveryReportBatcher.MAX_RUNNING },
+    );
+  }
 
   apply(gateway: { id: string; accountId: string }, report: DeliveryReport, raw: unknown): Promise<ReportOutcome> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ accountId: gateway.accountId, gatewayId: gateway.id, report, raw, resolve, reject });
-      this.flush();
-    });
-  }
-
-  private flush(): void {
-    while (this.queue.length && this.running < DeliveryReportBatcher.MAX_RUNNING) {
-      const batch = this.queue.splice(0, DeliveryReportBatcher.MAX_BATCH);
-      this.running++;
-      void this.run(batch).finally(() => {
-        this.running--;
-        this.flush();
-      });
-    }
-  }
-
-  private async run(batch: PendingReport[]): Promise<void> {
-    try {
-      const outcomes = await withClient(this.em(), (client) => applyReportsOn(client, batch));
-      batch.forEach((pending, index) => {
-        const changed = outcomes.get(index + 1);
-        pending.resolve({ found: changed !== undefined, changed: changed ?? false });
-      });
-    } catch (error) {
-      // The batch is shared by every gateway's reports: one that the statement cannot take must
-      // not fail the others. Each is applied alone, so only the bad one fails.
-      if (batch.length === 1) batch[0].reject(error);
-      else for (const pending of batch) await this.run([pending]);
-    }
+    return this.batcher.add({ accountId: gateway.accountId, gatewayId: gateway.id, report, raw });
   }
 }
