@@ -4,9 +4,9 @@
 // harmless.
 import { registerAccountSetup } from './modules/accounts/index.js';
 import { giveSimulatorGateway, registerNumberUsageCheck } from './modules/gateways/index.js';
-import { registerUsageCheck, registerErasureStep, registerMessageHistory, registerConversation } from './modules/contacts/index.js';
+import { registerUsageCheck, registerErasureStep, registerMessageHistory, registerConversation, registerSenderOptOuts } from './modules/contacts/index.js';
 import { campaignsSendingFrom, campaignsUsing, registerScheduleListener } from './modules/campaigns/index.js';
-import { keepLaunchJob, eraseFromMessages, contactMessages } from './modules/sending/index.js';
+import { keepLaunchJob, eraseFromMessages, contactMessages, contactSenderOptOuts } from './modules/sending/index.js';
 import { contactConversation, eraseFromInbound } from './modules/inbound/index.js';
 
 export function wireModules(): void {
@@ -26,4 +26,6 @@ export function wireModules(): void {
   registerMessageHistory(contactMessages);
   // A contact's page shows its conversation: inbound reads both directions.
   registerConversation(contactConversation);
+  // … and the sender numbers it opted out of alone, which sending honours.
+  registerSenderOptOuts(contactSenderOptOuts);
 }

@@ -195,7 +195,7 @@ t.test('STOP mid-send removes the contact from a campaign that is still going ou
 });
 
 t.test('a contact opted out of one sender number is skipped by campaigns from that number only', async (t) => {
-  const { app, orm, account, inbound, gateway, campaign, settle } = await setup(t);
+  const { app, orm, account, owner, inbound, gateway, campaign, settle } = await setup(t);
   await event(orm, account.id, inbound.id, 'Leave', 'inboundUnsubscribeHandler', ['LEAVE'], null);
   await receive(app, gateway, { from: '+4915112345603', text: 'leave' });
   await settle();
@@ -204,6 +204,9 @@ t.test('a contact opted out of one sender number is skipped by campaigns from th
   await launchCampaign(withAccount(orm.em, account.id), campaign.id, 'http://localhost:3000');
   const [carl] = await query<{ status: string; skip_reason: string }>(orm, 'select status, skip_reason from message where campaign_id = ? and phone = ?', [campaign.id, '+4915112345603']);
   t.same(carl, { status: 'skipped', skip_reason: 'opted_out_of_number' });
+  const carlId = (await query<{ id: string }>(orm, 'select id from contact where account_id = ? and phone = ?', [account.id, '+4915112345603']))[0]!.id;
+  const page = await (await signedIn(app, owner)).get(`/contacts/${carlId}`);
+  t.match(page.body, /<p id="sender-opt-outs">Not sent campaigns from <strong>\+33644000000<\/strong> \(replied LEAVE on [^)]+\); other senders still reach this contact\.<\/p>/, 'the contact page says so');
 });
 
 t.test("a contact's page shows the conversation both ways; erasing the contact erases what it wrote", async (t) => {

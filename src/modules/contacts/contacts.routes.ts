@@ -15,6 +15,7 @@ import { addContactsToList, removeContactsFromList, listsOfContact } from './con
 import { createContact, updateContact, changeOptIn, eraseContact, customFieldsOf, type ContactInput } from './contacts.service.js';
 import { messagesOfContact } from './message-history.js';
 import { conversationOf } from './conversation.js';
+import { senderOptOutsOf } from './sender-opt-outs.js';
 
 const PAGE_SIZE = 50;
 /** A contact's page lists its newest messages, and says how many there are in all. */
@@ -115,17 +116,18 @@ export async function contactsRoutes(app: TypedApp) {
   // --- One contact ----------------------------------------------------------------------------
   app.get('/:id', { schema: { params: IdParams } }, async (request, reply) => {
     const contact = await findOr404(request.em, Contact, request.params.id, 'contact');
-    const [lists, history, customFields, allLists, messages, conversation] = await Promise.all([
+    const [lists, history, customFields, allLists, messages, conversation, senderOptOuts] = await Promise.all([
       listsOfContact(request.em, request.account!.id, contact.id),
       request.em.find(ConsentEvent, { contact: contact.id }, { orderBy: { id: 'desc' }, limit: 50 }),
       customFieldsOf(request.em),
       request.em.find(ContactList, {}, { orderBy: { name: 'asc' } }),
       messagesOfContact(request.em, request.account!.id, contact.id, MESSAGES_SHOWN),
       conversationOf(request.em, request.account!.id, contact, CONVERSATION_SHOWN),
+      senderOptOutsOf(request.em, request.account!.id, contact.id),
     ]);
     return reply.page(
       'contacts/detail',
-      { contact, optedIn: isOptedIn(contact), lists, allLists, history, customFields: [...customFields.values()], messages, conversation, timeZone: request.account!.timeZone },
+      { contact, optedIn: isOptedIn(contact), lists, allLists, history, customFields: [...customFields.values()], messages, conversation, senderOptOuts, timeZone: request.account!.timeZone },
       { title: contact.phone, tab: 'contacts' },
     );
   });

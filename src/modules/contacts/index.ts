@@ -14,3 +14,4 @@ export { contactKey, contactsByPhoneOn, createKeywordContactOn, setEmailOn, setN
 export { registerMessageHistory, type ContactMessages } from './message-history.js';
 export { registerConversation, type ConversationEntry } from './conversation.js';
 export { csvCell, csvLine } from './csv-cell.js';
+export { registerSenderOptOuts, type SenderOptOut } from './sender-opt-outs.js';

@@ -8,3 +8,4 @@ export { ReplySender } from './replies.js';
 export { queueRepliesOn, type QueuedReply } from './replies.queries.js';
 export { NumberOptOut } from './number-opt-out.entity.js';
 export { contactMessages } from './contact-messages.queries.js';
+export { contactSenderOptOuts } from './number-opt-outs.queries.js';
