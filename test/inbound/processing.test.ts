@@ -165,9 +165,12 @@ t.test('the webhook: a forged secret is 401, a repeated message is stored once, 
   t.equal(nul.statusCode, 400);
   const long = await receive(app, gateway, { from: 'ACME-SHOP', text: '😀 émoji and Ελληνικά '.repeat(60).slice(0, 1600) });
   t.equal(long.statusCode, 200, 'a sender that is no number and a 1,600-character text in mixed scripts are kept');
+  const empty = await receive(app, gateway, { from: '+33612345602', text: '' });
+  t.equal(empty.statusCode, 200, 'an empty SMS is still a message');
   await settle();
   const rows = await inboundRows(orm, account.id);
-  t.same(rows.map((r) => r.status), ['processed', 'unroutable', 'processed']);
+  t.same(rows.map((r) => r.status), ['processed', 'unroutable', 'processed', 'processed']);
+  t.match(rows[3], { classification: 'inbox', in_inbox: true, inbox_text: '' }, 'the empty one is in the inbox for a person to see');
   t.match(rows[2], { classification: 'inbox', contact_id: null, in_inbox: true }, 'a sender that does not parse is read in the inbox, not answered');
   const refused = await query<{ rejected_requests: number }>(orm, 'select rejected_requests from gateway where id = ?', [gateway.id]);
   t.equal(refused[0]!.rejected_requests, 3, 'the refusals are counted on the gateway');
