@@ -28,7 +28,11 @@ type Prepared = ClaimedReply & Omit<Rendered, 'id' | 'body' | 'token'>;
 
 const groupBy = <T, K>(items: T[], key: (item: T) => K): Map<K, T[]> => {
   const groups = new Map<K, T[]>();
-  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  for (const item of items) {
+    const group = groups.get(key(item));
+    if (group) group.push(item);
+    else groups.set(key(item), [item]);
+  }
   return groups;
 };
 
