@@ -15,6 +15,7 @@ import { Migration20261202000300Inbound } from './Migration20261202000300Inbound
 import { Migration20261202000400InboundReports } from './Migration20261202000400InboundReports.js';
 import { Migration20261203000000LaunchedCampaignsReleaseRecipients } from './Migration20261203000000LaunchedCampaignsReleaseRecipients.js';
 import { Migration20261203000100MessagesByContact } from './Migration20261203000100MessagesByContact.js';
+import { Migration20261204000000Automation } from './Migration20261204000000Automation.js';
 
 export const migrationsList = [
   { name: 'Migration20261127000000Foundation', class: Migration20261127000000Foundation },
@@ -33,4 +34,5 @@ export const migrationsList = [
   { name: 'Migration20261202000400InboundReports', class: Migration20261202000400InboundReports },
   { name: 'Migration20261203000000LaunchedCampaignsReleaseRecipients', class: Migration20261203000000LaunchedCampaignsReleaseRecipients },
   { name: 'Migration20261203000100MessagesByContact', class: Migration20261203000100MessagesByContact },
+  { name: 'Migration20261204000000Automation', class: Migration20261204000000Automation },
 ];

@@ -18,6 +18,8 @@ import { Message, MessageEvent, Link, Click } from './modules/sending/message.en
 import { InboundNumber } from './modules/gateways/inbound-number.entity.js';
 import { NumberOptOut } from './modules/sending/number-opt-out.entity.js';
 import { ExternalEvent, EventTrigger } from './modules/automation/external-event.entity.js';
+import { Program, ProgramStep, ProgramRun, RunStep } from './modules/automation/program.entity.js';
+import { EmailTemplate, EmailMessage } from './modules/automation/email.entity.js';
 import { InboundMessage, InboundEvent, InboundEventKeyword } from './modules/inbound/inbound.entity.js';
 
-export const entities = [Account, User, ApiKey, Session, Contact, CustomField, ContactList, ContactListMember, Segment, ConsentEvent, Suppression, Campaign, ContactImport, ContactImportError, CreditTransaction, Price, Gateway, Message, MessageEvent, Link, Click, SimulatorMessage, InboundNumber, NumberOptOut, ExternalEvent, EventTrigger, InboundMessage, InboundEvent, InboundEventKeyword];
+export const entities = [Account, User, ApiKey, Session, Contact, CustomField, ContactList, ContactListMember, Segment, ConsentEvent, Suppression, Campaign, ContactImport, ContactImportError, CreditTransaction, Price, Gateway, Message, MessageEvent, Link, Click, SimulatorMessage, InboundNumber, NumberOptOut, ExternalEvent, EventTrigger, EmailTemplate, EmailMessage, Program, ProgramStep, ProgramRun, RunStep, InboundMessage, InboundEvent, InboundEventKeyword];

@@ -1,3 +1,5 @@
 // What the automation module offers the modules above it (inbound, reporting).
 export { EventTrigger, ExternalEvent, EXTERNAL_EVENT_SOURCES } from './external-event.entity.js';
 export { ensureExternalEvent, recordTriggersOn, type Trigger } from './external-events.queries.js';
+export { Program, ProgramStep, ProgramRun, RunStep } from './program.entity.js';
+export { EmailTemplate, EmailMessage } from './email.entity.js';

@@ -2,7 +2,7 @@
 // personalised; its encoding, parts and cost. Tokens are per message and unguessable (60 bits);
 // `/u/<token>` unsubscribes and `/l/<token><n>` follows link n of the campaign.
 import crypto from 'node:crypto';
-import { countParts, renderTemplate, type SmsEncoding } from './sms-text.js';
+import { countParts, renderTemplate, type SmsEncoding, type TemplateValues } from './sms-text.js';
 
 export const TOKEN_LENGTH = 10;
 /** The token a preview shows in its links: as long as a real one, so the preview's length is the
@@ -81,6 +81,8 @@ export interface Recipient {
   last_name?: string | null;
   email?: string | null;
   fields?: Record<string, unknown> | null;
+  /** The data of the external event that started an automation run: `{{event.<name>}}`. */
+  event_data?: Record<string, unknown> | null;
 }
 
 export interface Rendered {
@@ -89,18 +91,19 @@ export interface Rendered {
   parts: number;
 }
 
+/** What a contact's placeholders stand for: its custom fields, its built-in fields, and the event
+ * data of an automation run as `event.<name>` (SMS and email steps render with the same values). */
+export function placeholderValues(recipient: Recipient): TemplateValues {
+  const values: TemplateValues = { ...((recipient.fields ?? {}) as TemplateValues) };
+  // Event data is the caller's JSON: a nested value is written as JSON rather than "[object Object]".
+  for (const [name, value] of Object.entries(recipient.event_data ?? {})) values[`event.${name}`] = value !== null && typeof value === 'object' ? JSON.stringify(value) : (value as TemplateValues[string]);
+  return { ...values, first_name: recipient.first_name, last_name: recipient.last_name, email: recipient.email, phone: recipient.phone };
+}
+
 export function renderMessage(template: Template, recipient: Recipient, token: string | null): Rendered {
   const { publicUrl } = template;
   const text = token ? replaceLinks(template.body, template.links, (position) => `${publicUrl}/l/${token}${linkSuffix(position)}`) : template.body;
-  const values: Record<string, string | number | boolean | null | undefined> = {
-    ...((recipient.fields ?? {}) as Record<string, string>),
-    first_name: recipient.first_name,
-    last_name: recipient.last_name,
-    email: recipient.email,
-    phone: recipient.phone,
-    unsubscribe_link: token ? `${publicUrl}/u/${token}` : '',
-  };
-  const body = renderTemplate(text, values);
+  const body = renderTemplate(text, { ...placeholderValues(recipient), unsubscribe_link: token ? `${publicUrl}/u/${token}` : '' });
   const count = countParts(body);
   return { body, encoding: count.encoding, parts: count.parts };
 }

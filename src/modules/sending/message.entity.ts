@@ -8,7 +8,7 @@ export const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'unde
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 /** Why a recipient got no message. */
-export const SKIP_REASONS = ['opted_out', 'opted_out_of_number', 'bad_number', 'duplicate', 'cancelled', 'erased'] as const;
+export const SKIP_REASONS = ['opted_out', 'opted_out_of_number', 'bad_number', 'duplicate', 'cancelled', 'erased', 'insufficient_credit'] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
 /** Why a queued message waits past its time. */
@@ -67,10 +67,15 @@ export const Message = defineEntity({
     replyToId: p.bigint('number').nullable(),
     /** The one opt-out confirmation: the only message that may go to an opted-out contact. */
     isConfirmation: p.boolean().default(false),
+    /** The automation run that queued it (an automation campaign's message), and the data of the
+     * event that started the run, for `{{event.<name>}}`. */
+    runId: p.bigint('number').nullable(),
+    eventData: p.json<Record<string, unknown>>().nullable(),
   },
   indexes: [
     {
-      expression: 'create unique index "message_campaign_contact_unique" on "message" ("account_id", "campaign_id", "contact_id") where not "is_test"',
+      // Once per recipient of a batch campaign; an automation campaign reaches a contact once per run.
+      expression: 'create unique index "message_campaign_contact_unique" on "message" ("account_id", "campaign_id", "contact_id") where not "is_test" and "run_id" is null',
       name: 'message_campaign_contact_unique',
     },
     {
