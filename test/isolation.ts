@@ -18,6 +18,7 @@ import { Price } from '../src/modules/accounts/price.entity.js';
 import { ContactImport } from '../src/modules/contacts/contact-import.entity.js';
 import { InboundNumber } from '../src/modules/gateways/inbound-number.entity.js';
 import { ExternalEvent } from '../src/modules/automation/external-event.entity.js';
+import { Program, ProgramStep } from '../src/modules/automation/program.entity.js';
 import { InboundEvent, InboundEventKeyword } from '../src/modules/inbound/inbound.entity.js';
 import { addInboundNumber } from '../src/modules/gateways/inbound-numbers.service.js';
 
@@ -248,6 +249,35 @@ export const isolationModules: IsolationModule[] = [
     browser: [
       { method: 'POST', url: (a) => `/inbound/inbox/${a.inboundMessageId}/handled`, body: { handled: 'yes' } },
       { method: 'POST', url: (a) => `/inbound/inbox/${a.inboundMessageId}/retry` },
+    ],
+    api: [],
+  },
+  {
+    name: 'automation programs',
+    fixture: async (orm, a) => {
+      const em = withAccount(orm.em, a.account.id);
+      const event = em.create(ExternalEvent, { account: a.account, name: 'Secret event', source: 'api' });
+      const program = em.create(Program, { account: a.account, name: 'Secret program', event, status: 'active' });
+      const step = em.create(ProgramStep, { account: a.account, program, position: 0, kind: 'wait', waitSeconds: 3600 });
+      await em.flush();
+      return { programId: program.id, stepId: step.id, eventId: event.id };
+    },
+    browser: [
+      { method: 'GET', url: (a) => `/automation/programs/${a.programId}` },
+      { method: 'GET', url: (a) => `/automation/programs/${a.programId}/edit` },
+      { method: 'POST', url: (a) => `/automation/programs/${a.programId}`, body: (a) => ({ name: 'Stolen', event: a.eventId, reentry_minutes: '0' }) },
+      { method: 'POST', url: (a) => `/automation/programs/${a.programId}/activate` },
+      { method: 'POST', url: (a) => `/automation/programs/${a.programId}/pause` },
+      { method: 'GET', url: (a) => `/automation/programs/${a.programId}/delete` },
+      { method: 'POST', url: (a) => `/automation/programs/${a.programId}/delete` },
+      { method: 'GET', url: (a) => `/automation/programs/${a.programId}/steps/new` },
+      { method: 'POST', url: (a) => `/automation/programs/${a.programId}/steps`, body: { kind: 'wait', wait_mode: 'for', wait_amount: '1', wait_unit: 'days' } },
+      { method: 'GET', url: (a) => `/automation/programs/${a.programId}/steps/${a.stepId}/edit` },
+      { method: 'POST', url: (a) => `/automation/programs/${a.programId}/steps/${a.stepId}`, body: { kind: 'wait', wait_mode: 'for', wait_amount: '2', wait_unit: 'days' } },
+      { method: 'POST', url: (a) => `/automation/programs/${a.programId}/steps/${a.stepId}/move`, body: { direction: 'up' } },
+      { method: 'POST', url: (a) => `/automation/programs/${a.programId}/steps/${a.stepId}/enabled`, body: { enabled: 'off' } },
+      { method: 'GET', url: (a) => `/automation/programs/${a.programId}/steps/${a.stepId}/delete` },
+      { method: 'POST', url: (a) => `/automation/programs/${a.programId}/steps/${a.stepId}/delete` },
     ],
     api: [],
   },

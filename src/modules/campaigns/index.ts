@@ -7,7 +7,7 @@ export { Campaign } from './campaign.entity.js';
 export { campaignsSendingFrom, campaignsUsing, checkCampaignText, checkText, knownPlaceholders, reachOf, recipientChoice, scheduleCampaign, type TextCheck } from './campaigns.service.js';
 export { countParts } from './sms-text.js';
 export { registerScheduleListener } from './hooks.js';
-export { renderTemplate } from './sms-text.js';
+export { renderTemplate, unknownPlaceholders } from './sms-text.js';
 export { findLinks, linkPosition, newToken, placeholderValues, prepareTemplate, renderMessage, TOKEN_LENGTH, type Recipient, type Template } from './message-render.js';
 export { recipientFilterOn, type RecipientFilter } from './recipients.queries.js';
 export { sendability, type Sendability, type Problem, type TestNumber } from './sendability.js';

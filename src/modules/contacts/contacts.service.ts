@@ -41,6 +41,19 @@ function optionalText(raw: unknown, max: number, label: string, errors: Record<s
   return text;
 }
 
+/** The fields one value can be written to outside the contact form (an automation step). */
+export const WRITABLE_BUILT_IN_FIELDS = ['email', 'first_name', 'last_name'] as const;
+
+/** Validates one value for one field (a built-in one of WRITABLE_BUILT_IN_FIELDS, or a custom
+ * field's key) by the contact form's own rules; an empty value clears the field. */
+export function validateFieldValue(key: string, raw: unknown, customFields: Map<string, CustomField>): { ok: true; value: FieldValue | null } | { ok: false; reason: string } {
+  if (!(WRITABLE_BUILT_IN_FIELDS as readonly string[]).includes(key) && !customFields.has(key)) return { ok: false, reason: `There is no field "${key}".` };
+  const { value, errors } = validateContact({ phone: '+15555550100', ...(customFields.has(key) ? { fields: { [key]: raw } } : { [key]: raw }) }, customFields, null);
+  const problem = errors[key] ?? errors[`fields.${key}`];
+  if (problem) return { ok: false, reason: problem };
+  return { ok: true, value: customFields.has(key) ? (value.fields[key] ?? null) : (value[key as (typeof WRITABLE_BUILT_IN_FIELDS)[number]] ?? null) };
+}
+
 /** Validates one contact; `errors` maps field names to messages (empty when valid). */
 export function validateContact(input: ContactInput, customFields: Map<string, CustomField>, defaultCountry: string | null): { value: ValidContact; errors: Record<string, string> } {
   const errors: Record<string, string> = {};

@@ -3,7 +3,8 @@
 export { runContactImport, type ContactImportJobData } from './contact-import.jobs.js';
 export { ContactList } from './contact-list.entity.js';
 export { Contact } from './contact.entity.js';
-export { changeOptIn, customFieldsOf } from './contacts.service.js';
+export { changeOptIn, customFieldsOf, validateFieldValue, WRITABLE_BUILT_IN_FIELDS } from './contacts.service.js';
+export { CustomField } from './custom-field.entity.js';
 export { expireAbandonedUploads } from './import-files.queries.js';
 export { type SegmentRules } from './segment-rules.js';
 export { Segment } from './segment.entity.js';

@@ -9,7 +9,7 @@ import { formErrors, type FormProblem, type TypedApp } from '../../plugins/valid
 import { EmptyForm, Form, IdText, LINE, OptionalText, PARAGRAPH, UuidParams } from '../../plugins/schemas.js';
 import { countParts } from '../campaigns/index.js';
 import { InboundEvent, INBOUND_EVENT_TYPES } from './inbound.entity.js';
-import { createEvent, deleteEvent, EVENT_TYPE_HELP, externalEventName, inboundNumbers, listEvents, MAX_REPLY, replyRequired, updateEvent } from './events.service.js';
+import { createEvent, deleteEvent, EVENT_TYPE_HELP, externalEventName, inboundNumbers, listEvents, MAX_REPLY, programsBlocking, replyRequired, updateEvent } from './events.service.js';
 
 const IdParams = UuidParams('inbound event');
 const EventForm = Form({
@@ -87,7 +87,8 @@ export async function eventsRoutes(app: TypedApp) {
   app.get('/:id/delete', { schema: { params: IdParams } }, async (request, reply) => {
     const event = await loadEvent(request, request.params.id);
     mustEdit(request);
-    return reply.page('inbound/events/delete', { ...helpers, event }, { ...PAGE, title: `Delete ${event.name}` });
+    const blocking = await programsBlocking(request.em, event);
+    return reply.page('inbound/events/delete', { ...helpers, event, blocking }, { ...PAGE, title: `Delete ${event.name}` });
   });
 
   app.post('/:id/delete', { schema: { params: IdParams, body: EmptyForm() } }, async (request, reply) => {

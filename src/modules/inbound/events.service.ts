@@ -6,11 +6,11 @@
 // inbound_event_keyword, whose primary key keeps a keyword to one event per inbound number.
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ValidationError } from '../../errors.js';
+import { ConflictError, ValidationError } from '../../errors.js';
 import { isUuid } from '../../db/find.js';
 import { Account } from '../accounts/index.js';
 import { InboundNumber } from '../gateways/index.js';
-import { ExternalEvent, ensureExternalEvent } from '../automation/index.js';
+import { ExternalEvent, ensureExternalEvent, programsOnEvent } from '../automation/index.js';
 import { InboundEvent, InboundEventKeyword, INBOUND_EVENT_TYPES, type InboundEventType } from './inbound.entity.js';
 import { eventKeywordProblem, keywordKey } from './keywords.js';
 
@@ -192,7 +192,15 @@ export async function updateEvent(em: EntityManager, account: Account, event: In
 
 /** Deletes the event (its keyword rows go with it) and then its external event, which the event
  * restricts while it exists; the external event's triggers go with it. */
+/** The automation programs that start on the event's external event: while one does, the event
+ * cannot be deleted (the program's foreign key restricts; this says which). */
+export function programsBlocking(em: EntityManager, event: InboundEvent): Promise<{ id: string; name: string }[]> {
+  return programsOnEvent(em, event.account.id, event.externalEvent.id);
+}
+
 export async function deleteEvent(em: EntityManager, event: InboundEvent): Promise<void> {
+  const blocking = await programsBlocking(em, event);
+  if (blocking.length) throw new ConflictError(`The automation program${blocking.length === 1 ? '' : 's'} ${blocking.map((p) => `"${p.name}"`).join(', ')} start${blocking.length === 1 ? 's' : ''} on this event: delete ${blocking.length === 1 ? 'it' : 'them'} or choose another event first.`);
   const externalEventId = event.externalEvent.id;
   await em.transactional(async (tx) => {
     await tx.nativeDelete(InboundEvent, { id: event.id });
