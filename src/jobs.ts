@@ -8,6 +8,7 @@ import { expireAbandonedUploads, runContactImport, type ContactImportJobData } f
 import { SimulatorReporter } from './modules/gateways/index.js';
 import { defineSendingJobs, startSendingSweep, markUnknownDeliveries, ReplySender } from './modules/sending/index.js';
 import { InboundProcessor } from './modules/inbound/index.js';
+import { ProgramRunner } from './modules/automation/index.js';
 
 /** The hourly clean-up of every module: expired sessions and login failures, uploads never
  * imported, messages whose delivery report never came. */
@@ -37,7 +38,10 @@ export function jobTable(sessionLimits: SessionLimits): JobTable {
       inbound.start();
       const replies = new ReplySender(context.orm, context.log);
       replies.start();
-      return [reporter, inbound, replies];
+      // Automation programs: triggers enter contacts, due runs move on.
+      const programs = new ProgramRunner(context.orm, context.log);
+      programs.start();
+      return [reporter, inbound, replies, programs];
     },
   };
 }

@@ -4,3 +4,4 @@ export { ensureExternalEvent, recordTriggersOn, type Trigger } from './external-
 export { Program, ProgramStep, ProgramRun, RunStep } from './program.entity.js';
 export { EmailTemplate, EmailMessage } from './email.entity.js';
 export { programsOnEvent } from './programs.queries.js';
+export { ProgramRunner } from './program-runner.js';
