@@ -102,6 +102,8 @@ export const isolationModules: IsolationModule[] = [
       { method: 'POST', url: (a) => `/create/${a.campaignId}/cancel` },
       { method: 'POST', url: (a) => `/create/${a.campaignId}/test`, body: { phones: '+33612345678' } },
       { method: 'GET', url: (a) => `/create/${a.campaignId}/tests` },
+      { method: 'GET', url: (a) => `/create/${a.campaignId}/resend-insufficient-credit` },
+      { method: 'POST', url: (a) => `/create/${a.campaignId}/resend-insufficient-credit` },
     ],
     api: [
       { method: 'GET', url: (a) => `/api/v1/sms-campaigns/${a.campaignId}` },
@@ -114,6 +116,7 @@ export const isolationModules: IsolationModule[] = [
       { method: 'POST', url: (a) => `/api/v1/sms-campaigns/${a.campaignId}/cancel` },
       { method: 'POST', url: (a) => `/api/v1/sms-campaigns/${a.campaignId}/test`, body: { phones: ['+33612345678'] } },
       { method: 'GET', url: (a) => `/api/v1/sms-campaigns/${a.campaignId}/stats` },
+      { method: 'POST', url: (a) => `/api/v1/sms-campaigns/${a.campaignId}/resend-insufficient-credit` },
     ],
   },
   {

@@ -47,6 +47,14 @@ export function isEditable(campaign: Pick<Campaign, 'status' | 'firstSentAt'>): 
   return (campaign.status === 'draft' || campaign.status === 'scheduled') && !campaign.firstSentAt;
 }
 
+/** Whether the campaign's messages go out (test sends always do): a batch campaign's while it is
+ * sending; an automation campaign's, which stays a draft and is sent one message at a time by
+ * automation programs, unless it was paused or cancelled. It is never "sent": more may come. */
+export function dispatchesMessages(campaign: Pick<Campaign, 'kind' | 'status'>): boolean {
+  if (campaign.kind === 'automation') return campaign.status !== 'paused' && campaign.status !== 'cancelled';
+  return campaign.status === 'sending';
+}
+
 export function isLaunched(campaign: Pick<Campaign, 'status'>): boolean {
   return !['draft', 'scheduled'].includes(campaign.status);
 }

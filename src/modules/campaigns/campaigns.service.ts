@@ -371,6 +371,8 @@ export async function copyCampaign(em: EntityManager, campaign: Campaign, actor:
 
 export async function deleteCampaign(em: EntityManager, campaign: Campaign): Promise<void> {
   if (isLaunched(campaign)) throw new ConflictError(`This campaign is ${campaign.status}: a launched campaign cannot be deleted.`);
+  // An automation campaign stays a draft: once its messages go out, they are its record.
+  if (campaign.firstSentAt) throw new ConflictError('Messages of this campaign have gone out: it cannot be deleted.');
   em.remove(campaign);
   await em.flush();
 }

@@ -2,7 +2,14 @@
 // every statement names the account and the campaign, and reads the message table by its
 // (account, campaign, …) indexes.
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { countParts, type Campaign, type TextCheck } from '../campaigns/index.js';
+import { countParts, type Campaign, type CampaignKind, type CampaignStatus, type TextCheck } from '../campaigns/index.js';
+
+/** A campaign's own messages (not its test sends), as its indexes hold them: a batch campaign's,
+ * one per recipient (message_campaign_contact_unique), or an automation campaign's, one per run
+ * (message_automation_campaign_index). */
+function ownMessages(campaign: Pick<Campaign, 'kind'>): string {
+  return campaign.kind === 'automation' ? 'not is_test and run_id is not null' : 'not is_test and run_id is null';
+}
 
 /** Marks the campaign's queued messages skipped (not test sends); answers how many. */
 export async function skipQueued(em: EntityManager, accountId: string, campaignId: string, reason: 'cancelled'): Promise<number> {
@@ -47,12 +54,13 @@ export interface CampaignStats {
   done: boolean;
 }
 
-export async function campaignStats(em: EntityManager, accountId: string, campaignId: string): Promise<CampaignStats> {
+export async function campaignStats(em: EntityManager, campaign: Campaign): Promise<CampaignStats> {
+  const [accountId, campaignId] = [campaign.account.id, campaign.id];
   const connection = em.getConnection();
   const rows = await connection.execute<{ status: string; skip_reason: string | null; waiting: string | null; count: string; parts: string | null; cost: string | null; unsubscribes: string; first: Date | null; last: Date | null }[]>(
     `select status, skip_reason, waiting, count(*) as count, sum(parts) as parts, sum(cost_micros) as cost, count(unsubscribed_at) as unsubscribes,
             min(not_before) as first, max(not_before) as last
-     from message where account_id = ? and campaign_id = ? and not is_test group by status, skip_reason, waiting`,
+     from message where account_id = ? and campaign_id = ? and ${ownMessages(campaign)} group by status, skip_reason, waiting`,
     [accountId, campaignId],
   );
   const clicks = await connection.execute<{ count: string }[]>('select count(*) from click k join link l on l.account_id = k.account_id and l.id = k.link_id where l.account_id = ? and l.campaign_id = ?', [accountId, campaignId]);
@@ -105,23 +113,67 @@ export async function recentTests(em: EntityManager, accountId: string, campaign
  * until one is rendered). */
 export async function renderedCount(em: EntityManager, campaign: Campaign): Promise<TextCheck | null> {
   const rows = await em.getConnection().execute<{ body: string }[]>(
-    `select body from message where account_id = ? and campaign_id = ? and not is_test and body is not null order by parts desc, length(body) desc limit 1`,
+    `select body from message where account_id = ? and campaign_id = ? and ${ownMessages(campaign)} and body is not null order by parts desc, length(body) desc limit 1`,
     [campaign.account.id, campaign.id],
   );
   return rows.length ? { count: countParts(rows[0].body), basis: 'rendered', unknown: [], error: null } : null;
 }
 
 /** Releases the account's messages held for quiet hours (its settings changed): they are due now,
- * and the dispatcher holds again those still outside their window. Answers the sending campaigns
- * they belong to. */
-export async function releaseQuietHoursWait(em: EntityManager, accountId: string): Promise<string[]> {
-  const rows = await em.getConnection().execute<{ id: string }[]>(
+ * and the dispatcher holds again those still outside their window. Answers the campaigns they
+ * belong to, with what says whether they are dispatched. */
+export async function releaseQuietHoursWait(em: EntityManager, accountId: string): Promise<{ id: string; kind: CampaignKind; status: CampaignStatus }[]> {
+  return em.getConnection().execute(
     `with released as (
        update message set not_before = now(), waiting = null
        where account_id = ? and status = 'queued' and waiting = 'quiet_hours' and not_before > now()
        returning campaign_id)
-     select distinct c.id from released r join campaign c on c.account_id = ? and c.id = r.campaign_id where c.status = 'sending'`,
+     select distinct c.id, c.kind, c.status from released r join campaign c on c.account_id = ? and c.id = r.campaign_id`,
     [accountId, accountId],
   );
-  return rows.map((row) => row.id);
+}
+
+/** An automation campaign's messages skipped for insufficient credit that can be sent again (their
+ * contact still exists), per destination country, to price them. */
+export async function creditSkippedByCountry(em: EntityManager, campaign: Campaign): Promise<{ country: string | null; count: number }[]> {
+  const rows = await em.getConnection().execute<{ country: string | null; count: string }[]>(
+    `select country, count(*) as count from message
+     where account_id = ? and campaign_id = ? and ${ownMessages(campaign)} and status = 'skipped' and skip_reason = 'insufficient_credit' and contact_id is not null
+     group by country`,
+    [campaign.account.id, campaign.id],
+  );
+  return rows.map((row) => ({ country: row.country, count: Number(row.count) }));
+}
+
+/** Queues again, due now, the messages skipped for insufficient credit; answers how many. */
+export async function requeueCreditSkipped(em: EntityManager, campaign: Campaign): Promise<number> {
+  const rows = await em.getConnection().execute<{ count: string }[]>(
+    `with requeued as (
+       update message set status = 'queued', skip_reason = null, skipped_at = null, not_before = now(), waiting = null
+       where account_id = ? and campaign_id = ? and ${ownMessages(campaign)} and status = 'skipped' and skip_reason = 'insufficient_credit' and contact_id is not null
+       returning 1)
+     select count(*) from requeued`,
+    [campaign.account.id, campaign.id],
+  );
+  return Number(rows[0]!.count);
+}
+
+export interface CampaignMessage {
+  contactId: string | null;
+  phone: string;
+  status: string;
+  skipReason: string | null;
+  errorCode: string | null;
+  /** When it was sent, or else written. */
+  at: Date;
+}
+
+/** The campaign's newest messages (an automation campaign's page lists them). */
+export async function recentMessages(em: EntityManager, campaign: Campaign, limit: number): Promise<CampaignMessage[]> {
+  const rows = await em.getConnection().execute<{ contact_id: string | null; phone: string; status: string; skip_reason: string | null; error_code: string | null; at: Date }[]>(
+    `select contact_id, phone, status, skip_reason, error_code, coalesce(sent_at, created_at) as at from message
+     where account_id = ? and campaign_id = ? and ${ownMessages(campaign)} order by id desc limit ?`,
+    [campaign.account.id, campaign.id, limit],
+  );
+  return rows.map((r) => ({ contactId: r.contact_id === null ? null : String(r.contact_id), phone: r.phone, status: r.status, skipReason: r.skip_reason, errorCode: r.error_code, at: r.at }));
 }

@@ -1,5 +1,6 @@
 // The campaign page (/create/:id) with its sending controls: launch now, pause, resume, cancel,
-// a test send, and the progress panel that refreshes itself with htmx while messages go out.
+// a test send, and the progress panel that refreshes itself with htmx while messages go out; for
+// an automation campaign, what its programs sent and the re-send of what the credit did not cover.
 // What bills the account (messages going out, a test) brings the header's credit along.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EntityManager } from '@mikro-orm/postgresql';
@@ -10,8 +11,8 @@ import { formErrors, type TypedApp } from '../../plugins/validation.js';
 import { EmptyForm, Form, LINE, OptionalText, PARAGRAPH, UuidParams, WholeNumber } from '../../plugins/schemas.js';
 import { formatMoney } from '../../money.js';
 import { Campaign, campaignTab, isLaunched, sendability, sendingNotices, checkCampaignText, campaignViewHelpers } from '../campaigns/index.js';
-import { launchNow, pauseCampaign, resumeCampaign, cancelCampaign, sendTest, MAX_TEST_NUMBERS } from './campaign-sending.js';
-import { renderedCount, campaignStats, campaignSpend, recentTests } from './campaign-sending.queries.js';
+import { launchNow, pauseCampaign, resumeCampaign, cancelCampaign, sendTest, MAX_TEST_NUMBERS, creditResend, creditResendProblem, resendCreditSkipped } from './campaign-sending.js';
+import { renderedCount, campaignStats, campaignSpend, recentTests, recentMessages } from './campaign-sending.queries.js';
 
 const IdParams = UuidParams('campaign');
 /** Up to five numbers typed in one field; how many and which are the service's rules. */
@@ -25,11 +26,27 @@ export function showsProgress(campaign: Campaign): boolean {
 
 /** What the progress panel shows. */
 export async function progressOf(em: EntityManager, campaign: Campaign) {
-  const [stats, spentMicros] = await Promise.all([campaignStats(em, campaign.account.id, campaign.id), campaignSpend(em, campaign.account.id, campaign.id)]);
+  const [stats, spentMicros] = await Promise.all([campaignStats(em, campaign), campaignSpend(em, campaign.account.id, campaign.id)]);
   const finished = stats.done && campaign.status !== 'sending';
   // Refresh while it launches or sends, and after while delivery reports keep arriving.
   const polling = campaign.status === 'scheduled' || campaign.status === 'sending' || (campaign.status === 'sent' && stats.sent > 0);
   return { stats, spentMicros, finished, polling, formatMoney };
+}
+
+/** How many of an automation campaign's newest messages its page lists. */
+const RECENT_MESSAGES = 20;
+
+/** What an automation campaign's panel shows: its figures, its newest messages, and what re-sending
+ * those skipped for insufficient credit would take. It refreshes while messages are on their way. */
+export async function automationOf(em: EntityManager, campaign: Campaign, publicUrl: string) {
+  const [stats, spentMicros, recent, resend] = await Promise.all([
+    campaignStats(em, campaign),
+    campaignSpend(em, campaign.account.id, campaign.id),
+    recentMessages(em, campaign, RECENT_MESSAGES),
+    creditResend(em, campaign, publicUrl),
+  ]);
+  const leaving = stats.sending + stats.queued - stats.waiting.count - stats.retrying > 0;
+  return { stats, spentMicros, recent, resend, polling: leaving, formatMoney };
 }
 
 export async function testsOf(em: EntityManager, campaign: Campaign) {
@@ -59,10 +76,11 @@ export async function campaignSendingRoutes(app: TypedApp) {
         });
     const text = (launched ? await renderedCount(request.em, campaign) : ready?.text) ?? (await checkCampaignText(request.em, campaign, publicUrl));
     const progress = showsProgress(campaign) ? await progressOf(request.em, campaign) : null;
+    const automation = campaign.kind === 'automation' ? await automationOf(request.em, campaign, publicUrl) : null;
     return reply.page(
       'campaigns/view',
       {
-        campaign, reach: ready?.reach ?? null, notices: ready ? sendingNotices(ready) : [], text, progress, ...(await testsOf(request.em, campaign)),
+        campaign, reach: ready?.reach ?? null, notices: ready ? sendingNotices(ready) : [], text, progress, automation, ...(await testsOf(request.em, campaign)),
         notice: extra.notice ?? null, testNotice: extra.testNotice ?? null, testErrors: extra.testErrors ?? {}, testValues: extra.testValues ?? {},
         currency: request.account!.currency, timeZone: request.account!.timeZone, ...campaignViewHelpers,
       },
@@ -93,8 +111,10 @@ export async function campaignSendingRoutes(app: TypedApp) {
       // fragment, with the tabs and the header's credit out of band.
       reply.header('HX-Location', JSON.stringify({ path: `/create/${campaign.id}`, target: '#main', select: '#main', swap: 'outerHTML', headers: { 'HX-Target': 'main#main' } }));
     }
-    const data = { campaign, timeZone: request.account!.timeZone, currency: request.account!.currency, ...(await progressOf(request.em, campaign)) };
-    if (request.headers['hx-request'] === 'true') return reply.fragment('sending/_progress', data, { header: true });
+    const base = { campaign, timeZone: request.account!.timeZone, currency: request.account!.currency };
+    if (request.headers['hx-request'] !== 'true') return back(reply, campaign);
+    if (campaign.kind === 'automation') return reply.fragment('sending/_automation', { ...base, ...(await automationOf(request.em, campaign, publicUrl)) }, { header: true });
+    return reply.fragment('sending/_progress', { ...base, ...(await progressOf(request.em, campaign)) }, { header: true });
     return back(reply, campaign);
   });
 
@@ -137,7 +157,7 @@ export async function campaignSendingRoutes(app: TypedApp) {
   // Cancelling cannot be undone: the page's button asks first, as deleting does.
   app.get('/:id/cancel', { schema: { params: IdParams } }, async (request, reply) => {
     const campaign = await load(request, request.params.id);
-    const stats = await campaignStats(request.em, campaign.account.id, campaign.id);
+    const stats = await campaignStats(request.em, campaign);
     return reply.page('campaigns/cancel', { campaign, left: stats.queued }, { title: `Cancel ${campaign.name}`, tab: campaignTab(campaign) });
   });
 
@@ -148,6 +168,26 @@ export async function campaignSendingRoutes(app: TypedApp) {
       return `Cancelled: ${skipped.toLocaleString('en')} message${skipped === 1 ? '' : 's'} will not be sent.`;
     });
   });
+  // Re-sending an automation campaign's messages skipped for insufficient credit bills the
+  // account: the page asks first, saying what they cost and what the balance is.
+  app.get('/:id/resend-insufficient-credit', { schema: { params: IdParams } }, async (request, reply) => {
+    const campaign = await load(request, request.params.id);
+    const resend = await creditResend(request.em, campaign, publicUrl);
+    return reply.page(
+      'sending/resend',
+      { campaign, resend, problem: creditResendProblem(campaign, resend), currency: request.account!.currency, formatMoney },
+      { title: `Re-send messages of ${campaign.name}`, tab: campaignTab(campaign) },
+    );
+  });
+
+  app.post('/:id/resend-insufficient-credit', button(), async (request, reply) => {
+    const campaign = await load(request, request.params.id);
+    return control(reply, campaign, async () => {
+      const count = await resendCreditSkipped(request.em, campaign, publicUrl, agenda());
+      return `Re-sending ${count.toLocaleString('en')} message${count === 1 ? '' : 's'} skipped for insufficient credit.`;
+    });
+  });
+
   /** The test-send panel alone, for htmx: the form (with what happened) and the tests, refreshed
    * while one is on its way, with the header's credit. */
   const testPanel = async (request: FastifyRequest, reply: FastifyReply, campaign: Campaign, template: string, extra: { testNotice?: string; testErrors?: Record<string, string>; testValues?: Record<string, string> } = {}) =>

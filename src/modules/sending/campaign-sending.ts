@@ -1,14 +1,17 @@
 // What users do with a campaign once it goes out: launch it now, pause, resume, cancel, send a
-// test, and read its progress. Shared by the campaign page and the JSON API; the Agenda side
+// test, re-send an automation campaign's messages skipped for insufficient credit, and read its
+// progress. Shared by the campaign page and the JSON API; the Agenda side
 // (sending.jobs.ts) is reached through the scheduler when this process has one.
 import type { Agenda } from 'agenda';
 import type { Scheduler } from '../../plugins/scheduler.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ConflictError, ValidationError } from '../../errors.js';
-import { Campaign, moveTo, scheduleCampaign, sendability } from '../campaigns/index.js';
+import { Campaign, checkCampaignText, dispatchesMessages, moveTo, scheduleCampaign, sendability } from '../campaigns/index.js';
+import { creditBalance, partPrice, priceTable } from '../accounts/index.js';
+import { formatMoney } from '../../money.js';
 import { normalisePhone } from '../../phone.js';
 import { cancelLaunch, ensureDispatch, scheduleLaunch } from './sending.jobs.js';
-import { skipQueued, queueTestMessages, releaseQuietHoursWait } from './campaign-sending.queries.js';
+import { skipQueued, queueTestMessages, releaseQuietHoursWait, creditSkippedByCountry, requeueCreditSkipped } from './campaign-sending.queries.js';
 
 export const MAX_TEST_NUMBERS = 5;
 
@@ -89,7 +92,48 @@ export async function sendTest(em: EntityManager, campaign: Campaign, input: Tes
 /** After the account's quiet hours change (off, or a wider window), what waited for the old
  * window goes at once: its messages are due again and each sending campaign is dispatched. */
 export async function reconsiderWaiting(em: EntityManager, accountId: string, agenda: Agenda | null): Promise<number> {
-  const campaigns = await releaseQuietHoursWait(em, accountId);
-  if (agenda) for (const campaignId of campaigns) await ensureDispatch(agenda, accountId, campaignId, { evenIfRunning: true });
+  const campaigns = (await releaseQuietHoursWait(em, accountId)).filter(dispatchesMessages);
+  if (agenda) for (const campaign of campaigns) await ensureDispatch(agenda, accountId, campaign.id, { evenIfRunning: true });
   return campaigns.length;
+}
+
+export interface CreditResend {
+  /** Messages skipped for insufficient credit whose contact still exists. */
+  count: number;
+  /** About what sending them costs: the text counted as the campaign page counts it (a
+   * placeholder at a fixed length), at each destination's price. */
+  costMicros: number;
+  balanceMicros: number;
+}
+
+/** What re-sending an automation campaign's messages skipped for insufficient credit would take. */
+export async function creditResend(em: EntityManager, campaign: Campaign, publicUrl: string): Promise<CreditResend> {
+  const skipped = await creditSkippedByCountry(em, campaign);
+  const count = skipped.reduce((sum, row) => sum + row.count, 0);
+  if (!count) return { count, costMicros: 0, balanceMicros: 0 };
+  const [text, prices, balanceMicros] = await Promise.all([checkCampaignText(em, campaign, publicUrl), priceTable(em), creditBalance(em, campaign.account.id)]);
+  const costMicros = skipped.reduce((sum, row) => sum + row.count * text.count.parts * (partPrice(prices, row.country) ?? 0), 0);
+  return { count, costMicros, balanceMicros };
+}
+
+/** Why the skipped messages cannot be re-sent now, or null when they can. */
+export function creditResendProblem(campaign: Campaign, resend: CreditResend): string | null {
+  if (!resend.count) return 'Nothing to re-send: no message of this campaign is skipped for insufficient credit.';
+  if (!dispatchesMessages(campaign)) return `This campaign is ${campaign.status}: its messages are not sent.`;
+  if (resend.costMicros > resend.balanceMicros) {
+    const money = (micros: number) => formatMoney(micros, campaign.account.currency);
+    return `The credit does not cover them yet: they cost about ${money(resend.costMicros)} and the balance is ${money(resend.balanceMicros)}. Add credit under Settings → Credits first.`;
+  }
+  return null;
+}
+
+/** Queues again an automation campaign's messages skipped for insufficient credit and starts
+ * dispatching them; refused (409) while there is none or the credit does not cover them. A
+ * message the credit still does not cover when it leaves is skipped again. Answers how many. */
+export async function resendCreditSkipped(em: EntityManager, campaign: Campaign, publicUrl: string, agenda: Agenda | null): Promise<number> {
+  const problem = creditResendProblem(campaign, await creditResend(em, campaign, publicUrl));
+  if (problem) throw new ConflictError(problem);
+  const count = await requeueCreditSkipped(em, campaign);
+  if (agenda) await ensureDispatch(agenda, campaign.account.id, campaign.id, { evenIfRunning: true });
+  return count;
 }

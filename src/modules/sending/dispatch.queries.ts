@@ -3,11 +3,12 @@
 // (arrays unnested), never one row at a time.
 import type pg from 'pg';
 import type { GatewayRow } from '../gateways/index.js';
-import { statusesMovingTo } from '../campaigns/index.js';
+import { statusesMovingTo, type CampaignKind, type CampaignStatus } from '../campaigns/index.js';
 
 export interface CampaignState {
   name: string;
-  status: string;
+  kind: CampaignKind;
+  status: CampaignStatus;
   sender: string;
   body: string;
   track_links: boolean;
@@ -28,6 +29,8 @@ export interface Claimed {
   last_name: string | null;
   email: string | null;
   fields: Record<string, unknown> | null;
+  /** An automation message's event data, for `{{event.<name>}}`. */
+  event_data: Record<string, unknown> | null;
   /** The contact opted out (of everything, or of the campaign's sender number) after the launch
    * wrote this message; null when it may go (test sends always may). */
   opted_out: 'opted_out' | 'opted_out_of_number' | null;
@@ -47,7 +50,7 @@ export interface Rendered {
 /** The campaign as the dispatcher needs it, with its gateway (its own, or the account's default). */
 export async function campaignStateOn(client: pg.ClientBase, accountId: string, campaignId: string): Promise<CampaignState | null> {
   const { rows } = await client.query(
-    `select c.name, c.status, c.sender, c.body, c.track_links, g.id as gateway_id, g.kind, g.config, g.secret, g.messages_per_second
+    `select c.name, c.kind as campaign_kind, c.status, c.sender, c.body, c.track_links, g.id as gateway_id, g.kind, g.config, g.secret, g.messages_per_second
      from campaign c left join gateway g on g.account_id = c.account_id and g.id = coalesce(c.gateway_id,
        (select n.gateway_id from inbound_number n where n.account_id = c.account_id and n.id = c.inbound_number_id),
        (select id from gateway d where d.account_id = c.account_id and d.is_default))
@@ -58,6 +61,7 @@ export async function campaignStateOn(client: pg.ClientBase, accountId: string, 
   if (!row) return null;
   return {
     name: row.name,
+    kind: row.campaign_kind,
     status: row.status,
     sender: row.sender,
     body: row.body,
@@ -77,10 +81,10 @@ export async function reclaimStaleOn(client: pg.ClientBase, accountId: string, c
   return result.rowCount ?? 0;
 }
 
-/** Locks up to `limit` due messages (test sends only, unless the campaign is sending). */
-export async function claimDueOn(client: pg.ClientBase, accountId: string, campaignId: string, options: { campaignSending: boolean; limit: number }): Promise<Claimed[]> {
+/** Locks up to `limit` due messages (test sends only, unless the campaign's messages go out). */
+export async function claimDueOn(client: pg.ClientBase, accountId: string, campaignId: string, options: { withRecipients: boolean; limit: number }): Promise<Claimed[]> {
   const { rows } = await client.query<Claimed>(
-    `select m.id, m.phone, m.country, m.is_test, m.attempts, m.cost_micros, m.token, c.first_name, c.last_name, c.email, c.fields,
+    `select m.id, m.phone, m.country, m.is_test, m.attempts, m.cost_micros, m.token, m.event_data, c.first_name, c.last_name, c.email, c.fields,
             case when m.is_test then null
                  when c.sms_opt_in is false then 'opted_out'
                  when exists (select 1 from campaign k join number_opt_out x on x.account_id = k.account_id and x.inbound_number_id = k.inbound_number_id
@@ -90,13 +94,14 @@ export async function claimDueOn(client: pg.ClientBase, accountId: string, campa
      where m.account_id = $1 and m.campaign_id = $2 and m.status = 'queued' and m.not_before <= now() and (m.is_test or $3)
      order by m.not_before limit $4
      for update of m skip locked`,
-    [accountId, campaignId, options.campaignSending, options.limit],
+    [accountId, campaignId, options.withRecipients, options.limit],
   );
   return rows;
 }
 
-/** Skips claimed messages whose contact opted out after the launch, with the reason and time. */
-export async function skipOptedOutOn(client: pg.ClientBase, accountId: string, skipped: { id: string; reason: string }[]): Promise<void> {
+/** Skips claimed messages, with the reason and time: their contact opted out after the launch, or
+ * (an automation campaign's) the credit did not cover them. */
+export async function skipClaimedOn(client: pg.ClientBase, accountId: string, skipped: { id: string; reason: string }[]): Promise<void> {
   await client.query(
     `update message m set status = 'skipped', skip_reason = v.reason, skipped_at = now(), waiting = null, claimed_at = null
      from unnest($2::bigint[], $3::text[]) as v(id, reason) where m.account_id = $1 and m.id = v.id and m.status = 'queued'`,
@@ -112,11 +117,13 @@ export async function deferOn(client: pg.ClientBase, accountId: string, deferred
   );
 }
 
-/** Records the rendered text and its cost, and marks the messages in flight. */
-export async function markSendingOn(client: pg.ClientBase, accountId: string, rendered: Rendered[]): Promise<void> {
+/** Records the rendered text and its cost, and marks the messages in flight; with `gatewayId`, the
+ * gateway they leave through (where their delivery reports come from: an automation message is
+ * queued before its gateway is known). */
+export async function markSendingOn(client: pg.ClientBase, accountId: string, rendered: Rendered[], gatewayId: string | null = null): Promise<void> {
   await client.query(
     `update message m set status = 'sending', body = v.body, encoding = v.encoding, parts = v.parts, price_micros = v.price, cost_micros = v.cost,
-            token = v.token, attempts = m.attempts + 1, claimed_at = now(), waiting = null
+            token = v.token, attempts = m.attempts + 1, claimed_at = now(), waiting = null, gateway_id = coalesce($9::uuid, m.gateway_id)
      from unnest($2::bigint[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[], $8::text[]) as v(id, body, encoding, parts, price, cost, token)
      where m.account_id = $1 and m.id = v.id`,
     [
@@ -128,6 +135,7 @@ export async function markSendingOn(client: pg.ClientBase, accountId: string, re
       rendered.map((r) => r.priceMicros),
       rendered.map((r) => r.costMicros),
       rendered.map((r) => r.token),
+      gatewayId,
     ],
   );
 }

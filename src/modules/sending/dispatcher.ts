@@ -10,15 +10,18 @@
 // again and resent with the same client reference, which the gateway uses to deliver them once.
 // A live dispatcher holds a batch for at most about a second of the gateway's rate plus the
 // gateway call (whose timeout must stay well under the lease).
+// An automation campaign's messages (queued one run at a time, automation-sms.queries.ts) take
+// the same path while the campaign is neither paused nor cancelled; the campaign is never marked
+// sent, and what the credit does not cover is skipped ("insufficient credit") instead of pausing it.
 import type pg from 'pg';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { withClient, inTransaction } from '../../db/raw-client.js';
-import { Account, debitOn, partPrice, priceTable, recordSendingEntryOn, SendWindow, quietHoursOf, type PriceTable } from '../accounts/index.js';
+import { Account, balanceOn, debitOn, partPrice, priceTable, recordSendingEntryOn, SendWindow, quietHoursOf, type PriceTable } from '../accounts/index.js';
 import { adapterFor, type OutgoingMessage, type SendResult } from '../gateways/index.js';
-import { prepareTemplate, renderMessage, newToken, type Template } from '../campaigns/index.js';
+import { dispatchesMessages, prepareTemplate, renderMessage, newToken, type Template } from '../campaigns/index.js';
 import { reserveSendSlotsOn } from './rate-limit.queries.js';
 import {
-  campaignStateOn, reclaimStaleOn, claimDueOn, skipOptedOutOn, deferOn, markSendingOn, markSentOn, markFirstSentOn, scheduleRetryOn, markFailedOn,
+  campaignStateOn, reclaimStaleOn, claimDueOn, skipClaimedOn, deferOn, markSendingOn, markSentOn, markFirstSentOn, scheduleRetryOn, markFailedOn,
   pauseWithReasonOn, nextDueOn, markCampaignSentOn, type CampaignState, type Claimed, type Rendered,
 } from './dispatch.queries.js';
 
@@ -66,11 +69,11 @@ async function claimBatch(
   state: CampaignState,
   context: { template: Template; prices: PriceTable; window: SendWindow; limit: number; now: Date },
 ): Promise<{ skipped: number; prepared: Prepared[] }> {
-  const rows = await claimDueOn(client, accountId, campaignId, { campaignSending: state.status === 'sending', limit: context.limit });
+  const rows = await claimDueOn(client, accountId, campaignId, { withRecipients: dispatchesMessages(state), limit: context.limit });
   // Consent is checked as each message leaves, not only at launch: an opt-out stored meanwhile
   // (unsubscribe link, API, contact page, import, STOP, an opt-out of the sender number) stops it.
   const optedOut = rows.filter((row) => row.opted_out);
-  if (optedOut.length) await skipOptedOutOn(client, accountId, optedOut.map((row) => ({ id: row.id, reason: row.opted_out! })));
+  if (optedOut.length) await skipClaimedOn(client, accountId, optedOut.map((row) => ({ id: row.id, reason: row.opted_out! })));
   const prepared: Prepared[] = [];
   const deferred: { id: string; at: Date }[] = [];
   for (const row of rows) {
@@ -89,13 +92,51 @@ async function claimBatch(
   }
   if (deferred.length) await deferOn(client, accountId, deferred);
   if (!prepared.length) return { skipped: optedOut.length, prepared };
-  const newCharge = prepared.filter((p) => p.row.cost_micros === null).reduce((sum, p) => sum + p.costMicros, 0);
-  if (newCharge > 0) {
-    const note = `Campaign "${state.name}": ${prepared.length} message${prepared.length === 1 ? '' : 's'}`;
-    if (!(await debitOn(client, { accountId, campaignId, amountMicros: newCharge, note }))) throw new CreditShort(`batch ${newCharge}`);
+  const { charged, short } = await chargeBatch(client, accountId, campaignId, state, prepared);
+  if (charged.length) {
+    const rendered = charged.map((p) => ({ id: p.row.id, body: p.body, encoding: p.encoding, parts: p.parts, priceMicros: p.priceMicros, costMicros: p.costMicros, token: p.token }));
+    await markSendingOn(client, accountId, rendered, state.gateway!.id);
   }
-  await markSendingOn(client, accountId, prepared.map((p) => ({ id: p.row.id, body: p.body, encoding: p.encoding, parts: p.parts, priceMicros: p.priceMicros, costMicros: p.costMicros, token: p.token })));
-  return { skipped: optedOut.length, prepared };
+  return { skipped: optedOut.length + short, prepared: charged };
+}
+
+/** What a batch adds to the bill: the messages not billed yet (a retry was billed before). */
+const newCharge = (batch: Prepared[]) => batch.filter((p) => p.row.cost_micros === null).reduce((sum, p) => sum + p.costMicros, 0);
+
+/** Debits the batch's new charges. When the credit does not cover them, a batch campaign stops
+ * (CreditShort: it pauses); an automation campaign sends what the credit covers, in order, and
+ * skips the rest as "insufficient credit" (re-sent from its page after a top-up), so that the
+ * programs using it keep running. Answers the messages to send and how many were skipped. */
+async function chargeBatch(client: pg.ClientBase, accountId: string, campaignId: string, state: CampaignState, prepared: Prepared[]): Promise<{ charged: Prepared[]; short: number }> {
+  const debit = (batch: Prepared[]) => {
+    const amountMicros = newCharge(batch);
+    const note = `Campaign "${state.name}": ${batch.length} message${batch.length === 1 ? '' : 's'}`;
+    return amountMicros === 0 || debitOn(client, { accountId, campaignId, amountMicros, note });
+  };
+  if (await debit(prepared)) return { charged: prepared, short: 0 };
+  if (state.kind !== 'automation') throw new CreditShort(`batch ${newCharge(prepared)}`);
+  // The failed debit holds the account's ledger lock until commit: this balance stays true.
+  const { covered, uncovered } = coveredBy(prepared, await balanceOn(client, accountId));
+  await skipClaimedOn(client, accountId, uncovered.map((p) => ({ id: p.row.id, reason: 'insufficient_credit' })));
+  if (covered.length && !(await debit(covered))) throw new CreditShort(`batch ${newCharge(covered)}`);
+  return { charged: covered, short: uncovered.length };
+}
+
+/** The messages a balance covers: those already billed, and the new ones in order until the first
+ * that does not fit (a later, shorter message does not overtake it). */
+function coveredBy(prepared: Prepared[], balanceMicros: number): { covered: Prepared[]; uncovered: Prepared[] } {
+  const covered: Prepared[] = [];
+  const uncovered: Prepared[] = [];
+  let left = balanceMicros;
+  for (const p of prepared) {
+    const cost = p.row.cost_micros === null ? p.costMicros : 0;
+    if (cost > 0 && (uncovered.length > 0 || cost > left)) uncovered.push(p);
+    else {
+      left -= cost;
+      covered.push(p);
+    }
+  }
+  return { covered, uncovered };
 }
 
 /** Step 3: write what the gateway answered. */
@@ -157,12 +198,12 @@ export async function dispatchCampaign(em: EntityManager, accountId: string, cam
   });
   let template: Template | null = null;
   let lastReclaim = Date.now();
-  let status = 'sending';
+  let last: Pick<CampaignState, 'kind' | 'status'> = { kind: 'batch', status: 'sending' };
   while (!options.stopping?.()) {
     const state = await retrying(() => withClient(em, (client) => campaignStateOn(client, accountId, campaignId)));
     if (!state) return { dispatched, nextAt: null, stopped: 'deleted' };
     if (!state.gateway) return { dispatched, nextAt: null, stopped: 'no gateway' };
-    status = state.status;
+    last = state;
     if (!template || template.body !== state.body) template = prepareTemplate(state.body, state.track_links, options.publicUrl);
     if (Date.now() - lastReclaim > (CLAIM_LEASE_SECONDS * 1000) / 2) {
       await retrying(() => withClient(em, (client) => reclaimStale(client, accountId, campaignId)));
@@ -179,7 +220,8 @@ export async function dispatchCampaign(em: EntityManager, accountId: string, cam
       return { dispatched, nextAt: null, stopped: reason };
     }
     const { prepared } = batch;
-    // A batch that only skipped opted-out recipients (they left the queue): the next may send.
+    // A batch that only skipped recipients (opted out, or short of credit: they left the queue):
+    // the next may send.
     // Only deferred ones (or none): nothing is due, the pass ends.
     if (!prepared.length && batch.skipped) continue;
     if (!prepared.length) break;
@@ -193,16 +235,19 @@ export async function dispatchCampaign(em: EntityManager, accountId: string, cam
     await options.touch?.().catch(() => {});
   }
   // A paused, cancelled or not yet launched campaign only had its test sends dispatched.
-  if (status !== 'sending') return { dispatched, nextAt: null, stopped: status };
-  return { dispatched, nextAt: await retrying(() => withClient(em, (client) => finishOrNext(client, accountId, campaignId))) };
+  if (!dispatchesMessages(last)) return { dispatched, nextAt: null, stopped: last.status };
+  // An automation campaign is never sent: its programs may queue more at any time.
+  const finishing = last.kind === 'batch';
+  return { dispatched, nextAt: await retrying(() => withClient(em, (client) => finishOrNext(client, accountId, campaignId, finishing))) };
 }
 
-/** After a pass: the campaign is sent when nothing is queued or in flight; otherwise when to look again. */
-async function finishOrNext(client: pg.ClientBase, accountId: string, campaignId: string): Promise<Date | null> {
+/** After a pass: when to look again (a message waits, or one in flight could be a dead
+ * dispatcher's); with nothing queued or in flight, a finishing campaign is sent. */
+async function finishOrNext(client: pg.ClientBase, accountId: string, campaignId: string, finishing: boolean): Promise<Date | null> {
   const { next, reclaimable } = await nextDueOn(client, accountId, campaignId, CLAIM_LEASE_SECONDS);
   if (next) return new Date(next);
   // Only in-flight messages left: look again when the oldest claim could be a dead dispatcher's.
   if (reclaimable) return new Date(Math.max(Date.now() + 1000, new Date(reclaimable).getTime()));
-  await markCampaignSentOn(client, accountId, campaignId);
+  if (finishing) await markCampaignSentOn(client, accountId, campaignId);
   return null;
 }

@@ -2,7 +2,8 @@
 // import it from here only.
 export { keepLaunchJob } from './campaign-sending.js';
 export { markUnknownDeliveries } from './delivery-reports.queries.js';
-export { defineSendingJobs, startSendingSweep } from './sending.jobs.js';
+export { defineSendingJobs, startSendingSweep, dispatchAutomationSoon } from './sending.jobs.js';
+export { queueAutomationSmsOn, type AutomationSms, type QueuedAutomationSms } from './automation-sms.queries.js';
 export { eraseFromMessages } from './erasure.queries.js';
 export { ReplySender } from './replies.js';
 export { queueRepliesOn, type QueuedReply } from './replies.queries.js';

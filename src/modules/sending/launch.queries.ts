@@ -5,6 +5,11 @@ import type pg from 'pg';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { statusesMovingTo, type RecipientFilter } from '../campaigns/index.js';
 
+/** Who is not texted, and why, as the launch and an automation step decide it: over a contact `c`
+ * and `out_of_number` (the contact opted out of the campaign's inbound number alone). */
+export const SKIP_REASON_SQL = `case when c.sms_opt_in = false then 'opted_out' when out_of_number then 'opted_out_of_number' when c.bad_number then 'bad_number' end`;
+export const RECIPIENT_STATUS_SQL = `case when c.sms_opt_in = false or c.bad_number or out_of_number then 'skipped' else 'queued' end`;
+
 /** The launch's one statement: every contact of the recipient filter as a message row, queued or
  * skipped with its reason; it answers how many of each. A campaign sent from an inbound number
  * skips the contacts who opted out of that number alone ("opted out of this sender number"). */
@@ -14,8 +19,7 @@ export function writeRecipientsSql(filter: RecipientFilter, campaignId: string, 
     text: `with written as (
          insert into message (account_id, campaign_id, contact_id, phone, country, status, skip_reason, gateway_id)
          select c.account_id, $${n + 1}, c.id, c.phone, c.country,
-                case when c.sms_opt_in = false or c.bad_number or o.out_of_number then 'skipped' else 'queued' end,
-                case when c.sms_opt_in = false then 'opted_out' when o.out_of_number then 'opted_out_of_number' when c.bad_number then 'bad_number' end,
+                ${RECIPIENT_STATUS_SQL}, ${SKIP_REASON_SQL},
                 $${n + 2}::uuid
          from contact c
          cross join lateral (select $${n + 3}::uuid is not null and exists (

@@ -79,6 +79,12 @@ export const Message = defineEntity({
       name: 'message_campaign_contact_unique',
     },
     {
+      // An automation campaign's messages (its figures, its newest messages, its re-sends): the
+      // unique index above holds a batch campaign's.
+      expression: 'create index "message_automation_campaign_index" on "message" ("account_id", "campaign_id", "id") where "run_id" is not null',
+      name: 'message_automation_campaign_index',
+    },
+    {
       // The dispatcher's queue: small, because rows leave it once sent.
       expression: `create index "message_queue_index" on "message" ("account_id", "campaign_id", "status", "not_before") where "status" in ('queued', 'sending')`,
       name: 'message_queue_index',

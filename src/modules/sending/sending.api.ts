@@ -2,6 +2,9 @@
 //   POST   /api/v1/sms-campaigns/:id/launch    launch now (202; the launch runs as a job)
 //   POST   /api/v1/sms-campaigns/:id/pause | resume | cancel
 //   POST   /api/v1/sms-campaigns/:id/test      {"phones": ["+336…", …]} (at most 5)
+//   POST   /api/v1/sms-campaigns/:id/resend-insufficient-credit
+//          an automation campaign's messages skipped for insufficient credit, queued again (202;
+//          409 when there is none or the credit does not cover them)
 //   GET    /api/v1/sms-campaigns/:id/stats     progress and delivery figures
 // A body of the wrong shape answers 400 (`phones` not a list of strings, or over 100 of them);
 // the rules of a test (one to five numbers, each a phone number) answer 422, in the words of the
@@ -12,7 +15,7 @@ import { findOr404 } from '../../db/find.js';
 import type { TypedApp } from '../../plugins/validation.js';
 import { LINE, Text, UuidParams } from '../../plugins/schemas.js';
 import { Campaign, campaignJson } from '../campaigns/index.js';
-import { launchNow, pauseCampaign, resumeCampaign, cancelCampaign, sendTest } from './campaign-sending.js';
+import { launchNow, pauseCampaign, resumeCampaign, cancelCampaign, sendTest, resendCreditSkipped } from './campaign-sending.js';
 import { campaignStats, campaignSpend } from './campaign-sending.queries.js';
 
 const SEND_OBJECT = 'Send a JSON object.';
@@ -63,9 +66,14 @@ export async function sendingApiRoutes(app: TypedApp) {
     const queued = await sendTest(request.em, campaign, request.body.phones, publicUrl, agenda());
     return reply.code(202).send({ queued });
   });
+  app.post('/sms-campaigns/:id/resend-insufficient-credit', control(), async (request, reply) => {
+    const campaign = await load(request, request.params.id);
+    const requeued = await resendCreditSkipped(request.em, campaign, publicUrl, agenda());
+    return reply.code(202).send({ requeued });
+  });
   app.get('/sms-campaigns/:id/stats', { schema: { params: IdParams } }, async (request) => {
     const campaign = await load(request, request.params.id);
-    const stats = await campaignStats(request.em, campaign.account.id, campaign.id);
+    const stats = await campaignStats(request.em, campaign);
     return {
       id: campaign.id,
       status: campaign.status,

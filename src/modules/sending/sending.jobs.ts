@@ -10,6 +10,7 @@ import { launchCampaign } from './launch.js';
 import { dispatchCampaign, reclaimStale } from './dispatcher.js';
 import { withClient } from '../../db/raw-client.js';
 import { overdueLaunches, activeCampaigns } from './sweep.queries.js';
+import { dispatchesMessages } from '../campaigns/index.js';
 
 export interface CampaignJobData {
   accountId: string;
@@ -42,6 +43,13 @@ export async function ensureDispatch(agenda: Agenda, accountId: string, campaign
     const covered = jobs.some((job) => (job.state === 'running' && !options.evenIfRunning) || ((job.state === 'scheduled' || job.state === 'queued') && job.nextRunAt && job.nextRunAt.getTime() <= at.getTime()));
     if (!covered) await agenda.schedule<CampaignJobData>(at, 'campaign-dispatch', { accountId, campaignId, lane });
   }
+}
+
+/** Starts dispatching an automation campaign's messages just queued (call it once the transaction
+ * that queued them has committed). A message of one run goes alone: one lane is enough, and the
+ * sweep brings the campaign back if the job goes missing. */
+export async function dispatchAutomationSoon(agenda: Agenda, accountId: string, campaignId: string): Promise<void> {
+  await ensureDispatch(agenda, accountId, campaignId, { evenIfRunning: true, lanes: [0] });
 }
 
 export function defineSendingJobs(agenda: Agenda, context: JobContext): void {
@@ -83,7 +91,7 @@ export function defineSendingJobs(agenda: Agenda, context: JobContext): void {
     for (const row of await overdueLaunches(em)) await agenda.now<CampaignJobData>('campaign-launch', { accountId: row.account_id, campaignId: row.id });
     const active = await activeCampaigns(em);
     for (const row of active) {
-      if (row.status === 'sending') await ensureDispatch(agenda, row.account_id, row.id);
+      if (dispatchesMessages(row)) await ensureDispatch(agenda, row.account_id, row.id);
       // A paused campaign is not dispatched, but what a dead dispatcher left mid-batch is queued
       // again (its delivery report, if any, then finds the message once it is resent).
       else await withClient(em, (client) => reclaimStale(client, row.account_id, row.id));
