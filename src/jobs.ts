@@ -6,7 +6,7 @@ import { startScheduler as startAgenda, type JobContext, type JobTable, type Sch
 import { housekeeping, type SessionLimits } from './modules/accounts/index.js';
 import { expireAbandonedUploads, runContactImport, type ContactImportJobData } from './modules/contacts/index.js';
 import { SimulatorReporter } from './modules/gateways/index.js';
-import { defineSendingJobs, startSendingSweep, markUnknownDeliveries, ReplySender } from './modules/sending/index.js';
+import { defineSendingJobs, startSendingSweep, markUnknownDeliveries, ReplySender, dispatchAutomationSoon } from './modules/sending/index.js';
 import { InboundProcessor } from './modules/inbound/index.js';
 import { ProgramRunner } from './modules/automation/index.js';
 
@@ -38,8 +38,9 @@ export function jobTable(sessionLimits: SessionLimits): JobTable {
       inbound.start();
       const replies = new ReplySender(context.orm, context.log);
       replies.start();
-      // Automation programs: triggers enter contacts, due runs move on.
-      const programs = new ProgramRunner(context.orm, context.log);
+      // Automation programs: triggers enter contacts, due runs move on; the SMS a round queued
+      // are dispatched at once.
+      const programs = new ProgramRunner(context.orm, context.log, (accountId, campaignId) => dispatchAutomationSoon(agenda, accountId, campaignId));
       programs.start();
       return [reporter, inbound, replies, programs];
     },

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { buildTestApp, createTenant, fieldError, signedIn, addUser } from '../helper.js';
-import { query } from '../sending/helpers.js';
+import { automationCampaign, query } from '../sending/helpers.js';
 import { withAccount } from '../../src/db/tenant.js';
 import { ContactList } from '../../src/modules/contacts/contact-list.entity.js';
 import { CustomField } from '../../src/modules/contacts/custom-field.entity.js';
@@ -268,4 +268,35 @@ t.test('an inbound event that a program starts on cannot be deleted; the page na
   t.equal(refused.statusCode, 409);
   t.match(refused.body, 'The automation program &quot;Welcome email&quot; starts on this event');
   t.equal((await query(orm, 'select id from inbound_event where id = ?', [event!.id])).length, 1, 'the event is still there');
+});
+
+t.test('a Send SMS step queues the automation campaign for the contact, with the event data, and asks for its dispatch', async (t) => {
+  const { app, orm } = await buildTestApp(t);
+  const { account, owner, campaign } = await automationCampaign(orm, { body: 'Hi {{first_name|there}}, order {{event.order_id}} is confirmed.' });
+  const eventId = await externalEvent(orm, account);
+  const prog = await program(orm, account, eventId, [{ kind: 'send_sms', campaign: campaign.id }]);
+  const ann = await contact(orm, account, '+33699345001', { firstName: 'Ann' });
+  const optedOut = await contact(orm, account, '+33699345002');
+  await query(orm, 'update contact set sms_opt_in = false where id = ?', [optedOut.id]);
+  await trigger(orm, account, eventId, [ann], { order_id: 'A-17' });
+  await trigger(orm, account, eventId, [optedOut], { order_id: 'B-2' });
+  const work = runner(orm);
+  await work.tick();
+
+  const messages = await query<{ contact_id: string; status: string; skip_reason: string | null; run_id: string; event_data: Record<string, unknown> }>(orm, 'select contact_id, status, skip_reason, run_id, event_data from message where campaign_id = ? order by contact_id', [campaign.id]);
+  t.same(messages.map((m) => [String(m.contact_id), m.status, m.skip_reason]), [[String(ann.id), 'queued', null], [String(optedOut.id), 'skipped', 'opted_out']]);
+  t.same(messages[0]!.event_data, { order_id: 'A-17' }, 'the event data travels with the message');
+  t.same(work.queued, [campaign.id], 'its dispatch was asked for once');
+  const runs = await runsOf(orm, prog.id);
+  t.same(runs.map((r) => r.path), ['send_sms:passed', 'send_sms:failed'], 'an opted-out contact fails the step, with the reason');
+  const detail = await query<{ detail: string }>(orm, `select detail from automation_run_step where run_id = ?`, [runs[1]!.id]);
+  t.equal(detail[0]!.detail, 'SMS not sent: the contact opted out of SMS');
+
+  const client = await signedIn(app, owner);
+  const page = await client.get(`/automation/programs/${prog.id}`);
+  t.match(page.body, /data-count="entered">2</);
+  t.match(page.body, /data-count="failed">1</);
+  t.match(page.body, 'SMS not sent: the contact opted out of SMS', 'the run shows why');
+  const reporting = await client.get('/reporting?type=automated');
+  t.match(reporting.body, 'Order shipped', 'the campaign is listed under Reporting → Automated');
 });

@@ -10,5 +10,3 @@ export { queueRepliesOn, type QueuedReply } from './replies.queries.js';
 export { NumberOptOut } from './number-opt-out.entity.js';
 export { contactMessages } from './contact-messages.queries.js';
 export { contactSenderOptOuts } from './number-opt-outs.queries.js';
-// TEMP STUB
-export async function queueAutomationSmsOn(_c: unknown, sms: { accountId: string; campaignId: string; contactId: string; runId: string; eventData: Record<string, unknown> }[]): Promise<{ id: string | null; status: 'queued' | 'skipped'; skipReason: string | null }[]> { return sms.map(() => ({ id: null, status: 'skipped', skipReason: 'stub' })); }
