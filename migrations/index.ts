@@ -16,6 +16,7 @@ import { Migration20261202000400InboundReports } from './Migration20261202000400
 import { Migration20261203000000LaunchedCampaignsReleaseRecipients } from './Migration20261203000000LaunchedCampaignsReleaseRecipients.js';
 import { Migration20261203000100MessagesByContact } from './Migration20261203000100MessagesByContact.js';
 import { Migration20261204000000Automation } from './Migration20261204000000Automation.js';
+import { Migration20261204100000EmailSmtpMessageId } from './Migration20261204100000EmailSmtpMessageId.js';
 
 export const migrationsList = [
   { name: 'Migration20261127000000Foundation', class: Migration20261127000000Foundation },
@@ -35,4 +36,5 @@ export const migrationsList = [
   { name: 'Migration20261203000000LaunchedCampaignsReleaseRecipients', class: Migration20261203000000LaunchedCampaignsReleaseRecipients },
   { name: 'Migration20261203000100MessagesByContact', class: Migration20261203000100MessagesByContact },
   { name: 'Migration20261204000000Automation', class: Migration20261204000000Automation },
+  { name: 'Migration20261204100000EmailSmtpMessageId', class: Migration20261204100000EmailSmtpMessageId },
 ];

@@ -8,6 +8,11 @@ import { expireAbandonedUploads, runContactImport, type ContactImportJobData } f
 import { SimulatorReporter } from './modules/gateways/index.js';
 import { defineSendingJobs, startSendingSweep, markUnknownDeliveries, ReplySender } from './modules/sending/index.js';
 import { InboundProcessor } from './modules/inbound/index.js';
+import { EmailSender, type EmailSettings } from './modules/automation/index.js';
+import { DEFAULT_EMAIL_FROM } from './config.js';
+
+/** Without settings, emails are kept in the Email outbox with the default From. */
+const OUTBOX_ONLY: EmailSettings = { smtpUrl: undefined, from: DEFAULT_EMAIL_FROM };
 
 /** The hourly clean-up of every module: expired sessions and login failures, uploads never
  * imported, messages whose delivery report never came. */
@@ -17,7 +22,7 @@ export async function runHousekeeping(orm: JobContext['orm'], sessionLimits: Ses
   await markUnknownDeliveries(orm.em.fork());
 }
 
-export function jobTable(sessionLimits: SessionLimits): JobTable {
+export function jobTable(sessionLimits: SessionLimits, email: EmailSettings = OUTBOX_ONLY): JobTable {
   return {
     define(agenda: Agenda, context: JobContext) {
       // A short job gets a short lock, so a crashed worker's lock expires soon.
@@ -37,7 +42,10 @@ export function jobTable(sessionLimits: SessionLimits): JobTable {
       inbound.start();
       const replies = new ReplySender(context.orm, context.log);
       replies.start();
-      return [reporter, inbound, replies];
+      // Emails go out through SMTP_URL, or are kept in the Email outbox without it.
+      const emails = new EmailSender(context.orm, context.log, email);
+      emails.start();
+      return [reporter, inbound, replies, emails];
     },
   };
 }
@@ -45,7 +53,7 @@ export function jobTable(sessionLimits: SessionLimits): JobTable {
 export type { Scheduler };
 
 /** The scheduler with the application's jobs. */
-export function startScheduler(options: Omit<Parameters<typeof startAgenda>[0], 'jobs'> & { sessionLimits: SessionLimits }): Promise<Scheduler> {
-  const { sessionLimits, ...rest } = options;
-  return startAgenda({ ...rest, jobs: jobTable(sessionLimits) });
+export function startScheduler(options: Omit<Parameters<typeof startAgenda>[0], 'jobs'> & { sessionLimits: SessionLimits; email?: EmailSettings }): Promise<Scheduler> {
+  const { sessionLimits, email, ...rest } = options;
+  return startAgenda({ ...rest, jobs: jobTable(sessionLimits, email) });
 }

@@ -4,7 +4,7 @@ export { campaignJson } from './campaign-json.js';
 export { campaignViewHelpers, sendingNotices } from './campaign-labels.js';
 export { campaignTab, isLaunched, moveTo, statusesMovingTo } from './campaign-status.js';
 export { Campaign } from './campaign.entity.js';
-export { campaignsSendingFrom, campaignsUsing, checkCampaignText, checkText, knownPlaceholders, reachOf, recipientChoice, scheduleCampaign, type TextCheck } from './campaigns.service.js';
+export { campaignsSendingFrom, campaignsUsing, checkCampaignText, checkText, knownPlaceholders, placeholderError, reachOf, recipientChoice, scheduleCampaign, type TextCheck } from './campaigns.service.js';
 export { countParts } from './sms-text.js';
 export { registerScheduleListener } from './hooks.js';
 export { renderTemplate } from './sms-text.js';
