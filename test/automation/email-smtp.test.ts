@@ -7,7 +7,8 @@ import t from 'tap';
 import { eventually } from '../helper.js';
 import { query } from '../sending/helpers.js';
 import { contact, emailSetUp, queue, sender, smtpServer } from './helpers.js';
-import { MAX_ATTEMPTS } from '../../src/modules/automation/email-sender.js';
+import { MAX_ATTEMPTS, smtpErrorText } from '../../src/modules/automation/email-sender.js';
+import { loadConfig } from '../../src/config.js';
 
 async function setUp(t: Parameters<typeof emailSetUp>[0], options: { jobs?: boolean } = {}) {
   const smtp = await smtpServer(t);
@@ -104,4 +105,13 @@ t.test('with SMTP_URL set, the application sends queued emails by itself', async
   await eventually('the email to arrive', () => smtp.received.length === 1);
   await eventually('the email to be recorded sent', async () => (await query<{ status: string }>(orm, 'select status from email_message where id = ?', [id]))[0]!.status === 'sent');
   t.match(decoded(smtp.received[0]!.raw), /^Subject: Order A-17 for Ann$/m);
+});
+
+t.test('EMAIL_FROM must be an address, and an SMTP error never shows the password of SMTP_URL', async (t) => {
+  t.equal(loadConfig({}).emailFrom, 'Textcast <no-reply@localhost>', 'a default that works on a fresh machine');
+  t.equal(loadConfig({ EMAIL_FROM: 'Bakery <news@bakery.example>' }).emailFrom, 'Bakery <news@bakery.example>');
+  t.equal(loadConfig({ EMAIL_FROM: 'news@bakery.example' }).emailFrom, 'news@bakery.example');
+  t.throws(() => loadConfig({ EMAIL_FROM: 'Bakery' }), /EMAIL_FROM must be an email address, alone or as "Name <address>", got "Bakery"/);
+  const text = smtpErrorText(new Error('Cannot reach smtp://mailer:s3cret@mail.example:587 right now'), 'smtp://mailer:s3cret@mail.example:587');
+  t.equal(text, 'Cannot reach smtp://mailer:***@mail.example:587 right now');
 });
