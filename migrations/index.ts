@@ -17,6 +17,7 @@ import { Migration20261203000000LaunchedCampaignsReleaseRecipients } from './Mig
 import { Migration20261203000100MessagesByContact } from './Migration20261203000100MessagesByContact.js';
 import { Migration20261204000000Automation } from './Migration20261204000000Automation.js';
 import { Migration20261204000100AutomationMessages } from './Migration20261204000100AutomationMessages.js';
+import { Migration20261204100000EmailSmtpMessageId } from './Migration20261204100000EmailSmtpMessageId.js';
 
 export const migrationsList = [
   { name: 'Migration20261127000000Foundation', class: Migration20261127000000Foundation },
@@ -37,4 +38,5 @@ export const migrationsList = [
   { name: 'Migration20261203000100MessagesByContact', class: Migration20261203000100MessagesByContact },
   { name: 'Migration20261204000000Automation', class: Migration20261204000000Automation },
   { name: 'Migration20261204000100AutomationMessages', class: Migration20261204000100AutomationMessages },
+  { name: 'Migration20261204100000EmailSmtpMessageId', class: Migration20261204100000EmailSmtpMessageId },
 ];

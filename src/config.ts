@@ -13,6 +13,8 @@ export interface Config {
   embeddedPgPort: number;
   mongodbUrl: string | undefined;
   smtpUrl: string | undefined;
+  /** The From of emails (EMAIL_FROM): "Name <address>" or an address. */
+  emailFrom: string;
   publicUrl: string;
   sessionSecret: string | undefined;
   role: Role;
@@ -75,6 +77,16 @@ export function redact(raw: string): string {
   return raw.replace(/\/\/([^:/@]+):([^@]*)@/, '//$1:***@');
 }
 
+export const DEFAULT_EMAIL_FROM = 'Textcast <no-reply@localhost>';
+
+/** EMAIL_FROM: an address, alone or after a display name ("Textcast <no-reply@example.com>"). */
+function emailFrom(env: Env): string {
+  const raw = (env.EMAIL_FROM ?? '').trim();
+  if (!raw) return DEFAULT_EMAIL_FROM;
+  if (!/^([^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/.test(raw)) throw new ConfigError(`EMAIL_FROM must be an email address, alone or as "Name <address>", got "${raw}"`);
+  return raw;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: Env = process.env): Config {
@@ -96,6 +108,7 @@ export function loadConfig(env: Env = process.env): Config {
     embeddedPgPort: integer(env, 'EMBEDDED_PG_PORT', 5433, 1, 65535),
     mongodbUrl: url(env, 'MONGODB_URL', ['mongodb:', 'mongodb+srv:']),
     smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
+    emailFrom: emailFrom(env),
     publicUrl: publicUrl.replace(/\/+$/, ''),
     sessionSecret: env.SESSION_SECRET || undefined,
     role,

@@ -8,7 +8,11 @@ import { expireAbandonedUploads, runContactImport, type ContactImportJobData } f
 import { SimulatorReporter } from './modules/gateways/index.js';
 import { defineSendingJobs, startSendingSweep, markUnknownDeliveries, ReplySender, dispatchAutomationSoon } from './modules/sending/index.js';
 import { InboundProcessor } from './modules/inbound/index.js';
-import { ProgramRunner } from './modules/automation/index.js';
+import { EmailSender, ProgramRunner, type EmailSettings } from './modules/automation/index.js';
+import { DEFAULT_EMAIL_FROM } from './config.js';
+
+/** Without settings, emails are kept in the Email outbox with the default From. */
+const OUTBOX_ONLY: EmailSettings = { smtpUrl: undefined, from: DEFAULT_EMAIL_FROM };
 
 /** The hourly clean-up of every module: expired sessions and login failures, uploads never
  * imported, messages whose delivery report never came. */
@@ -18,7 +22,7 @@ export async function runHousekeeping(orm: JobContext['orm'], sessionLimits: Ses
   await markUnknownDeliveries(orm.em.fork());
 }
 
-export function jobTable(sessionLimits: SessionLimits): JobTable {
+export function jobTable(sessionLimits: SessionLimits, email: EmailSettings = OUTBOX_ONLY): JobTable {
   return {
     define(agenda: Agenda, context: JobContext) {
       // A short job gets a short lock, so a crashed worker's lock expires soon.
@@ -42,7 +46,10 @@ export function jobTable(sessionLimits: SessionLimits): JobTable {
       // are dispatched at once.
       const programs = new ProgramRunner(context.orm, context.log, (accountId, campaignId) => dispatchAutomationSoon(agenda, accountId, campaignId));
       programs.start();
-      return [reporter, inbound, replies, programs];
+      // Emails go out through SMTP_URL, or are kept in the Email outbox without it.
+      const emails = new EmailSender(context.orm, context.log, email);
+      emails.start();
+      return [reporter, inbound, replies, programs, emails];
     },
   };
 }
@@ -50,7 +57,7 @@ export function jobTable(sessionLimits: SessionLimits): JobTable {
 export type { Scheduler };
 
 /** The scheduler with the application's jobs. */
-export function startScheduler(options: Omit<Parameters<typeof startAgenda>[0], 'jobs'> & { sessionLimits: SessionLimits }): Promise<Scheduler> {
-  const { sessionLimits, ...rest } = options;
-  return startAgenda({ ...rest, jobs: jobTable(sessionLimits) });
+export function startScheduler(options: Omit<Parameters<typeof startAgenda>[0], 'jobs'> & { sessionLimits: SessionLimits; email?: EmailSettings }): Promise<Scheduler> {
+  const { sessionLimits, email, ...rest } = options;
+  return startAgenda({ ...rest, jobs: jobTable(sessionLimits, email) });
 }

@@ -93,6 +93,7 @@ try {
     log,
     sessionLimits: { idleSeconds: config.sessionIdleSeconds, maxSeconds: config.sessionMaxSeconds },
     publicUrl: config.publicUrl,
+    email: { smtpUrl: config.smtpUrl, from: config.emailFrom },
   });
 
   if (servesHttp) {

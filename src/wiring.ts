@@ -7,6 +7,7 @@ import { giveSimulatorGateway, registerNumberUsageCheck } from './modules/gatewa
 import { registerUsageCheck, registerErasureStep, registerMessageHistory, registerConversation, registerSenderOptOuts } from './modules/contacts/index.js';
 import { campaignsSendingFrom, campaignsUsing, registerScheduleListener } from './modules/campaigns/index.js';
 import { keepLaunchJob, eraseFromMessages, contactMessages, contactSenderOptOuts } from './modules/sending/index.js';
+import { eraseFromEmails } from './modules/automation/index.js';
 import { contactConversation, eraseFromInbound } from './modules/inbound/index.js';
 
 export function wireModules(): void {
@@ -22,6 +23,8 @@ export function wireModules(): void {
   registerErasureStep(eraseFromMessages);
   // … and the SMS it sent us, and the data of its event triggers.
   registerErasureStep(eraseFromInbound);
+  // … and the emails automation sent it.
+  registerErasureStep(eraseFromEmails);
   // A contact's page lists the messages it received.
   registerMessageHistory(contactMessages);
   // A contact's page shows its conversation: inbound reads both directions.

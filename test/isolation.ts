@@ -21,6 +21,7 @@ import { ExternalEvent } from '../src/modules/automation/external-event.entity.j
 import { Program, ProgramStep } from '../src/modules/automation/program.entity.js';
 import { InboundEvent, InboundEventKeyword } from '../src/modules/inbound/inbound.entity.js';
 import { addInboundNumber } from '../src/modules/gateways/inbound-numbers.service.js';
+import { EmailTemplate } from '../src/modules/automation/email.entity.js';
 
 /** Ids of records in account A, by name. */
 export type Fixture = Record<string, string>;
@@ -281,6 +282,31 @@ export const isolationModules: IsolationModule[] = [
       { method: 'POST', url: (a) => `/automation/programs/${a.programId}/steps/${a.stepId}/enabled`, body: { enabled: 'off' } },
       { method: 'GET', url: (a) => `/automation/programs/${a.programId}/steps/${a.stepId}/delete` },
       { method: 'POST', url: (a) => `/automation/programs/${a.programId}/steps/${a.stepId}/delete` },
+    ],
+    api: [],
+  },
+  {
+    name: 'email',
+    fixture: async (orm, a) => {
+      const em = withAccount(orm.em, a.account.id);
+      const contact = em.create(Contact, { account: a.account, phone: '+33612340077', firstName: 'Secret', email: 'secret@example.com' });
+      const template = em.create(EmailTemplate, { account: a.account, name: 'Secret template', subject: 'Secret', textBody: 'Secret {{first_name}}', htmlBody: '<p>Secret</p>' });
+      await em.flush();
+      const [email] = await em.getConnection().execute<{ id: string }[]>(
+        `insert into email_message (account_id, template_id, contact_id, to_address, subject, text_body, html_body, status) values (?, ?, ?, 'secret@example.com', 'Secret', 'Secret', '<p>Secret</p>', 'stored') returning id`,
+        [a.account.id, template.id, contact.id],
+      );
+      return { emailTemplateId: template.id, emailId: String(email!.id), emailContactId: String(contact.id) };
+    },
+    browser: [
+      { method: 'GET', url: (a) => `/automation/emails/${a.emailTemplateId}/edit` },
+      { method: 'POST', url: (a) => `/automation/emails/${a.emailTemplateId}`, body: { name: 'Stolen', subject: 'Stolen', text_body: 'Stolen' } },
+      { method: 'GET', url: (a) => `/automation/emails/${a.emailTemplateId}/delete` },
+      { method: 'POST', url: (a) => `/automation/emails/${a.emailTemplateId}/delete` },
+      { method: 'GET', url: (a) => `/automation/emails/${a.emailTemplateId}/preview` },
+      { method: 'GET', url: (a) => `/automation/emails/${a.emailTemplateId}/preview/html?contact=${a.emailContactId}` },
+      { method: 'GET', url: (a) => `/automation/emails/outbox/${a.emailId}` },
+      { method: 'GET', url: (a) => `/automation/emails/outbox/${a.emailId}/html` },
     ],
     api: [],
   },

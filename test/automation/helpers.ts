@@ -10,7 +10,7 @@ import { ensureExternalEvent, recordTriggersOn } from '../../src/modules/automat
 import { addStep, changeProgramStatus, createProgram, type StepInput } from '../../src/modules/automation/programs.service.js';
 import { Program } from '../../src/modules/automation/program.entity.js';
 import { ProgramRunner, type SmsQueuedListener } from '../../src/modules/automation/program-runner.js';
-import { Contact } from '../../src/modules/contacts/contact.entity.js';
+import { contact as emailContact } from './email-helpers.js';
 import { query } from '../sending/helpers.js';
 
 export async function externalEvent(orm: MikroORM, account: Account, name = 'Signed up'): Promise<string> {
@@ -30,12 +30,8 @@ export async function program(orm: MikroORM, account: Account, eventId: string, 
   return created;
 }
 
-export async function contact(orm: MikroORM, account: Account, phone: string, values: { firstName?: string; email?: string; fields?: Record<string, string | number | boolean> } = {}): Promise<Contact> {
-  const em = withAccount(orm.em.fork(), account.id);
-  const created = em.create(Contact, { account: account.id, phone, country: 'FR', firstName: values.firstName ?? null, email: values.email ?? null, fields: values.fields ?? {} });
-  await em.flush();
-  return created;
-}
+/** A French contact with this phone (and a name, an email, fields). */
+export const contact = (orm: MikroORM, account: Account, phone: string, values: { firstName?: string; email?: string; fields?: Record<string, string> } = {}) => emailContact(orm, account, { phone, ...values });
 
 /** Triggers the event for these contacts, as the API does. */
 export async function trigger(orm: MikroORM, account: Account, eventId: string, contacts: { id: string | number }[], data: Record<string, unknown> = {}): Promise<void> {

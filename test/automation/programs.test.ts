@@ -5,6 +5,7 @@ import { withAccount } from '../../src/db/tenant.js';
 import { ContactList } from '../../src/modules/contacts/contact-list.entity.js';
 import { CustomField } from '../../src/modules/contacts/custom-field.entity.js';
 import { addInboundNumber } from '../inbound/helpers.js';
+import { template } from './email-helpers.js';
 import { contact, endWaits, externalEvent, program, runner, runsOf, trigger } from './helpers.js';
 
 const listMembers = (orm: Parameters<typeof query>[0], listId: string) => query<{ contact_id: string }>(orm, 'select contact_id from contact_list_member where list_id = ? order by contact_id', [listId]);
@@ -299,4 +300,23 @@ t.test('a Send SMS step queues the automation campaign for the contact, with the
   t.match(page.body, 'SMS not sent: the contact opted out of SMS', 'the run shows why');
   const reporting = await client.get('/reporting?type=automated');
   t.match(reporting.body, 'Order shipped', 'the campaign is listed under Reporting → Automated');
+});
+
+t.test('a Send email step queues the template for the contact with the event data; a contact without an address fails the step', async (t) => {
+  const { orm } = await buildTestApp(t);
+  const { account } = await createTenant(orm);
+  const templateId = await template(orm, account, { name: 'Welcome', subject: 'Welcome {{first_name|there}}', textBody: 'Your code is {{event.code}}.' });
+  const eventId = await externalEvent(orm, account);
+  const prog = await program(orm, account, eventId, [{ kind: 'send_email', email_template: templateId }]);
+  const ann = await contact(orm, account, '+33612345001', { firstName: 'Ann', email: 'ann@example.com' });
+  const bob = await contact(orm, account, '+33612345002');
+  await trigger(orm, account, eventId, [ann], { code: 'X1' });
+  await trigger(orm, account, eventId, [bob], { code: 'X2' });
+  await runner(orm).tick();
+
+  const emails = await query<{ to_address: string | null; subject: string; text_body: string; status: string; run_id: string }>(orm, 'select to_address, subject, text_body, status, run_id from email_message where account_id = ? order by id', [account.id]);
+  t.same(emails.map((e) => [e.to_address, e.subject, e.text_body, e.status]), [['ann@example.com', 'Welcome Ann', 'Your code is X1.', 'queued'], [null, 'Welcome there', 'Your code is X2.', 'skipped']]);
+  const runs = await runsOf(orm, prog.id);
+  t.same(runs.map((r) => r.path), ['send_email:passed', 'send_email:failed']);
+  t.equal(String(emails[0]!.run_id), String(runs[0]!.id), 'the email records the run that sent it');
 });

@@ -1,6 +1,7 @@
 // The Automation tab: its landing page (what each section holds) and the sections' routes.
 import type { TypedApp } from '../../plugins/validation.js';
 import { programsRoutes } from './programs.routes.js';
+import { emailRoutes } from './email.routes.js';
 
 export async function automationRoutes(app: TypedApp) {
   app.get('/', async (request, reply) => {
@@ -16,4 +17,5 @@ export async function automationRoutes(app: TypedApp) {
     return reply.page('automation/index', { counts: numbers }, { title: 'Automation', tab: 'automation' });
   });
   await app.register(programsRoutes, { prefix: '/programs' });
+  await app.register(emailRoutes, { prefix: '/emails' });
 }

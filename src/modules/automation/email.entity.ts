@@ -46,6 +46,9 @@ export const EmailMessage = defineEntity({
     htmlBody: p.text().nullable(),
     status: p.enum([...EMAIL_STATUSES]).default('queued'),
     skipReason: p.string().length(100).nullable(),
+    /** The id the SMTP server gave the email it accepted (its Message-ID), to find it in the
+     * provider's logs. */
+    smtpMessageId: p.string().length(300).nullable(),
     /** The last SMTP error, shown on the outbox page. */
     error: p.string().length(500).nullable(),
     attempts: p.smallint().default(0),

@@ -5,3 +5,5 @@ export { Program, ProgramStep, ProgramRun, RunStep } from './program.entity.js';
 export { EmailTemplate, EmailMessage } from './email.entity.js';
 export { programsOnEvent } from './programs.queries.js';
 export { ProgramRunner } from './program-runner.js';
+export { EmailSender, type EmailSettings } from './email-sender.js';
+export { eraseFromEmails } from './email.queries.js';

@@ -10,9 +10,8 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { ConflictError, ValidationError } from '../../errors.js';
 import { isUuid } from '../../db/find.js';
 import type { Account } from '../accounts/index.js';
-import { Campaign, knownPlaceholders } from '../campaigns/index.js';
+import { Campaign, knownPlaceholders, placeholderError } from '../campaigns/index.js';
 import { ContactList, customFieldsOf, WRITABLE_BUILT_IN_FIELDS } from '../contacts/index.js';
-import { unknownPlaceholdersOf } from './placeholders.js';
 import { ExternalEvent } from './external-event.entity.js';
 import { EmailTemplate } from './email.entity.js';
 import { Program, ProgramStep, STEP_KINDS, type ProgramStatus, type StepKind } from './program.entity.js';
@@ -181,8 +180,8 @@ async function validStep(em: EntityManager, input: StepInput): Promise<StepValue
     const value = input.field_value ?? '';
     if ([...value].length > MAX_FIELD_VALUE) errors.field_value = `A value can have at most ${MAX_FIELD_VALUE} characters.`;
     else {
-      const unknown = unknownPlaceholdersOf(value, await knownPlaceholders(em));
-      if (unknown.length) errors.field_value = `Unknown placeholder${unknown.length === 1 ? '' : 's'}: ${unknown.map((name) => `{{${name}}}`).join(', ')}.`;
+      const problem = placeholderError(value, await knownPlaceholders(em), { eventData: true });
+      if (problem) errors.field_value = problem;
     }
     values.fieldKey = key;
     values.fieldValue = value;

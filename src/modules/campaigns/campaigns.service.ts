@@ -109,12 +109,21 @@ export function checkText(body: string, known: Set<string>, options: { publicUrl
   const count = countParts(estimateText(sent, lengths));
   const basis = placeholders.length === 0 ? 'none' : options.longest ? 'recipients' : 'fixed';
   let error: string | null = null;
-  const malformed = malformedPlaceholders(body);
   if (!body.trim()) error = 'Write the message.';
-  else if (malformed.length) error = `Not a placeholder: ${malformed.join(', ')} (write them like {{first_name}} or {{first_name|there}}).`;
-  else if (unknown.length) error = `Unknown placeholder${unknown.length > 1 ? 's' : ''}: ${unknown.map((n) => `{{${n}}}`).join(', ')}.`;
-  else if (count.parts > MAX_PARTS) error = `The message needs ${count.parts} parts; at most ${MAX_PARTS} are allowed.`;
+  else error = placeholderError(body, known, { eventData: options.kind === 'automation' });
+  if (!error && count.parts > MAX_PARTS) error = `The message needs ${count.parts} parts; at most ${MAX_PARTS} are allowed.`;
   return { count, basis, unknown, error };
+}
+
+/** What is wrong with a text's placeholders, in a user's words: one that is not a placeholder, or
+ * names that are not in `known` (`event.<key>` is allowed where the text gets an event's data:
+ * automation campaigns and email templates). Null when they are fine. */
+export function placeholderError(text: string, known: ReadonlySet<string>, options: { eventData: boolean }): string | null {
+  const malformed = malformedPlaceholders(text);
+  if (malformed.length) return `Not a placeholder: ${malformed.join(', ')} (write them like {{first_name}} or {{first_name|there}}).`;
+  const unknown = unknownPlaceholders(text, known).filter((name) => !(options.eventData && name.startsWith('event.')));
+  if (unknown.length) return `Unknown placeholder${unknown.length > 1 ? 's' : ''}: ${unknown.map((n) => `{{${n}}}`).join(', ')}.`;
+  return null;
 }
 
 export async function validateMessage(em: EntityManager, input: MessageInput, options: { publicUrl: string; defaultCountry: string | null; existingKind?: CampaignKind }): Promise<{ values: MessageValues; errors: Record<string, string>; text: TextCheck }> {
