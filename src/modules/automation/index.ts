@@ -3,3 +3,4 @@ export { EventTrigger, ExternalEvent, EXTERNAL_EVENT_SOURCES } from './external-
 export { ensureExternalEvent, recordTriggersOn, type Trigger } from './external-events.queries.js';
 export { Program, ProgramStep, ProgramRun, RunStep } from './program.entity.js';
 export { EmailTemplate, EmailMessage } from './email.entity.js';
+export { registerEventOwners, type EventOwner } from './hooks.js';

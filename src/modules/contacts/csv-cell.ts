@@ -5,6 +5,7 @@
 // - a cell holding a delimiter a spreadsheet may split on (comma, semicolon, tab), a quote or a
 //   line break is quoted, so no part of it becomes a cell of its own (`Ann;=1+2` stays one cell);
 // - quotes inside are doubled (RFC 4180).
+import { DateTime } from 'luxon';
 const FORMULA_START = /^[=+\-@\t\r]/;
 const PLAIN_NUMBER = /^[+-]?\d+(\.\d+)?$/;
 const NEEDS_QUOTES = /[",;\t\r\n]|^\s|\s$/;
@@ -19,4 +20,16 @@ export function csvCell(value: unknown): string {
 /** One CSV line (CRLF, as RFC 4180 and spreadsheets expect) of cells written by csvCell. */
 export function csvLine(cells: readonly unknown[]): string {
   return cells.map(csvCell).join(',') + '\r\n';
+}
+
+/** Chunks of a CSV download: the header line, then one chunk per batch of rows (a cursor's). */
+export async function* csvChunks<T>(header: readonly string[], batches: AsyncIterable<T[]>, cells: (row: T) => unknown[]): AsyncGenerator<string> {
+  yield csvLine(header);
+  for await (const rows of batches) yield rows.map((row) => csvLine(cells(row))).join('');
+}
+
+/** A moment in a CSV cell: ISO 8601 with the offset of `zone` (the account's), which spreadsheets
+ * read and which says its zone. Empty for none. */
+export function csvTime(date: Date | string | null, zone: string): string {
+  return date ? (DateTime.fromJSDate(new Date(date)).setZone(zone).toISO({ suppressMilliseconds: true }) ?? '') : '';
 }

@@ -13,5 +13,6 @@ export { registerErasureStep, type ErasedContact } from './erasure.js';
 export { contactKey, contactsByPhoneOn, createKeywordContactOn, setEmailOn, setNumberSuppressedOn, setOptInOn, type KeywordContact } from './consent.queries.js';
 export { registerMessageHistory, type ContactMessages } from './message-history.js';
 export { registerConversation, type ConversationEntry } from './conversation.js';
-export { csvCell, csvLine } from './csv-cell.js';
+export { csvCell, csvChunks, csvLine, csvTime } from './csv-cell.js';
 export { registerSenderOptOuts, type SenderOptOut } from './sender-opt-outs.js';
+export { keyFieldOf, matchContactsOn, type KeyField, type KeyMatch } from './contact-keys.js';

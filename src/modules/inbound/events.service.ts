@@ -10,7 +10,7 @@ import { ValidationError } from '../../errors.js';
 import { isUuid } from '../../db/find.js';
 import { Account } from '../accounts/index.js';
 import { InboundNumber } from '../gateways/index.js';
-import { ExternalEvent, ensureExternalEvent } from '../automation/index.js';
+import { ExternalEvent, ensureExternalEvent, type EventOwner } from '../automation/index.js';
 import { InboundEvent, InboundEventKeyword, INBOUND_EVENT_TYPES, type InboundEventType } from './inbound.entity.js';
 import { eventKeywordProblem, keywordKey } from './keywords.js';
 
@@ -208,4 +208,11 @@ export function listEvents(em: EntityManager): Promise<InboundEvent[]> {
 /** The account's inbound numbers, the choices of the form. */
 export function inboundNumbers(em: EntityManager): Promise<InboundNumber[]> {
   return em.find(InboundNumber, {}, { orderBy: { number: 'asc' } });
+}
+
+/** The inbound events that own these external events (automation's events page links to them and
+ * sends deletions here), by external event id. */
+export async function inboundEventOwners(em: EntityManager, externalEventIds: string[]): Promise<Map<string, EventOwner>> {
+  const events = await em.find(InboundEvent, { externalEvent: { $in: externalEventIds } }, { populate: ['inboundNumber'] });
+  return new Map(events.map((event) => [event.externalEvent.id, { label: `inbound event "${event.name}" on ${event.inboundNumber.number}`, url: `/inbound/events#event-${event.id}` }]));
 }

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { DateTime } from 'luxon';
 import { ValidationError } from '../../errors.js';
 import { actorName } from '../../plugins/view.js';
-import { csvLine } from '../contacts/index.js';
+import { csvChunks, csvTime } from '../contacts/index.js';
 import { inboxBatchesOn, stopBatchesOn, type InboxFilters, type InboxRow, type StopFilters, type StopRow } from './inbound-lists.queries.js';
 
 /** The STOP list's filters as typed: dates (YYYY-MM-DD, in the account's zone) and a number id. */
@@ -31,23 +31,16 @@ export function stopFilters(query: StopQuery, zone: string): StopFilters {
   };
 }
 
-const isoIn = (date: string | null, zone: string) => (date ? DateTime.fromJSDate(new Date(date)).setZone(zone).toISO({ suppressMilliseconds: true }) : '');
-
-/** Chunks of CSV text: the header, then a chunk per batch of rows. */
-async function* csvChunks<T>(header: readonly string[], batches: AsyncIterable<T[]>, cells: (row: T) => unknown[]): AsyncGenerator<string> {
-  yield csvLine(header);
-  for await (const rows of batches) yield rows.map((row) => csvLine(cells(row))).join('');
-}
 
 /** Both lists end with the campaign estimate; the header says it is one. */
 const ESTIMATE_HEADER = ['latest_campaign_before_reply_estimate', 'latest_campaign_sent_at'] as const;
-const estimateCells = (row: StopRow | InboxRow, zone: string) => [row.campaign_name ?? '', isoIn(row.campaign_sent_at, zone)];
+const estimateCells = (row: StopRow | InboxRow, zone: string) => [row.campaign_name ?? '', csvTime(row.campaign_sent_at, zone)];
 
 export function stopCsvOn(client: pg.ClientBase, accountId: string, filters: StopFilters, zone: string): AsyncGenerator<string> {
   return csvChunks(
     ['phone', 'first_name', 'last_name', 'is_contact', 'inbound_number', 'keyword', 'replied_at', ...ESTIMATE_HEADER],
     stopBatchesOn(client, accountId, filters),
-    (row) => [row.phone ?? row.from_raw, row.first_name, row.last_name, row.contact_id ? 'yes' : 'no', row.inbound_number, row.keyword, isoIn(row.received_at, zone), ...estimateCells(row, zone)],
+    (row) => [row.phone ?? row.from_raw, row.first_name, row.last_name, row.contact_id ? 'yes' : 'no', row.inbound_number, row.keyword, csvTime(row.received_at, zone), ...estimateCells(row, zone)],
   );
 }
 
@@ -56,7 +49,7 @@ export function inboxCsvOn(client: pg.ClientBase, accountId: string, filters: In
     ['received_at', 'phone', 'first_name', 'last_name', 'inbound_number', 'text', 'captured_email', 'status', 'error', 'handled', 'handled_at', 'handled_by', ...ESTIMATE_HEADER],
     inboxBatchesOn(client, accountId, filters),
     (row) => [
-      isoIn(row.received_at, zone),
+      csvTime(row.received_at, zone),
       row.phone ?? row.from_raw,
       row.first_name,
       row.last_name,
@@ -66,7 +59,7 @@ export function inboxCsvOn(client: pg.ClientBase, accountId: string, filters: In
       row.status,
       row.error,
       row.handled_at ? 'yes' : 'no',
-      isoIn(row.handled_at, zone),
+      csvTime(row.handled_at, zone),
       row.handled_by ? actorName(row.handled_by) : '',
       ...estimateCells(row, zone),
     ],
