@@ -29,6 +29,9 @@ export interface Config {
   /** Which proxies' X-Forwarded-For is believed (TRUST_PROXY): none by default; a hop count, or
    * addresses and CIDR ranges separated by commas, as Fastify's `trustProxy` takes them. */
   trustProxy: false | number | string;
+  /** Requests a minute one API key may make (API_RATE_LIMIT, default 600), counted in each
+   * process: N web processes allow up to N times as many. */
+  apiRequestsPerMinute: number;
 }
 
 export class ConfigError extends Error {}
@@ -119,5 +122,6 @@ export function loadConfig(env: Env = process.env): Config {
     sessionMaxSeconds: integer(env, 'SESSION_MAX_HOURS', 12, 1, 24 * 90) * 3600,
     importMaxBytes: integer(env, 'IMPORT_MAX_MB', 200, 1, 100_000) * 1024 * 1024,
     trustProxy: trustProxy(env),
+    apiRequestsPerMinute: integer(env, 'API_RATE_LIMIT', 600, 1, 1_000_000),
   };
 }

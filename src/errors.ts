@@ -29,6 +29,14 @@ export class BadInputError extends AppError {
   }
 }
 
+/** Bad input that API v2 names with one of the reference product's reply codes (2002: more than
+ * 1,000 contacts, 2004: an unknown key field), where the generic 1001 would say less. */
+export class CodedBadInputError extends BadInputError {
+  constructor(fields: Record<string, string>, message: string, readonly replyCode: number) {
+    super(fields, message);
+  }
+}
+
 export class NotFoundError extends AppError {
   constructor(message = 'Not found') {
     super(404, 'not_found', message);

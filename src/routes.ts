@@ -20,6 +20,8 @@ import { pricesRoutes } from './modules/accounts/prices.routes.js';
 import { gatewaysRoutes } from './modules/gateways/gateways.routes.js';
 import { inboundNumbersRoutes } from './modules/gateways/inbound-numbers.routes.js';
 import { automationRoutes } from './modules/automation/automation.routes.js';
+import { externalEventsRoutes } from './modules/automation/external-events.routes.js';
+import { externalEventsApiRoutes } from './modules/automation/external-events.api.js';
 import { segmentsAndExportRoutes } from './modules/contacts/segments.routes.js';
 import { contactImportRoutes } from './modules/contacts/contact-imports.routes.js';
 import { webhookRoutes } from './modules/sending/webhooks.routes.js';
@@ -44,6 +46,7 @@ export async function registerRoutes(app: FastifyInstance): Promise<void> {
   await app.register(contactImportRoutes, { prefix: '/contacts/imports' });
   await app.register(segmentsAndExportRoutes, { prefix: '/contacts' }); // /contacts/segments, /contacts/export
   await app.register(automationRoutes, { prefix: '/automation' });
+  await app.register(externalEventsRoutes, { prefix: '/automation/events' });
   await app.register(settingsRoutes, { prefix: '/settings' });
   await app.register(creditsRoutes, { prefix: '/settings/credits' });
   await app.register(pricesRoutes, { prefix: '/settings/prices' });
@@ -55,6 +58,7 @@ export async function registerRoutes(app: FastifyInstance): Promise<void> {
   await app.register(campaignsApiRoutes, { prefix: '/api/v1' });
   await app.register(sendingApiRoutes, { prefix: '/api/v1' });
   await app.register(inboundEventsApiRoutes, { prefix: '/api/v1' });
+  await app.register(externalEventsApiRoutes, { prefix: '/api/v2' });
   await app.register(webhookRoutes, { prefix: '/webhooks' });
   await app.register(inboundWebhookRoutes, { prefix: '/webhooks' });
 }

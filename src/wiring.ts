@@ -7,8 +7,8 @@ import { giveSimulatorGateway, registerNumberUsageCheck } from './modules/gatewa
 import { registerUsageCheck, registerErasureStep, registerMessageHistory, registerConversation, registerSenderOptOuts } from './modules/contacts/index.js';
 import { campaignsSendingFrom, campaignsUsing, registerScheduleListener } from './modules/campaigns/index.js';
 import { keepLaunchJob, eraseFromMessages, contactMessages, contactSenderOptOuts } from './modules/sending/index.js';
-import { eraseFromEmails } from './modules/automation/index.js';
-import { contactConversation, eraseFromInbound } from './modules/inbound/index.js';
+import { eraseFromEmails, registerEventOwners } from './modules/automation/index.js';
+import { contactConversation, eraseFromInbound, inboundEventOwners } from './modules/inbound/index.js';
 
 export function wireModules(): void {
   // A new account starts with the simulator as its default gateway.
@@ -31,4 +31,6 @@ export function wireModules(): void {
   registerConversation(contactConversation);
   // … and the sender numbers it opted out of alone, which sending honours.
   registerSenderOptOuts(contactSenderOptOuts);
+  // An inbound event's external event is managed with it: the events page links there.
+  registerEventOwners(inboundEventOwners);
 }

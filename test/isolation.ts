@@ -236,6 +236,23 @@ export const isolationModules: IsolationModule[] = [
     api: [],
   },
   {
+    name: 'external events',
+    fixture: async (orm, a) => {
+      const em = withAccount(orm.em, a.account.id);
+      const event = em.create(ExternalEvent, { account: a.account, name: 'secret_event', source: 'api' });
+      await em.flush();
+      await em.getConnection().execute(`insert into event_trigger (account_id, event_id, data) values (?, ?, '{"secret": "data"}')`, [a.account.id, event.id]);
+      return { externalEventId: event.id };
+    },
+    browser: [
+      { method: 'GET', url: (a) => `/automation/events/${a.externalEventId}` },
+      { method: 'GET', url: (a) => `/automation/events/${a.externalEventId}/triggers.csv` },
+      { method: 'GET', url: (a) => `/automation/events/${a.externalEventId}/delete` },
+      { method: 'POST', url: (a) => `/automation/events/${a.externalEventId}/delete` },
+    ],
+    api: [{ method: 'POST', url: (a) => `/api/v2/event/${a.externalEventId}/trigger`, body: { key_id: 'phone', external_id: '+33612340001', data: { stolen: true } } }],
+  },
+  {
     name: 'inbound messages',
     fixture: async (orm, a) => {
       const em = withAccount(orm.em, a.account.id);

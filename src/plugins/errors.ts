@@ -3,8 +3,8 @@
 // the request id, which the page shows so a report can be matched to the log.
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, BadInputError, ValidationError } from '../errors.js';
-import { isMachineRoute } from './route-path.js';
+import { AppError, BadInputError, CodedBadInputError, ValidationError } from '../errors.js';
+import { isMachineRoute, isReplyCodeRoute } from './route-path.js';
 
 
 const TITLES: Record<number, string> = {
@@ -28,12 +28,24 @@ function codeFor(status: number, error: Partial<FastifyError & AppError>): strin
   return 'bad_request';
 }
 
+/** API v2's reply code for a refusal (0 is success): the reference product's where it has one
+ * (1 unknown key, 1001 invalid parameters, 1010 a body that is not JSON, and the codes an error
+ * names itself), otherwise the HTTP status (404, 413, 429...). README "API v2" lists them. */
+function replyCodeFor(status: number, error: Partial<FastifyError & AppError>): number {
+  if (error instanceof CodedBadInputError) return error.replyCode;
+  if (status === 401) return 1;
+  if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return 1010;
+  if (status === 400 || error instanceof ValidationError) return 1001;
+  return status;
+}
+
 export async function sendError(request: FastifyRequest, reply: FastifyReply, status: number, error: Partial<FastifyError & AppError>) {
   const safeMessage = status >= 500 ? `Something went wrong on our side. Reference: ${request.id}` : error.message || TITLES[status] || 'Request refused';
   if (isMachineRoute(request)) {
     const body: Record<string, unknown> = { code: codeFor(status, error), message: safeMessage };
     if (error instanceof ValidationError || error instanceof BadInputError) body.fields = error.fields;
-    return reply.code(status).type('application/json').send({ error: body });
+    const envelope = isReplyCodeRoute(request) ? { replyCode: replyCodeFor(status, error), replyText: safeMessage } : {};
+    return reply.code(status).type('application/json').send({ ...envelope, error: body });
   }
   const title = TITLES[status] ?? (status >= 500 ? 'Something went wrong' : 'Request refused');
   if (request.headers['hx-request'] === 'true' && !String(request.headers['hx-target'] ?? '').startsWith('main#')) {

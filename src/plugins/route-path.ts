@@ -17,3 +17,8 @@ export function isMachineRoute(request: FastifyRequest): boolean {
   const path = routePath(request);
   return path.startsWith('/api/') || path.startsWith('/webhooks/') || path === '/healthz';
 }
+
+/** API v2, shaped like the reference product's: answers carry `replyCode` and `replyText`. */
+export function isReplyCodeRoute(request: FastifyRequest): boolean {
+  return routePath(request).startsWith('/api/v2/');
+}

@@ -3,7 +3,8 @@
 // - `/api/` routes need `Authorization: Bearer <api key>`;
 // - every other route needs a browser session. GET/HEAD need any role; anything that changes
 //   state needs `config.role` (default marketer), so a viewer changes nothing.
-// The request's EntityManager is then scoped to the caller's account (db/tenant.ts).
+// The request's EntityManager is then scoped to the caller's account (db/tenant.ts). Each API key
+// then spends from its own budget of requests a minute (429 with Retry-After beyond it).
 import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { scopeToAccount, ACROSS_ACCOUNTS } from '../../db/tenant.js';
@@ -27,6 +28,8 @@ declare module 'fastify' {
     sessionId: string | null;
     /** Who acts, for audit trails: "user:<email>" or "api-key:<name>". */
     actor: string;
+    /** The API key of an /api/ request, once authenticated (its rate limit is counted by it). */
+    apiKeyId: string | null;
   }
 }
 
@@ -56,6 +59,7 @@ async function authenticateApiKey(request: FastifyRequest): Promise<void> {
   if (!apiKey) throw new UnauthenticatedError('This API key is unknown or revoked.');
   request.account = apiKey.account;
   request.actor = `api-key:${apiKey.name}`;
+  request.apiKeyId = apiKey.id;
   scopeToAccount(request.em, apiKey.account.id);
   // Recorded at most once a minute so a busy key does not write on every call.
   if (!apiKey.lastUsedAt || Date.now() - apiKey.lastUsedAt.getTime() > 60_000) {
@@ -71,11 +75,28 @@ function sendToLogin(request: FastifyRequest, reply: FastifyReply): FastifyReply
   return reply.redirect(`/login?next=${next}`, 303);
 }
 
-export const authPlugin = fp<{ limits: SessionLimits }>(async (app, { limits }) => {
+export class RateLimitedError extends AppError {
+  constructor(message: string) {
+    super(429, 'rate_limited', message);
+  }
+}
+
+export const authPlugin = fp<{ limits: SessionLimits; apiRequestsPerMinute: number }>(async (app, { limits, apiRequestsPerMinute }) => {
   app.decorateRequest('user', null);
   app.decorateRequest('account', null);
   app.decorateRequest('sessionId', null);
   app.decorateRequest('actor', 'system');
+  app.decorateRequest('apiKeyId', null);
+
+  // Counted per key, not per address: one integration behind many addresses is still one caller,
+  // and callers behind one proxy do not share a budget. In this process's memory (@fastify/rate-limit).
+  const limitApiKey = app.rateLimit({
+    max: apiRequestsPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (request) => `api-key:${request.apiKeyId}`,
+    errorResponseBuilder: (_request, context) =>
+      new RateLimitedError(`Too many requests with this API key: at most ${apiRequestsPerMinute.toLocaleString('en')} a minute. Try again in ${Math.ceil(context.ttl / 1000)} seconds.`),
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     const config = request.routeOptions.config;
@@ -86,7 +107,10 @@ export const authPlugin = fp<{ limits: SessionLimits }>(async (app, { limits }) 
       if (token) await attachSession(request, token);
       return;
     }
-    if (isApiRoute(request)) return authenticateApiKey(request);
+    if (isApiRoute(request)) {
+      await authenticateApiKey(request);
+      return limitApiKey.call(app, request, reply);
+    }
     if (!token || !(await attachSession(request, token))) {
       // Unknown routes answer 404 to everyone rather than revealing that they need a login.
       if (!request.routeOptions.url) return;

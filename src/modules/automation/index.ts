@@ -3,7 +3,8 @@ export { EventTrigger, ExternalEvent, EXTERNAL_EVENT_SOURCES } from './external-
 export { ensureExternalEvent, recordTriggersOn, type Trigger } from './external-events.queries.js';
 export { Program, ProgramStep, ProgramRun, RunStep } from './program.entity.js';
 export { EmailTemplate, EmailMessage } from './email.entity.js';
-export { programsOnEvent } from './programs.queries.js';
+export { programsUsing } from './external-events.service.js';
 export { ProgramRunner } from './program-runner.js';
 export { EmailSender, type EmailSettings } from './email-sender.js';
 export { eraseFromEmails } from './email.queries.js';
+export { registerEventOwners, type EventOwner } from './hooks.js';

@@ -101,8 +101,3 @@ export async function recentRuns(em: EntityManager, accountId: string, programId
   const [{ total }] = await em.getConnection().execute<{ total: string }[]>(`select count(*) as total from automation_run r where r.account_id = ? and r.program_id = ? ${filter}`, params);
   return { runs, total: Number(total) };
 }
-
-/** The programs that start on an event (an event they use cannot be deleted). */
-export async function programsOnEvent(em: EntityManager, accountId: string, eventId: string): Promise<{ id: string; name: string; status: string }[]> {
-  return em.getConnection().execute(`select id, name, status from automation_program where account_id = ? and event_id = ? order by name`, [accountId, eventId]);
-}

@@ -6,7 +6,6 @@
 //   line break is quoted, so no part of it becomes a cell of its own (`Ann;=1+2` stays one cell);
 // - quotes inside are doubled (RFC 4180).
 import { DateTime } from 'luxon';
-
 const FORMULA_START = /^[=+\-@\t\r]/;
 const PLAIN_NUMBER = /^[+-]?\d+(\.\d+)?$/;
 const NEEDS_QUOTES = /[",;\t\r\n]|^\s|\s$/;
@@ -23,12 +22,14 @@ export function csvLine(cells: readonly unknown[]): string {
   return cells.map(csvCell).join(',') + '\r\n';
 }
 
-/** A time in a CSV: ISO 8601 with the zone's offset, which a spreadsheet reads and which says its
- * zone; empty for none. */
-export const csvTime = (date: string | Date | null, zone: string) => (date ? DateTime.fromJSDate(new Date(date)).setZone(zone).toISO({ suppressMilliseconds: true }) : '');
-
-/** Chunks of CSV text: the header, then a chunk per batch of rows. */
+/** Chunks of a CSV download: the header line, then one chunk per batch of rows (a cursor's). */
 export async function* csvChunks<T>(header: readonly string[], batches: AsyncIterable<T[]>, cells: (row: T) => unknown[]): AsyncGenerator<string> {
   yield csvLine(header);
   for await (const rows of batches) yield rows.map((row) => csvLine(cells(row))).join('');
+}
+
+/** A moment in a CSV cell: ISO 8601 with the offset of `zone` (the account's), which spreadsheets
+ * read and which says its zone. Empty for none. */
+export function csvTime(date: Date | string | null, zone: string): string {
+  return date ? (DateTime.fromJSDate(new Date(date)).setZone(zone).toISO({ suppressMilliseconds: true }) ?? '') : '';
 }

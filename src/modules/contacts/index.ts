@@ -16,3 +16,4 @@ export { registerMessageHistory, type ContactMessages } from './message-history.
 export { registerConversation, type ConversationEntry } from './conversation.js';
 export { csvCell, csvChunks, csvLine, csvTime } from './csv-cell.js';
 export { registerSenderOptOuts, type SenderOptOut } from './sender-opt-outs.js';
+export { keyFieldOf, matchContactsOn, type KeyField, type KeyMatch } from './contact-keys.js';

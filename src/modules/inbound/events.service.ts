@@ -10,7 +10,7 @@ import { ConflictError, ValidationError } from '../../errors.js';
 import { isUuid } from '../../db/find.js';
 import { Account } from '../accounts/index.js';
 import { InboundNumber } from '../gateways/index.js';
-import { ExternalEvent, ensureExternalEvent, programsOnEvent } from '../automation/index.js';
+import { ExternalEvent, ensureExternalEvent, programsUsing, type EventOwner } from '../automation/index.js';
 import { InboundEvent, InboundEventKeyword, INBOUND_EVENT_TYPES, type InboundEventType } from './inbound.entity.js';
 import { eventKeywordProblem, keywordKey } from './keywords.js';
 
@@ -194,8 +194,8 @@ export async function updateEvent(em: EntityManager, account: Account, event: In
  * restricts while it exists; the external event's triggers go with it. */
 /** The automation programs that start on the event's external event: while one does, the event
  * cannot be deleted (the program's foreign key restricts; this says which). */
-export function programsBlocking(em: EntityManager, event: InboundEvent): Promise<{ id: string; name: string }[]> {
-  return programsOnEvent(em, event.account.id, event.externalEvent.id);
+export async function programsBlocking(em: EntityManager, event: InboundEvent): Promise<{ id: string; name: string }[]> {
+  return (await programsUsing(em, [event.externalEvent.id])).get(event.externalEvent.id) ?? [];
 }
 
 export async function deleteEvent(em: EntityManager, event: InboundEvent): Promise<void> {
@@ -216,4 +216,11 @@ export function listEvents(em: EntityManager): Promise<InboundEvent[]> {
 /** The account's inbound numbers, the choices of the form. */
 export function inboundNumbers(em: EntityManager): Promise<InboundNumber[]> {
   return em.find(InboundNumber, {}, { orderBy: { number: 'asc' } });
+}
+
+/** The inbound events that own these external events (automation's events page links to them and
+ * sends deletions here), by external event id. */
+export async function inboundEventOwners(em: EntityManager, externalEventIds: string[]): Promise<Map<string, EventOwner>> {
+  const events = await em.find(InboundEvent, { externalEvent: { $in: externalEventIds } }, { populate: ['inboundNumber'] });
+  return new Map(events.map((event) => [event.externalEvent.id, { label: `inbound event "${event.name}" on ${event.inboundNumber.number}`, url: `/inbound/events#event-${event.id}` }]));
 }

@@ -2,3 +2,4 @@
 export { InboundProcessor } from './processor.js';
 export { contactConversation } from './conversation.queries.js';
 export { eraseFromInbound } from './erasure.queries.js';
+export { inboundEventOwners } from './events.service.js';
