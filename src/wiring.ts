@@ -5,9 +5,9 @@
 import { registerAccountSetup } from './modules/accounts/index.js';
 import { giveSimulatorGateway, registerNumberUsageCheck } from './modules/gateways/index.js';
 import { registerUsageCheck, registerErasureStep, registerMessageHistory, registerConversation, registerSenderOptOuts } from './modules/contacts/index.js';
-import { campaignsSendingFrom, campaignsUsing, registerScheduleListener } from './modules/campaigns/index.js';
+import { campaignsSendingFrom, campaignsUsing, registerCampaignUsers, registerScheduleListener } from './modules/campaigns/index.js';
 import { keepLaunchJob, eraseFromMessages, contactMessages, contactSenderOptOuts } from './modules/sending/index.js';
-import { eraseFromEmails, registerEventOwners } from './modules/automation/index.js';
+import { eraseFromEmails, programsSendingCampaign, programsUsingList, registerEventOwners } from './modules/automation/index.js';
 import { contactConversation, eraseFromInbound, inboundEventOwners } from './modules/inbound/index.js';
 
 export function wireModules(): void {
@@ -15,6 +15,10 @@ export function wireModules(): void {
   registerAccountSetup(giveSimulatorGateway);
   // A segment or list that a campaign sends to cannot be deleted.
   registerUsageCheck(campaignsUsing);
+  // … or that an automation program adds contacts to.
+  registerUsageCheck(programsUsingList);
+  // An automation campaign that a program sends cannot be deleted.
+  registerCampaignUsers(programsSendingCampaign);
   // An inbound number that a campaign still has to send from cannot be deleted.
   registerNumberUsageCheck(campaignsSendingFrom);
   // A scheduled campaign has its launch job at its time.

@@ -320,3 +320,26 @@ t.test('a Send email step queues the template for the contact with the event dat
   t.same(runs.map((r) => r.path), ['send_email:passed', 'send_email:failed']);
   t.equal(String(emails[0]!.run_id), String(runs[0]!.id), 'the email records the run that sent it');
 });
+
+t.test('a list a program adds to, and an automation campaign a program sends, cannot be deleted; the refusal names the program', async (t) => {
+  const { app, orm } = await buildTestApp(t);
+  const { account, owner, campaign } = await automationCampaign(orm);
+  const em = withAccount(orm.em.fork(), account.id);
+  const list = em.create(ContactList, { account: account.id, name: 'Confirmed people' });
+  await em.flush();
+  const eventId = await externalEvent(orm, account);
+  await program(orm, account, eventId, [{ kind: 'add_to_list', list: list.id }, { kind: 'send_sms', campaign: campaign.id }], { name: 'Onboarding' });
+  const client = await signedIn(app, owner);
+
+  const listPage = await client.get(`/contacts/lists/${list.id}/delete`);
+  t.match(listPage.body, 'This list cannot be deleted: automation program &quot;Onboarding&quot; adds contacts to it.');
+  const refusedList = await client.post(`/contacts/lists/${list.id}/delete`);
+  t.equal(refusedList.statusCode, 409);
+  t.equal((await query(orm, 'select id from contact_list where id = ?', [list.id])).length, 1, 'the list is still there');
+
+  await client.get(`/create/${campaign.id}`);
+  const refusedCampaign = await client.post(`/create/${campaign.id}/delete`);
+  t.equal(refusedCampaign.statusCode, 409);
+  t.match(refusedCampaign.body, 'The automation program &quot;Onboarding&quot; sends this campaign: remove that step first.');
+  t.equal((await query(orm, 'select id from campaign where id = ?', [campaign.id])).length, 1, 'the campaign is still there');
+});

@@ -8,3 +8,4 @@ export { ProgramRunner } from './program-runner.js';
 export { EmailSender, type EmailSettings } from './email-sender.js';
 export { eraseFromEmails } from './email.queries.js';
 export { registerEventOwners, type EventOwner } from './hooks.js';
+export { programsSendingCampaign, programsUsingList } from './programs.queries.js';

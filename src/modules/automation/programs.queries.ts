@@ -2,6 +2,7 @@
 // served by the path's (account, step, outcome) index), and recent runs with their paths.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { withClient } from '../../db/raw-client.js';
+import { ProgramStep } from './program.entity.js';
 import type { StepKind, StepOutcome, RunStatus } from './program.entity.js';
 
 export interface StepCounts {
@@ -100,4 +101,18 @@ export async function recentRuns(em: EntityManager, accountId: string, programId
   );
   const [{ total }] = await em.getConnection().execute<{ total: string }[]>(`select count(*) as total from automation_run r where r.account_id = ? and r.program_id = ? ${filter}`, params);
   return { runs, total: Number(total) };
+}
+
+/** A contacts usage check (contacts/usage.ts): the programs with a step that adds contacts to the
+ * list (the step's foreign key restricts; this says which). The account's filter scopes it. */
+export async function programsUsingList(em: EntityManager, used: { segmentId: string } | { listId: string }): Promise<{ name: string; program: true }[]> {
+  if (!('listId' in used)) return [];
+  const steps = await em.find(ProgramStep, { list: used.listId }, { populate: ['program'] });
+  return [...new Set(steps.map((step) => step.program.name))].sort().map((name) => ({ name, program: true }));
+}
+
+/** A campaigns hook (campaigns/hooks.ts): the programs with a Send SMS step on the campaign. */
+export async function programsSendingCampaign(em: EntityManager, campaignId: string): Promise<string[]> {
+  const steps = await em.find(ProgramStep, { campaign: campaignId }, { populate: ['program'] });
+  return [...new Set(steps.map((step) => step.program.name))].sort();
 }

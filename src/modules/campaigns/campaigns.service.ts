@@ -15,6 +15,7 @@ import { countParts, estimateText, parsePlaceholders, unknownPlaceholders, malfo
 import { findLinks, replaceLinks, trackedLinkLength } from './message-render.js';
 import { recipientFilterOn, summariseOn, longestValuesOn, type CountryReach, type RecipientChoice, type RecipientSummary } from './recipients.queries.js';
 import { isUuid } from '../../db/find.js';
+import { campaignUsers } from './hooks.js';
 
 export const BUILT_IN_PLACEHOLDERS = ['first_name', 'last_name', 'email', 'phone', 'unsubscribe_link'] as const;
 /** Before recipients are chosen, each placeholder counts as this many characters. */
@@ -382,6 +383,8 @@ export async function deleteCampaign(em: EntityManager, campaign: Campaign): Pro
   if (isLaunched(campaign)) throw new ConflictError(`This campaign is ${campaign.status}: a launched campaign cannot be deleted.`);
   // An automation campaign stays a draft: once its messages go out, they are its record.
   if (campaign.firstSentAt) throw new ConflictError('Messages of this campaign have gone out: it cannot be deleted.');
+  const users = await campaignUsers(em, campaign.id);
+  if (users.length) throw new ConflictError(`The automation program${users.length === 1 ? '' : 's'} ${users.map((name) => `"${name}"`).join(', ')} send${users.length === 1 ? 's' : ''} this campaign: remove ${users.length === 1 ? 'that step' : 'those steps'} first.`);
   em.remove(campaign);
   await em.flush();
 }

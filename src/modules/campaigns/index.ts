@@ -6,7 +6,7 @@ export { campaignTab, dispatchesMessages, isLaunched, moveTo, statusesMovingTo }
 export { Campaign, type CampaignKind, type CampaignStatus } from './campaign.entity.js';
 export { campaignsSendingFrom, campaignsUsing, checkCampaignText, checkText, knownPlaceholders, placeholderError, reachOf, recipientChoice, scheduleCampaign, type TextCheck } from './campaigns.service.js';
 export { countParts } from './sms-text.js';
-export { registerScheduleListener } from './hooks.js';
+export { registerCampaignUsers, registerScheduleListener } from './hooks.js';
 export { renderTemplate } from './sms-text.js';
 export { findLinks, linkPosition, newToken, placeholderValues, prepareTemplate, renderMessage, TOKEN_LENGTH, type Recipient, type Template } from './message-render.js';
 export { recipientFilterOn, type RecipientFilter } from './recipients.queries.js';

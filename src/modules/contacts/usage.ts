@@ -4,8 +4,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 
 export interface Usage {
-  /** What uses it, as a user reads it: a campaign's name. */
+  /** What uses it, as a user reads it: a campaign's or a program's name. */
   name: string;
+  /** An automation program (a step adds contacts to the list); otherwise a campaign. */
+  program?: boolean;
 }
 
 export type UsageCheck = (em: EntityManager, used: { segmentId: string } | { listId: string }) => Promise<Usage[]>;
