@@ -187,7 +187,12 @@ export async function eventKeywordsOn(client: pg.ClientBase, numbers: { accountI
   return (numberId, keyword) => events.get(`${numberId} ${keyword}`) ?? null;
 }
 
-/** The contact opts out of campaigns sent from this number only. */
-export async function optOutOfNumberOn(client: pg.ClientBase, accountId: string, contactId: string, numberId: string, keyword: string): Promise<void> {
-  await client.query('insert into number_opt_out (account_id, contact_id, inbound_number_id, keyword) values ($1, $2, $3, $4) on conflict do nothing', [accountId, contactId, numberId, keyword]);
+/** Contacts opt out of campaigns sent from these numbers only (one statement for the lot). */
+export async function optOutOfNumbersOn(client: pg.ClientBase, optOuts: { accountId: string; contactId: string; numberId: string; keyword: string }[]): Promise<void> {
+  if (!optOuts.length) return;
+  await client.query(
+    `insert into number_opt_out (account_id, contact_id, inbound_number_id, keyword)
+     select * from unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::text[]) on conflict do nothing`,
+    [optOuts.map((o) => o.accountId), optOuts.map((o) => o.contactId), optOuts.map((o) => o.numberId), optOuts.map((o) => o.keyword)],
+  );
 }
