@@ -1,8 +1,8 @@
 // The consent rules, in SQL on the caller's transaction, for every path that changes a contact's
-// opt-in one at a time or by keyword: the contact pages, the API's contact update and the
-// unsubscribe link (contacts.service.ts changeOptIn and createContact, one row each) and the
-// inbound processor (STOP, START, a join keyword, a number that writes to us: many rows at once,
-// since an inbound burst is thousands of messages a second). The rules:
+// opt-in one at a time or by keyword: the contact pages and the unsubscribe link
+// (contacts.service.ts changeOptIn and createContact, one row each) and the inbound processor
+// (STOP, START, a join keyword, a number that writes to us: many rows at once, since an inbound
+// burst is thousands of messages a second). The rules:
 // - every change leaves a consent event with its source and actor (a repeated STOP changes nothing);
 // - opting a contact in lifts its number's suppression;
 // - a number that is no contact is suppressed by a STOP (no longer by a START), so that it comes

@@ -129,7 +129,7 @@ export async function updateContact(em: EntityManager, contact: Contact, input: 
   }
 }
 
-/** Opts a contact in or out by hand, through the API or by its unsubscribe link: a consent event
+/** Opts a contact in or out by hand or by its unsubscribe link: a consent event
  * when that changes it, and opting in lifts a suppression (consent.queries.ts). Written at once,
  * on em's transaction when it has one. */
 export async function changeOptIn(em: EntityManager, contact: Contact, optedIn: boolean, source: 'manual' | 'api' | 'unsubscribe_link' | 'stop_keyword', actor: string): Promise<void> {
