@@ -31,11 +31,12 @@ export interface OptInState {
  * of inbound messages instead of once per message. */
 export async function contactsByPhoneOn(client: pg.ClientBase, numbers: { accountId: string; phone: string }[]): Promise<Map<string, KeywordContact>> {
   if (!numbers.length) return new Map();
-  const { rows } = await client.query<{ account_id: string; phone: string; id: string; sms_opt_in: boolean | null; email: string | null }>(
-    `select c.account_id, c.phone, c.id, c.sms_opt_in, c.email from contact c
+  const { rows } = await client.query<{ account_id: string; phone: string; id: string; sms_opt_in: boolean | null; email: string | null }>({
+    name: 'consent-contacts-by-phone',
+    text: `select c.account_id, c.phone, c.id, c.sms_opt_in, c.email from contact c
      where (c.account_id, c.phone) in (select * from unnest($1::uuid[], $2::text[]))`,
-    [numbers.map((n) => n.accountId), numbers.map((n) => n.phone)],
-  );
+    values: [numbers.map((n) => n.accountId), numbers.map((n) => n.phone)],
+  });
   return new Map(rows.map((row) => [contactKey(row.account_id, row.phone), { id: row.id, optedIn: row.sms_opt_in !== false, email: row.email }]));
 }
 
@@ -60,8 +61,9 @@ const CONSENT_EVENTS = `insert into consent_event (account_id, contact_id, phone
  * not) and, for a contact, its opt-in afterwards (null for a number). */
 export async function setOptInsOn(client: pg.ClientBase, changes: OptInChange[]): Promise<{ changed: boolean; state: OptInState | null }[]> {
   if (!changes.length) return [];
-  const { rows } = await client.query<{ position: string; sms_opt_in: boolean | null; opt_out_source: string | null; opted_out_at: Date | null; changed: boolean }>(
-    `with c as (
+  const { rows } = await client.query<{ position: string; sms_opt_in: boolean | null; opt_out_source: string | null; opted_out_at: Date | null; changed: boolean }>({
+    name: 'consent-set-opt-ins',
+    text: `with c as (
        select * from unnest($1::uuid[], $2::bigint[], $3::text[], $4::boolean[], $5::text[], $6::text[]) with ordinality
          as c(account_id, contact_id, phone_hash, opted_in, source, actor, position)),
      contacts as (
@@ -85,7 +87,7 @@ export async function setOptInsOn(client: pg.ClientBase, changes: OptInChange[])
             exists (select 1 from changed x where x.position = c.position) as changed
      from c left join contacts k using (position) left join contact t on k.position is null and t.account_id = c.account_id and t.id = c.contact_id
      order by c.position`,
-    [
+    values: [
       changes.map((c) => c.accountId),
       changes.map((c) => c.contactId),
       changes.map((c) => phoneHash(c.accountId, c.phone)),
@@ -93,7 +95,7 @@ export async function setOptInsOn(client: pg.ClientBase, changes: OptInChange[])
       changes.map((c) => c.source),
       changes.map((c) => c.actor),
     ],
-  );
+  });
   return rows.map((row, index) => ({
     changed: row.changed,
     state: changes[index]!.contactId === null ? null : { smsOptIn: row.sms_opt_in, optOutSource: row.opt_out_source, optedOutAt: row.opted_out_at },
@@ -116,8 +118,9 @@ export interface StartingOptIn {
 /** Gives new contacts their starting opt-in, with its consent event; answers each one's opt-in. */
 export async function startOptInsOn(client: pg.ClientBase, contacts: StartingOptIn[]): Promise<OptInState[]> {
   if (!contacts.length) return [];
-  const { rows } = await client.query<{ sms_opt_in: boolean | null; opt_out_source: string | null; opted_out_at: Date | null }>(
-    `with given as (
+  const { rows } = await client.query<{ sms_opt_in: boolean | null; opt_out_source: string | null; opted_out_at: Date | null }>({
+    name: 'consent-start-opt-ins',
+    text: `with given as (
        select * from unnest($1::uuid[], $2::bigint[], $3::text[], $4::boolean[], $5::boolean[], $6::text[], $7::text[]) with ordinality
          as g(account_id, contact_id, phone_hash, given, joins, source, actor, position)),
      lifted as (delete from suppression s using given g where g.joins and s.account_id = g.account_id and s.phone_hash = g.phone_hash),
@@ -134,7 +137,7 @@ export async function startOptInsOn(client: pg.ClientBase, contacts: StartingOpt
      events as (${CONSENT_EVENTS})
      select c.opted_in as sms_opt_in, case when not c.opted_in then c.source end as opt_out_source, case when not c.opted_in then now() end as opted_out_at
      from c order by c.position`,
-    [
+    values: [
       contacts.map((c) => c.accountId),
       contacts.map((c) => c.contactId),
       contacts.map((c) => phoneHash(c.accountId, c.phone)),
@@ -143,7 +146,7 @@ export async function startOptInsOn(client: pg.ClientBase, contacts: StartingOpt
       contacts.map((c) => c.source),
       contacts.map((c) => c.actor),
     ],
-  );
+  });
   return rows.map((row) => ({ smsOptIn: row.sms_opt_in, optOutSource: row.opt_out_source, optedOutAt: row.opted_out_at }));
 }
 
@@ -162,13 +165,14 @@ export interface NewKeywordContact {
 /** Creates the contacts of numbers that wrote to us, with their starting opt-in (startOptInsOn). */
 export async function createKeywordContactsOn(client: pg.ClientBase, contacts: NewKeywordContact[]): Promise<KeywordContact[]> {
   if (!contacts.length) return [];
-  const { rows } = await client.query<{ id: string; account_id: string; phone: string }>(
-    `insert into contact (account_id, phone, country, email)
+  const { rows } = await client.query<{ id: string; account_id: string; phone: string }>({
+    name: 'consent-create-contacts',
+    text: `insert into contact (account_id, phone, country, email)
      select v.account_id, v.phone, v.country, v.email from unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) with ordinality as v(account_id, phone, country, email, position)
      order by v.position
      on conflict (account_id, phone) do update set updated_at = now() returning id, account_id, phone`,
-    [contacts.map((c) => c.accountId), contacts.map((c) => c.phone), contacts.map((c) => c.country), contacts.map((c) => c.email)],
-  );
+    values: [contacts.map((c) => c.accountId), contacts.map((c) => c.phone), contacts.map((c) => c.country), contacts.map((c) => c.email)],
+  });
   const idOf = new Map(rows.map((row) => [contactKey(row.account_id, row.phone), row.id]));
   const ids = contacts.map((c) => idOf.get(contactKey(c.accountId, c.phone))!);
   const started = await startOptInsOn(
@@ -181,9 +185,10 @@ export async function createKeywordContactsOn(client: pg.ClientBase, contacts: N
 /** Saves email addresses sent by SMS on their contacts. */
 export async function setEmailsOn(client: pg.ClientBase, emails: { accountId: string; contactId: string; email: string }[]): Promise<void> {
   if (!emails.length) return;
-  await client.query(
-    `update contact c set email = v.email, updated_at = now()
+  await client.query({
+    name: 'consent-set-emails',
+    text: `update contact c set email = v.email, updated_at = now()
      from unnest($1::uuid[], $2::bigint[], $3::text[]) as v(account_id, id, email) where c.account_id = v.account_id and c.id = v.id`,
-    [emails.map((e) => e.accountId), emails.map((e) => e.contactId), emails.map((e) => e.email)],
-  );
+    values: [emails.map((e) => e.accountId), emails.map((e) => e.contactId), emails.map((e) => e.email)],
+  });
 }

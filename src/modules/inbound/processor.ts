@@ -19,7 +19,6 @@ import type pg from 'pg';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { FastifyBaseLogger } from 'fastify';
 import { inTransaction, withClient } from '../../db/raw-client.js';
-import { normalisePhone } from '../../phone.js';
 import { withoutValues } from '../../log.js';
 import { Poller } from '../../poller.js';
 import { contactKey, contactsByPhoneOn, type KeywordContact } from '../contacts/index.js';
@@ -27,6 +26,7 @@ import { recordTriggersOn, type Trigger } from '../automation/index.js';
 import { queueRepliesOn, type QueuedReply } from '../sending/index.js';
 import { afterFirstWord, emailIn, firstWord, matchKeyword } from './keywords.js';
 import { RoundWrites } from './round-writes.js';
+import { countryOf } from './intake.js';
 import {
   claimReceivedOn,
   eventKeywordsOn,
@@ -52,12 +52,6 @@ interface Processed {
   replies: QueuedReply[];
   trigger: Trigger | null;
   contact: KeywordContact | null;
-}
-
-/** The country of an E.164 number (for the reply's price and a new contact). */
-function countryOf(phone: string): string | null {
-  const parsed = normalisePhone(phone);
-  return parsed.ok ? parsed.country : null;
 }
 
 const noOutcome = (classification: Outcome['classification']): Outcome => ({ classification, keyword: null, contactId: null, eventId: null, capturedEmail: null, inboxText: null });
