@@ -18,6 +18,13 @@ export async function withClient<T>(em: EntityManager, fn: (client: pg.Client) =
   }
 }
 
+/** Runs `fn` on the connection of `em`'s transaction, so its SQL commits (or rolls back) with the
+ * entity work around it; outside a transaction, on a connection of the pool. */
+export async function withTransactionClient<T>(em: EntityManager, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const transaction = em.getTransactionContext<{ client: KnexClient }>();
+  return transaction ? fn(await transaction.client.acquireConnection()) : withClient(em, fn);
+}
+
 /** Runs `fn` in one transaction on a raw client: all of it happens, or none of it. */
 export async function inTransaction<T>(em: EntityManager, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   return withClient(em, async (client) => {

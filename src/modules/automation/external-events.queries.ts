@@ -33,12 +33,13 @@ export interface Trigger {
 /** Records occurrences of events (one statement for the lot, in order). */
 export async function recordTriggersOn(client: pg.ClientBase, triggers: Trigger[]): Promise<void> {
   if (!triggers.length) return;
-  await client.query(
-    `insert into event_trigger (account_id, event_id, contact_id, data)
+  await client.query({
+    name: 'event-triggers-record',
+    text: `insert into event_trigger (account_id, event_id, contact_id, data)
      select v.account_id, v.event_id, v.contact_id, v.data from unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::jsonb[]) with ordinality as v(account_id, event_id, contact_id, data, position)
      order by v.position`,
-    [triggers.map((t) => t.accountId), triggers.map((t) => t.eventId), triggers.map((t) => t.contactId), triggers.map((t) => JSON.stringify(t.data))],
-  );
+    values: [triggers.map((t) => t.accountId), triggers.map((t) => t.eventId), triggers.map((t) => t.contactId), triggers.map((t) => JSON.stringify(t.data))],
+  });
 }
 
 // --- The external events page ------------------------------------------------------------------

@@ -1,12 +1,16 @@
 // The rules for one contact at a time: validation (shared with the API and import), create,
-// update, opt-in changes with their consent evidence, and erasure.
+// update, opt-in changes with their consent evidence, and erasure. The consent rules themselves
+// (events, suppression) are consent.queries.ts's, shared with the inbound keywords: this file
+// asks them on the EntityManager's transaction and lets the entity follow.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ValidationError } from '../../errors.js';
 import type { Account } from '../accounts/index.js';
-import { Contact, type OptOutSource } from './contact.entity.js';
+import { Contact } from './contact.entity.js';
 import { CustomField } from './custom-field.entity.js';
 import { ConsentEvent, Suppression } from './consent.entity.js';
 import { normalisePhone, phoneHash } from '../../phone.js';
+import { withTransactionClient } from '../../db/raw-client.js';
+import { setOptInsOn, startOptInsOn, type OptInState } from './consent.queries.js';
 import { parseFieldValue, parseOptIn, LIMITS, type FieldValue } from './fields.js';
 import { eraseCopies } from './erasure.js';
 
@@ -91,41 +95,37 @@ export async function customFieldsOf(em: EntityManager): Promise<Map<string, Cus
   return new Map(fields.map((field) => [field.key, field]));
 }
 
-async function isSuppressed(em: EntityManager, accountId: string, e164: string): Promise<boolean> {
-  return (await em.count(Suppression, { phoneHash: phoneHash(accountId, e164) })) > 0;
+/** The entity takes the opt-in the consent rules wrote (so a later flush writes the same). */
+function follow(contact: Contact, state: OptInState): void {
+  contact.smsOptIn = state.smsOptIn;
+  contact.optOutSource = state.optOutSource;
+  contact.optedOutAt = state.optedOutAt;
 }
 
-/** Records a change of opt-in on the contact and in the consent history. */
-export function recordOptIn(em: EntityManager, contact: Contact, optedIn: boolean, source: OptOutSource | 'api' | 'manual' | 'import', actor: string): void {
-  const before = contact.smsOptIn !== false;
-  contact.smsOptIn = optedIn;
-  contact.optOutSource = optedIn ? null : source;
-  contact.optedOutAt = optedIn ? null : new Date();
-  if (before !== optedIn || contact.id === undefined) {
-    em.persist(em.create(ConsentEvent, { account: contact.account, contact, phoneHash: phoneHash(contact.account.id, contact.phone), optedIn, source, actor }));
-  }
-}
-
+/** Creates a contact (in one transaction with its starting opt-in: a suppressed number starts
+ * opted out, whatever the form says). */
 export async function createContact(em: EntityManager, account: Account, input: ContactInput, actor: string): Promise<Contact> {
   const { value, errors } = validateContact(input, await customFieldsOf(em), account.defaultCountry ?? null);
   if (!errors.phone && (await em.count(Contact, { phone: value.phone }))) errors.phone = `A contact with the number ${value.phone} already exists.`;
   if (Object.keys(errors).length) throw new ValidationError(errors);
-  const contact = em.create(Contact, {
-    account,
-    phone: value.phone,
-    country: value.country,
-    email: value.email,
-    firstName: value.first_name,
-    lastName: value.last_name,
-    fields: stripNulls(value.fields),
+  return em.transactional(async (tx) => {
+    const contact = tx.create(Contact, {
+      account,
+      phone: value.phone,
+      country: value.country,
+      email: value.email,
+      firstName: value.first_name,
+      lastName: value.last_name,
+      fields: stripNulls(value.fields),
+    });
+    // Inserted first: the starting opt-in's consent event names it.
+    await tx.persist(contact).flush();
+    const [state] = await withTransactionClient(tx, (client) =>
+      startOptInsOn(client, [{ accountId: account.id, contactId: String(contact.id), phone: value.phone, given: value.sms_opt_in ?? null, join: false, source: 'manual', actor }]),
+    );
+    follow(contact, state!);
+    return contact;
   });
-  em.persist(contact);
-  if (await isSuppressed(em, account.id, value.phone)) {
-    recordOptIn(em, contact, false, 'suppressed', actor);
-  } else if (value.sms_opt_in !== undefined && value.sms_opt_in !== null) {
-    recordOptIn(em, contact, value.sms_opt_in, 'manual', actor);
-  }
-  return contact;
 }
 
 export async function updateContact(em: EntityManager, contact: Contact, input: ContactInput, actor: string, source: 'manual' | 'api' = 'manual'): Promise<void> {
@@ -142,10 +142,13 @@ export async function updateContact(em: EntityManager, contact: Contact, input: 
   }
 }
 
-/** Opts a contact in or out by hand or through the API. Opting back in lifts a suppression. */
+/** Opts a contact in or out by hand or by its unsubscribe link: a consent event
+ * when that changes it, and opting in lifts a suppression (consent.queries.ts). Written at once,
+ * on em's transaction when it has one. */
 export async function changeOptIn(em: EntityManager, contact: Contact, optedIn: boolean, source: 'manual' | 'api' | 'unsubscribe_link' | 'stop_keyword', actor: string): Promise<void> {
-  recordOptIn(em, contact, optedIn, source, actor);
-  if (optedIn) await em.nativeDelete(Suppression, { account: contact.account.id, phoneHash: phoneHash(contact.account.id, contact.phone) });
+  const change = { accountId: contact.account.id, contactId: String(contact.id), phone: contact.phone, optedIn, source, actor };
+  const [result] = await withTransactionClient(em, (client) => setOptInsOn(client, [change]));
+  follow(contact, result!.state!);
 }
 
 /** Erasure: the contact and its personal data go (from its messages too); an opted-out number

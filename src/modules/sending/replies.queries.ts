@@ -19,12 +19,13 @@ export interface QueuedReply {
 /** Queues replies (one statement for the lot). */
 export async function queueRepliesOn(client: pg.ClientBase, replies: QueuedReply[]): Promise<void> {
   if (!replies.length) return;
-  await client.query(
-    `insert into message (account_id, campaign_id, contact_id, phone, country, status, gateway_id, body, reply_to_id, is_confirmation)
+  await client.query({
+    name: 'replies-queue',
+    text: `insert into message (account_id, campaign_id, contact_id, phone, country, status, gateway_id, body, reply_to_id, is_confirmation)
      select v.account_id, null, v.contact_id, v.phone, v.country, 'queued', v.gateway_id, v.body, v.reply_to_id, v.is_confirmation
      from unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::bigint[], $8::boolean[])
           as v(account_id, contact_id, phone, country, gateway_id, body, reply_to_id, is_confirmation)`,
-    [
+    values: [
       replies.map((r) => r.accountId),
       replies.map((r) => r.contactId),
       replies.map((r) => r.phone),
@@ -34,7 +35,7 @@ export async function queueRepliesOn(client: pg.ClientBase, replies: QueuedReply
       replies.map((r) => r.replyToId),
       replies.map((r) => r.isConfirmation),
     ],
-  );
+  });
 }
 
 export interface ClaimedReply {
