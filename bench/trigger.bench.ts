@@ -9,8 +9,8 @@
 // price and the simulator (sending.fixture.ts); N French contacts written set-based plus 1,000 for
 // the warm-up (none opted out); an API key; for the warm-up and for the measured run each an
 // automation campaign ("Hi {{first_name|there}}, order {{event.order_id}} ..."), an external event
-// and an active program with one Send SMS step. API_RATE_LIMIT is raised to cover every call of the
-// run (logged): the per-key limit is not what is measured.
+// and an active program with one Send SMS step. API_RATE_LIMIT is set to cover every call of the run
+// (the default 600 a minute, more for larger runs; logged): the per-key limit is not measured.
 // The app as main.ts builds it (logging off) listens on a port; the ProgramRunner polls in this
 // process with its default interval. Its "SMS queued" listener does nothing: queued means the
 // message row exists, and dispatching is not measured. An untimed warm-up (1,000 other contacts on
