@@ -74,6 +74,10 @@ t.test('a draft or paused program enters nobody; a trigger within the re-entry w
   t.equal((await runsOf(orm, draft.id)).length, 0, 'the draft entered nobody');
   t.equal((await runsOf(orm, once.id)).length, 1, 'three triggers within the window: entered once');
   t.equal((await runsOf(orm, always.id)).length, 3, 'without a window: entered each time');
+  await query(orm, `update automation_run set entered_at = now() - interval '61 minutes' where program_id = ?`, [once.id]);
+  await trigger(orm, account, eventId, [ann]);
+  await work.tick();
+  t.equal((await runsOf(orm, once.id)).length, 2, 'a trigger after the window enters again');
   const pending = await query<{ n: string }>(orm, 'select count(*) as n from event_trigger where account_id = ? and processed_at is null', [account.id]);
   t.equal(Number(pending[0]!.n), 0, 'every trigger was taken up');
 });

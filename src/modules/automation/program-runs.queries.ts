@@ -13,6 +13,9 @@ export const ENTER_BATCH = 2000;
  * its re-entry window (or twice in this batch) is entered once. Triggers without a contact, or
  * on events no active program uses, are only marked. Entering is serialised across processes by
  * an advisory lock (the re-entry check reads runs another process may be writing).
+ * The re-entry check is skipped without a window, and asks for the contact's last entry (max):
+ * as a NOT EXISTS anti-join, planned on statistics taken while automation_run was small, it
+ * scanned the program's runs once per trigger, so entering grew with the square of a burst.
  */
 export async function enterTriggeredOn(client: pg.ClientBase, limit = ENTER_BATCH): Promise<{ triggers: number; entered: number }> {
   await client.query(`select pg_advisory_xact_lock(hashtext('automation-enter'))`);
@@ -28,8 +31,9 @@ export async function enterTriggeredOn(client: pg.ClientBase, limit = ENTER_BATC
        from claimed c
        join automation_program p on p.account_id = c.account_id and p.event_id = c.event_id and p.status = 'active'
        join contact k on k.account_id = c.account_id and k.id = c.contact_id
-       where not exists (select 1 from automation_run r where r.account_id = p.account_id and r.program_id = p.id and r.contact_id = c.contact_id
-                           and p.reentry_minutes > 0 and r.entered_at > now() - make_interval(mins => p.reentry_minutes))
+       where (p.reentry_minutes = 0
+              or coalesce((select max(r.entered_at) from automation_run r where r.account_id = p.account_id and r.program_id = p.id and r.contact_id = c.contact_id),
+                          '-infinity') <= now() - make_interval(mins => p.reentry_minutes))
        order by p.id, c.contact_id, case when p.reentry_minutes = 0 then c.id end, c.id
        returning id
      )
