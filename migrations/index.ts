@@ -18,6 +18,7 @@ import { Migration20261203000100MessagesByContact } from './Migration20261203000
 import { Migration20261204000000Automation } from './Migration20261204000000Automation.js';
 import { Migration20261204000100AutomationMessages } from './Migration20261204000100AutomationMessages.js';
 import { Migration20261204100000EmailSmtpMessageId } from './Migration20261204100000EmailSmtpMessageId.js';
+import { Migration20261204200000UnprocessedTriggers } from './Migration20261204200000UnprocessedTriggers.js';
 
 export const migrationsList = [
   { name: 'Migration20261127000000Foundation', class: Migration20261127000000Foundation },
@@ -39,4 +40,5 @@ export const migrationsList = [
   { name: 'Migration20261204000000Automation', class: Migration20261204000000Automation },
   { name: 'Migration20261204000100AutomationMessages', class: Migration20261204000100AutomationMessages },
   { name: 'Migration20261204100000EmailSmtpMessageId', class: Migration20261204100000EmailSmtpMessageId },
+  { name: 'Migration20261204200000UnprocessedTriggers', class: Migration20261204200000UnprocessedTriggers },
 ];

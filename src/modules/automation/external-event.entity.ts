@@ -40,6 +40,10 @@ export const EventTrigger = defineEntity({
     /** Set when automation has acted on it. */
     processedAt: p.datetime().nullable(),
   },
-  indexes: [{ properties: ['account', 'event', 'at'], name: 'event_trigger_account_event_index' }],
+  indexes: [
+    { properties: ['account', 'event', 'at'], name: 'event_trigger_account_event_index' },
+    // The automation runner's queue: triggers not yet acted on, small however many are kept.
+    { expression: 'create index "event_trigger_unprocessed_index" on "event_trigger" ("id") where "processed_at" is null', name: 'event_trigger_unprocessed_index' },
+  ],
 });
 export type EventTrigger = InferEntity<typeof EventTrigger>;
