@@ -27,6 +27,10 @@ export interface Config {
   /** Which proxies' X-Forwarded-For is believed (TRUST_PROXY): none by default; a hop count, or
    * addresses and CIDR ranges separated by commas, as Fastify's `trustProxy` takes them. */
   trustProxy: false | number | string;
+  /** How long a message claimed by a dispatcher may stay `sending` before it counts as a dead
+   * dispatcher's and is queued again (SENDING_CLAIM_LEASE_SECONDS, default 30, the sending
+   * module's CLAIM_LEASE_SECONDS). */
+  claimLeaseSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -106,5 +110,6 @@ export function loadConfig(env: Env = process.env): Config {
     sessionMaxSeconds: integer(env, 'SESSION_MAX_HOURS', 12, 1, 24 * 90) * 3600,
     importMaxBytes: integer(env, 'IMPORT_MAX_MB', 200, 1, 100_000) * 1024 * 1024,
     trustProxy: trustProxy(env),
+    claimLeaseSeconds: integer(env, 'SENDING_CLAIM_LEASE_SECONDS', 30, 5, 3600),
   };
 }
