@@ -32,6 +32,10 @@ export interface Config {
   /** Requests a minute one API key may make (API_RATE_LIMIT, default 600), counted in each
    * process: N web processes allow up to N times as many. */
   apiRequestsPerMinute: number;
+  /** How long a message claimed by a dispatcher may stay `sending` before it counts as a dead
+   * dispatcher's and is queued again (SENDING_CLAIM_LEASE_SECONDS, default 30, the sending
+   * module's CLAIM_LEASE_SECONDS). */
+  claimLeaseSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -123,5 +127,6 @@ export function loadConfig(env: Env = process.env): Config {
     importMaxBytes: integer(env, 'IMPORT_MAX_MB', 200, 1, 100_000) * 1024 * 1024,
     trustProxy: trustProxy(env),
     apiRequestsPerMinute: integer(env, 'API_RATE_LIMIT', 600, 1, 1_000_000),
+    claimLeaseSeconds: integer(env, 'SENDING_CLAIM_LEASE_SECONDS', 30, 5, 3600),
   };
 }

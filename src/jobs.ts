@@ -6,7 +6,7 @@ import { startScheduler as startAgenda, type JobContext, type JobTable, type Sch
 import { housekeeping, type SessionLimits } from './modules/accounts/index.js';
 import { expireAbandonedUploads, runContactImport, type ContactImportJobData } from './modules/contacts/index.js';
 import { SimulatorReporter } from './modules/gateways/index.js';
-import { defineSendingJobs, startSendingSweep, markUnknownDeliveries, ReplySender, dispatchAutomationSoon } from './modules/sending/index.js';
+import { defineSendingJobs, startSendingSweep, markUnknownDeliveries, ReplySender, dispatchAutomationSoon, CLAIM_LEASE_SECONDS } from './modules/sending/index.js';
 import { InboundProcessor } from './modules/inbound/index.js';
 import { EmailSender, ProgramRunner, type EmailSettings } from './modules/automation/index.js';
 import { DEFAULT_EMAIL_FROM } from './config.js';
@@ -22,12 +22,20 @@ export async function runHousekeeping(orm: JobContext['orm'], sessionLimits: Ses
   await markUnknownDeliveries(orm.em.fork());
 }
 
-export function jobTable(sessionLimits: SessionLimits, email: EmailSettings = OUTBOX_ONLY): JobTable {
+export interface JobSettings {
+  sessionLimits: SessionLimits;
+  /** SENDING_CLAIM_LEASE_SECONDS (config.claimLeaseSeconds); the sending module's default when absent. */
+  claimLeaseSeconds?: number;
+  /** SMTP_URL and EMAIL_FROM; without them, emails are kept in the Email outbox. */
+  email?: EmailSettings;
+}
+
+export function jobTable({ sessionLimits, claimLeaseSeconds = CLAIM_LEASE_SECONDS, email = OUTBOX_ONLY }: JobSettings): JobTable {
   return {
     define(agenda: Agenda, context: JobContext) {
       // A short job gets a short lock, so a crashed worker's lock expires soon.
       agenda.define('housekeeping', () => runHousekeeping(context.orm, sessionLimits), { lockLifetime: 10_000 });
-      defineSendingJobs(agenda, context);
+      defineSendingJobs(agenda, context, claimLeaseSeconds);
       // An import touches its lock every 10 s while it runs: a crashed worker's import is taken up again soon.
       agenda.define<ContactImportJobData>('contact-import', async (job) => runContactImport(context.orm, job.attrs.data, { touch: () => job.touch(), log: context.log }), { lockLifetime: 30_000, concurrency: 2 });
     },
@@ -40,7 +48,7 @@ export function jobTable(sessionLimits: SessionLimits, email: EmailSettings = OU
       // Inbound messages are classified, and replies sent, by the processes that run jobs.
       const inbound = new InboundProcessor(context.orm, context.log);
       inbound.start();
-      const replies = new ReplySender(context.orm, context.log);
+      const replies = new ReplySender(context.orm, context.log, claimLeaseSeconds);
       replies.start();
       // Automation programs: triggers enter contacts, due runs move on; the SMS a round queued
       // are dispatched at once.
@@ -57,7 +65,7 @@ export function jobTable(sessionLimits: SessionLimits, email: EmailSettings = OU
 export type { Scheduler };
 
 /** The scheduler with the application's jobs. */
-export function startScheduler(options: Omit<Parameters<typeof startAgenda>[0], 'jobs'> & { sessionLimits: SessionLimits; email?: EmailSettings }): Promise<Scheduler> {
-  const { sessionLimits, email, ...rest } = options;
-  return startAgenda({ ...rest, jobs: jobTable(sessionLimits, email) });
+export function startScheduler(options: Omit<Parameters<typeof startAgenda>[0], 'jobs'> & JobSettings): Promise<Scheduler> {
+  const { sessionLimits, claimLeaseSeconds, email, ...rest } = options;
+  return startAgenda({ ...rest, jobs: jobTable({ sessionLimits, claimLeaseSeconds, email }) });
 }

@@ -92,6 +92,7 @@ try {
     processJobs: runsJobs,
     log,
     sessionLimits: { idleSeconds: config.sessionIdleSeconds, maxSeconds: config.sessionMaxSeconds },
+    claimLeaseSeconds: config.claimLeaseSeconds,
     publicUrl: config.publicUrl,
     email: { smtpUrl: config.smtpUrl, from: config.emailFrom },
   });

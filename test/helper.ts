@@ -96,7 +96,7 @@ export async function buildTestApp(t: Teardown, env: Record<string, string> = {}
   const base = options.listen ? `http://127.0.0.1:${port}` : 'http://localhost:3000';
   const config = testConfig({ ...(options.listen ? { PUBLIC_URL: base } : {}), ...env });
   const scheduler = options.jobs
-    ? await startScheduler({ orm, databaseUrl: url, processJobs: true, log: pino({ level: 'silent' }), sessionLimits: { idleSeconds: 3600, maxSeconds: 3600 }, publicUrl: config.publicUrl, email: { smtpUrl: config.smtpUrl, from: config.emailFrom } })
+    ? await startScheduler({ orm, databaseUrl: url, processJobs: true, log: pino({ level: 'silent' }), sessionLimits: { idleSeconds: 3600, maxSeconds: 3600 }, claimLeaseSeconds: config.claimLeaseSeconds, publicUrl: config.publicUrl, email: { smtpUrl: config.smtpUrl, from: config.emailFrom } })
     : null;
   const app = await buildApp({ config, orm, scheduler, sessionSecret: 'test-secret-' + crypto.randomBytes(8).toString('hex'), logger: options.logger ?? false });
   extend?.(app);

@@ -1,6 +1,10 @@
 import t from 'tap';
 import { buildTestApp, createTenant, eventually, signedIn } from '../helper.js';
-import { readyToSend, query, PART_PRICE } from './helpers.js';
+import { loadConfig, ConfigError } from '../../src/config.js';
+import { withAccount } from '../../src/db/tenant.js';
+import { launchCampaign } from '../../src/modules/sending/launch.js';
+import { dispatchCampaign } from '../../src/modules/sending/dispatcher.js';
+import { readyToSend, scheduleNow, query, PART_PRICE } from './helpers.js';
 
 t.test('a campaign sent now from the wizard reaches the simulator, is delivered, and is billed exactly', async (t) => {
   const { app, orm } = await buildTestApp(t, {}, undefined, { jobs: true, listen: true });
@@ -62,4 +66,28 @@ t.test('two dispatchers working on one campaign at once send every message exact
   const [money] = await query<{ debited: string; costs: string }>(orm, `select (select -sum(amount_micros) from credit_transaction where campaign_id = ?) as debited, (select sum(cost_micros) from message where campaign_id = ?) as costs`, [campaign.id, campaign.id]);
   t.equal(Number(money.debited), Number(money.costs), 'billed exactly once per message');
   t.equal(Number(money.costs), 3003 * PART_PRICE);
+});
+
+t.test('a message a dead dispatcher left sending is sent again once SENDING_CLAIM_LEASE_SECONDS has passed, not before', async (t) => {
+  t.equal(loadConfig({}).claimLeaseSeconds, 30, '30 seconds by default');
+  t.throws(() => loadConfig({ SENDING_CLAIM_LEASE_SECONDS: '1' }), new ConfigError('SENDING_CLAIM_LEASE_SECONDS must be between 5 and 3600, got 1'), 'a bad value stops start-up with one line');
+  const { orm } = await buildTestApp(t);
+  const { account } = await createTenant(orm);
+  const { campaign } = await readyToSend(orm, account);
+  await scheduleNow(orm, account, campaign.id);
+  const em = () => withAccount(orm.em, account.id);
+  t.match(await launchCampaign(em(), campaign.id, 'http://localhost:3000'), { outcome: 'launched', queued: 3 });
+  // A dispatcher claimed one message 20 seconds ago and died before recording what the gateway said.
+  await query(orm, `update message set status = 'sending', claimed_at = now() - interval '20 seconds' where id = (select id from message where campaign_id = ? and status = 'queued' order by phone limit 1)`, [campaign.id]);
+  const statuses = async () => (await query<{ status: string }>(orm, `select status from message where campaign_id = ? and status <> 'skipped' order by phone`, [campaign.id])).map((row) => row.status);
+  const dispatch = (env: Record<string, string>) => dispatchCampaign(em(), account.id, campaign.id, { publicUrl: 'http://localhost:3000', leaseSeconds: loadConfig(env).claimLeaseSeconds });
+
+  const withinLease = await dispatch({});
+  t.equal(withinLease.dispatched, 2, 'within the default lease, only the queued messages go out');
+  t.ok(withinLease.nextAt && withinLease.nextAt.getTime() > Date.now(), 'the dispatcher comes back when the claim can be taken over');
+  t.same(await statuses(), ['sending', 'sent', 'sent']);
+
+  const afterLease = await dispatch({ SENDING_CLAIM_LEASE_SECONDS: '10' });
+  t.same(afterLease, { dispatched: 1, nextAt: null }, 'with a 10-second lease the claim is stale: it is sent again and the campaign finishes');
+  t.same(await statuses(), ['sent', 'sent', 'sent']);
 });

@@ -22,8 +22,15 @@ import { dispatchCampaign } from '../../src/modules/sending/dispatcher.js';
 import { markUnknownDeliveries } from '../../src/modules/sending/delivery-reports.queries.js';
 import { readyToSend, scheduleNow, query, PART_PRICE } from './helpers.js';
 
-// The real-process tests wait out the dispatcher's claim lease (60 s): more than tap's default.
+// The real-process tests send tens of thousands of messages, and the first waits out the claim
+// lease: more than tap's default.
 t.setTimeout(240_000);
+
+/** The claim lease of the processes under test (SENDING_CLAIM_LEASE_SECONDS, 30 by default): the
+ * batch a killed dispatcher left `sending` is taken over this long after its claim. Short, so the
+ * test does not sit out the default; still far above a live dispatcher's hold on a batch (about
+ * a second of the gateway's rate plus the simulator's 100 ms). */
+const CLAIM_LEASE_SECONDS = '8';
 
 // ---------------------------------------------------------------------------------------------
 // The real process and plain SQL beside it.
@@ -52,7 +59,7 @@ const GENTLY = 250;
 function startTextcast(env: Record<string, string>): Textcast {
   let stderr = '';
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH!, HOME: os.tmpdir(), LOG_LEVEL: 'warn', HOST: '127.0.0.1', ROLE: 'all', ...env },
+    env: { PATH: process.env.PATH!, HOME: os.tmpdir(), LOG_LEVEL: 'warn', HOST: '127.0.0.1', ROLE: 'all', SENDING_CLAIM_LEASE_SECONDS: CLAIM_LEASE_SECONDS, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   child.stderr!.on('data', (chunk) => {

@@ -6,8 +6,9 @@
 //   1. one transaction: claim, render, debit, mark `sending` (cost recorded, so never billed twice);
 //   2. send (the message id is the gateway's client reference);
 //   3. one transaction: sent with the gateway's id / retry later / failed and refunded.
-// A crash between 1 and 3 leaves rows in `sending`; after CLAIM_LEASE_SECONDS they are queued
-// again and resent with the same client reference, which the gateway uses to deliver them once.
+// A crash between 1 and 3 leaves rows in `sending`; after the claim lease (SENDING_CLAIM_LEASE_SECONDS,
+// default CLAIM_LEASE_SECONDS) they are queued again and resent with the same client reference,
+// which the gateway uses to deliver them once.
 // A live dispatcher holds a batch for at most about a second of the gateway's rate plus the
 // gateway call (whose timeout must stay well under the lease).
 // An automation campaign's messages (queued one run at a time, automation-sms.queries.ts) take
@@ -27,7 +28,8 @@ import {
 
 /** Messages per claim; also at most one second of the gateway's rate, so pause acts quickly. */
 export const MAX_BATCH = 1000;
-/** A message left `sending` this long belongs to a dispatcher that died. */
+/** A message left `sending` this long belongs to a dispatcher that died: the default claim lease
+ * (SENDING_CLAIM_LEASE_SECONDS's default in src/config.ts). */
 export const CLAIM_LEASE_SECONDS = 30;
 /** Attempts before a message that keeps meeting transient errors fails. */
 export const MAX_ATTEMPTS = 5;
@@ -46,6 +48,8 @@ export interface DispatchOptions {
   stopping?: () => boolean;
   log?: { warn(obj: unknown, msg?: string): void };
   now?: () => Date;
+  /** The claim lease in seconds (default CLAIM_LEASE_SECONDS). */
+  leaseSeconds?: number;
 }
 
 export interface DispatchOutcome {
@@ -57,8 +61,8 @@ export interface DispatchOutcome {
 }
 
 /** Queues again the messages of dispatchers that died mid-batch. */
-export function reclaimStale(client: pg.ClientBase, accountId: string, campaignId: string): Promise<number> {
-  return reclaimStaleOn(client, accountId, campaignId, CLAIM_LEASE_SECONDS);
+export function reclaimStale(client: pg.ClientBase, accountId: string, campaignId: string, leaseSeconds = CLAIM_LEASE_SECONDS): Promise<number> {
+  return reclaimStaleOn(client, accountId, campaignId, leaseSeconds);
 }
 
 /** Step 1: claim due messages, defer the ones outside their window, render and debit the rest. */
@@ -188,11 +192,12 @@ export async function whileDatabaseReturns<T>(fn: () => Promise<T>, options: { f
  * process stops. Safe to run in several processes at once. */
 export async function dispatchCampaign(em: EntityManager, accountId: string, campaignId: string, options: DispatchOptions): Promise<DispatchOutcome> {
   const now = options.now ?? (() => new Date());
+  const leaseSeconds = options.leaseSeconds ?? CLAIM_LEASE_SECONDS;
   const retrying = <T>(fn: () => Promise<T>) => whileDatabaseReturns(fn, { log: options.log });
   let dispatched = 0;
   // The account's prices and send windows, read once per run (the ORM's own reads: `em` is scoped).
   const setup = await retrying(async () => {
-    await withClient(em, (client) => reclaimStale(client, accountId, campaignId));
+    await withClient(em, (client) => reclaimStale(client, accountId, campaignId, leaseSeconds));
     const account = await em.findOneOrFail(Account, { id: accountId });
     return { prices: await priceTable(em), window: new SendWindow(quietHoursOf(account)) };
   });
@@ -205,8 +210,8 @@ export async function dispatchCampaign(em: EntityManager, accountId: string, cam
     if (!state.gateway) return { dispatched, nextAt: null, stopped: 'no gateway' };
     last = state;
     if (!template || template.body !== state.body) template = prepareTemplate(state.body, state.track_links, options.publicUrl);
-    if (Date.now() - lastReclaim > (CLAIM_LEASE_SECONDS * 1000) / 2) {
-      await retrying(() => withClient(em, (client) => reclaimStale(client, accountId, campaignId)));
+    if (Date.now() - lastReclaim > (leaseSeconds * 1000) / 2) {
+      await retrying(() => withClient(em, (client) => reclaimStale(client, accountId, campaignId, leaseSeconds)));
       lastReclaim = Date.now();
     }
     const limit = Math.max(1, Math.min(MAX_BATCH, state.mps));
@@ -238,13 +243,13 @@ export async function dispatchCampaign(em: EntityManager, accountId: string, cam
   if (!dispatchesMessages(last)) return { dispatched, nextAt: null, stopped: last.status };
   // An automation campaign is never sent: its programs may queue more at any time.
   const finishing = last.kind === 'batch';
-  return { dispatched, nextAt: await retrying(() => withClient(em, (client) => finishOrNext(client, accountId, campaignId, finishing))) };
+  return { dispatched, nextAt: await retrying(() => withClient(em, (client) => finishOrNext(client, accountId, campaignId, finishing, leaseSeconds))) };
 }
 
 /** After a pass: when to look again (a message waits, or one in flight could be a dead
  * dispatcher's); with nothing queued or in flight, a finishing campaign is sent. */
-async function finishOrNext(client: pg.ClientBase, accountId: string, campaignId: string, finishing: boolean): Promise<Date | null> {
-  const { next, reclaimable } = await nextDueOn(client, accountId, campaignId, CLAIM_LEASE_SECONDS);
+async function finishOrNext(client: pg.ClientBase, accountId: string, campaignId: string, finishing: boolean, leaseSeconds: number): Promise<Date | null> {
+  const { next, reclaimable } = await nextDueOn(client, accountId, campaignId, leaseSeconds);
   if (next) return new Date(next);
   // Only in-flight messages left: look again when the oldest claim could be a dead dispatcher's.
   if (reclaimable) return new Date(Math.max(Date.now() + 1000, new Date(reclaimable).getTime()));

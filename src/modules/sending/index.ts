@@ -6,6 +6,7 @@ export { defineSendingJobs, startSendingSweep, dispatchAutomationSoon } from './
 export { queueAutomationSmsOn, type AutomationSms, type QueuedAutomationSms } from './automation-sms.queries.js';
 export { eraseFromMessages } from './erasure.queries.js';
 export { ReplySender } from './replies.js';
+export { CLAIM_LEASE_SECONDS } from './dispatcher.js';
 export { queueRepliesOn, type QueuedReply } from './replies.queries.js';
 export { NumberOptOut } from './number-opt-out.entity.js';
 export { contactMessages } from './contact-messages.queries.js';

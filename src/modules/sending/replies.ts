@@ -44,6 +44,8 @@ export class ReplySender extends Poller {
   constructor(
     private readonly orm: MikroORM,
     log: FastifyBaseLogger,
+    /** The claim lease (SENDING_CLAIM_LEASE_SECONDS): a reply left `sending` longer is queued again. */
+    private readonly leaseSeconds = CLAIM_LEASE_SECONDS,
   ) {
     super(log, { what: 'sending replies', batch: BATCH, pollMs: POLL_MS });
   }
@@ -51,8 +53,8 @@ export class ReplySender extends Poller {
   /** Sends the replies that are due; returns how many it claimed. */
   override async tick(): Promise<number> {
     const em = this.orm.em.fork();
-    if (Date.now() - this.lastReclaim > (CLAIM_LEASE_SECONDS * 1000) / 2) {
-      await withClient(em, (client) => reclaimStaleRepliesOn(client, CLAIM_LEASE_SECONDS));
+    if (Date.now() - this.lastReclaim > (this.leaseSeconds * 1000) / 2) {
+      await withClient(em, (client) => reclaimStaleRepliesOn(client, this.leaseSeconds));
       this.lastReclaim = Date.now();
     }
     const claimed: ClaimedReply[] = [];

@@ -52,7 +52,9 @@ export async function dispatchAutomationSoon(agenda: Agenda, accountId: string, 
   await ensureDispatch(agenda, accountId, campaignId, { evenIfRunning: true, lanes: [0] });
 }
 
-export function defineSendingJobs(agenda: Agenda, context: JobContext): void {
+/** `claimLeaseSeconds`: SENDING_CLAIM_LEASE_SECONDS, how long a claimed message may stay `sending`
+ * before it counts as a dead dispatcher's. */
+export function defineSendingJobs(agenda: Agenda, context: JobContext, claimLeaseSeconds: number): void {
   agenda.define<CampaignJobData>(
     'campaign-launch',
     async (job) => {
@@ -79,6 +81,7 @@ export function defineSendingJobs(agenda: Agenda, context: JobContext): void {
         touch: () => job.touch(),
         stopping: context.stopping,
         log: context.log,
+        leaseSeconds: claimLeaseSeconds,
       });
       if (outcome.nextAt) await ensureDispatch(agenda, accountId, campaignId, { at: outcome.nextAt, evenIfRunning: true, lanes: [lane] });
     },
@@ -94,7 +97,7 @@ export function defineSendingJobs(agenda: Agenda, context: JobContext): void {
       if (dispatchesMessages(row)) await ensureDispatch(agenda, row.account_id, row.id);
       // A paused campaign is not dispatched, but what a dead dispatcher left mid-batch is queued
       // again (its delivery report, if any, then finds the message once it is resent).
-      else await withClient(em, (client) => reclaimStale(client, row.account_id, row.id));
+      else await withClient(em, (client) => reclaimStale(client, row.account_id, row.id, claimLeaseSeconds));
     }
   }, { lockLifetime: 10_000 });
 }
