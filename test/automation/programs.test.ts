@@ -347,3 +347,16 @@ t.test('a list a program adds to, and an automation campaign a program sends, ca
   t.match(refusedCampaign.body, 'The automation program &quot;Onboarding&quot; sends this campaign: remove that step first.');
   t.equal((await query(orm, 'select id from campaign where id = ?', [campaign.id])).length, 1, 'the campaign is still there');
 });
+
+t.test('two programs updating two fields of one contact in the same round both take effect', async (t) => {
+  const { orm } = await buildTestApp(t);
+  const { account } = await createTenant(orm);
+  const eventId = await externalEvent(orm, account);
+  await program(orm, account, eventId, [{ kind: 'update_field', field_key: 'first_name', field_value: '{{event.first}}' }]);
+  await program(orm, account, eventId, [{ kind: 'update_field', field_key: 'last_name', field_value: '{{event.last}}' }]);
+  const ann = await contact(orm, account, '+33612345001');
+  await trigger(orm, account, eventId, [ann], { first: 'Ann', last: 'Lee' });
+  await runner(orm).tick();
+  const [row] = await query<{ first_name: string; last_name: string }>(orm, 'select first_name, last_name from contact where id = ?', [ann.id]);
+  t.same(row, { first_name: 'Ann', last_name: 'Lee' }, 'neither write was lost');
+});

@@ -103,6 +103,18 @@ interface ContactValues {
   fields: Record<string, unknown> | null;
 }
 
+/** Splits items into waves in which each key appears once, keeping each key's items in order. */
+function waves<T>(items: T[], keyOf: (item: T) => string): T[][] {
+  const result: T[][] = [];
+  const seen = new Map<string, number>();
+  for (const item of items) {
+    const index = seen.get(keyOf(item)) ?? 0;
+    seen.set(keyOf(item), index + 1);
+    (result[index] ??= []).push(item);
+  }
+  return result;
+}
+
 async function updateField(client: pg.ClientBase, group: RunAtStep[], context: ActionContext): Promise<Outcome[]> {
   const { rows } = await client.query<ContactValues & { account_id: string }>(
     `select c.account_id, c.id, c.phone, c.first_name, c.last_name, c.email, c.fields from contact c
@@ -129,8 +141,10 @@ async function updateField(client: pg.ClientBase, group: RunAtStep[], context: A
     writes.push({ accountId: run.account_id, contactId: run.contact_id, key, value: checked.value === null ? null : JSON.stringify(checked.value), custom: customFields.has(key) });
     outcomes.push({ outcome: 'passed', detail: checked.value === null ? `${key} cleared` : `${key} set to ${String(checked.value)}` });
   }
-  if (writes.length) {
-    // One statement for the lot: a built-in column by name (a fixed list), a custom field in the jsonb.
+  // One statement per wave: an UPDATE … FROM applies only one source row to a target row, so two
+  // writes to the same contact in a round (two programs, two fields) go in successive waves, in order.
+  for (const wave of waves(writes, (w) => `${w.accountId}/${w.contactId}`)) {
+    // A built-in column by name (a fixed list), a custom field in the jsonb.
     await client.query(
       `update contact c set
          email = case when v.key = 'email' then v.value #>> '{}' else c.email end,
@@ -138,9 +152,9 @@ async function updateField(client: pg.ClientBase, group: RunAtStep[], context: A
          last_name = case when v.key = 'last_name' then v.value #>> '{}' else c.last_name end,
          fields = case when not v.custom then c.fields when v.value is null then c.fields - v.key else jsonb_set(c.fields, array[v.key], v.value) end,
          updated_at = now()
-       from unnest($1::uuid[], $2::bigint[], $3::text[], $4::jsonb[], $5::boolean[]) with ordinality as v(account_id, contact_id, key, value, custom, n)
+       from unnest($1::uuid[], $2::bigint[], $3::text[], $4::jsonb[], $5::boolean[]) as v(account_id, contact_id, key, value, custom)
        where c.account_id = v.account_id and c.id = v.contact_id`,
-      [writes.map((w) => w.accountId), writes.map((w) => w.contactId), writes.map((w) => w.key), writes.map((w) => w.value), writes.map((w) => w.custom)],
+      [wave.map((w) => w.accountId), wave.map((w) => w.contactId), wave.map((w) => w.key), wave.map((w) => w.value), wave.map((w) => w.custom)],
     );
   }
   return outcomes;
