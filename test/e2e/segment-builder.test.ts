@@ -26,7 +26,7 @@ browserTest('a marketer builds a segment with a live size in a real browser', as
     const frOptedInPoints = await count(`c.country = 'FR' and c.sms_opt_in is distinct from false and (c.fields ->> 'points')::numeric > 2500`);
     t.ok(fr > frOptedIn && frOptedIn > frOptedInPoints && frOptedInPoints > 0, 'each condition narrows the segment');
 
-    const { page, context, problems } = await browse(t, app, { timeoutMs: 8_000 });
+    const { page, context, problems } = await browse(t, app, { timeoutMs: 20_000 });
 
     await signIn(page, owner.email);
 
