@@ -9,6 +9,7 @@ import { SimulatorReporter } from './modules/gateways/index.js';
 import { defineSendingJobs, startSendingSweep, markUnknownDeliveries, ReplySender, dispatchAutomationSoon, CLAIM_LEASE_SECONDS } from './modules/sending/index.js';
 import { InboundProcessor } from './modules/inbound/index.js';
 import { EmailSender, ProgramRunner, type EmailSettings } from './modules/automation/index.js';
+import { RollupKeeper, reconcileRollups } from './modules/reporting/rollups.js';
 import { DEFAULT_EMAIL_FROM } from './config.js';
 
 /** Without settings, emails are kept in the Email outbox with the default From. */
@@ -36,11 +37,14 @@ export function jobTable({ sessionLimits, claimLeaseSeconds = CLAIM_LEASE_SECOND
       // A short job gets a short lock, so a crashed worker's lock expires soon.
       agenda.define('housekeeping', () => runHousekeeping(context.orm, sessionLimits), { lockLifetime: 10_000 });
       defineSendingJobs(agenda, context, claimLeaseSeconds);
+      // Short locks (Agenda keeps a timer of the lock's lifetime): the reconciliation touches its own between rebuilds.
+      agenda.define('reconcile-rollups', async (job) => void (await reconcileRollups(context.orm, context.log, () => job.touch())), { lockLifetime: 10_000 });
       // An import touches its lock every 10 s while it runs: a crashed worker's import is taken up again soon.
       agenda.define<ContactImportJobData>('contact-import', async (job) => runContactImport(context.orm, job.attrs.data, { touch: () => job.touch(), log: context.log }), { lockLifetime: 30_000, concurrency: 2 });
     },
     async start(agenda: Agenda, context: JobContext) {
       await agenda.every('1 hour', 'housekeeping');
+      await agenda.every('1 hour', 'reconcile-rollups');
       await startSendingSweep(agenda);
       // The simulator gateway's delivery reports are posted by the processes that run jobs.
       const reporter = new SimulatorReporter(context.orm, context.publicUrl, context.log);
@@ -57,7 +61,10 @@ export function jobTable({ sessionLimits, claimLeaseSeconds = CLAIM_LEASE_SECOND
       // Emails go out through SMTP_URL, or are kept in the Email outbox without it.
       const emails = new EmailSender(context.orm, context.log, email);
       emails.start();
-      return [reporter, inbound, replies, programs, emails];
+      // The Dashboard's and the campaigns' rollups are folded, and rebuilt after a change of zone.
+      const rollups = new RollupKeeper(context.orm, context.log);
+      rollups.start();
+      return [reporter, inbound, replies, programs, emails, rollups];
     },
   };
 }

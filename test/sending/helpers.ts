@@ -53,11 +53,11 @@ export async function automationCampaign(orm: MikroORM, options: Parameters<type
   await query(orm, `update campaign set name = 'Order shipped', kind = 'automation', recipient_source = 'automation', list_id = null where id = ?`, [ready.campaign.id]);
   const [ann, bart, carl, dora, eve] = ready.contacts;
   let runs = 1000;
-  const queue = (steps: { contactId: string | number; eventData?: Record<string, unknown>; campaignId?: string }[]) =>
+  const queue = (steps: { contactId: string | number; eventData?: Record<string, unknown>; campaignId?: string; programId?: string }[]) =>
     inTransaction(withAccount(orm.em, account.id), (client) =>
       queueAutomationSmsOn(
         client,
-        steps.map((step) => ({ accountId: account.id, campaignId: step.campaignId ?? ready.campaign.id, contactId: String(step.contactId), runId: String(++runs), eventData: step.eventData ?? { order_id: 'A-17' } })),
+        steps.map((step) => ({ accountId: account.id, campaignId: step.campaignId ?? ready.campaign.id, contactId: String(step.contactId), runId: String(++runs), programId: step.programId ?? '00000000-0000-4000-8000-000000000001', eventData: step.eventData ?? { order_id: 'A-17' } })),
       ),
     );
   const dispatch = (now?: Date) => dispatchCampaign(withAccount(orm.em, account.id), account.id, ready.campaign.id, { publicUrl: PUBLIC_URL, ...(now ? { now: () => now } : {}) });

@@ -53,7 +53,7 @@ const SKIP_DETAILS: Readonly<Record<string, string>> = {
 async function sendSms(client: pg.ClientBase, group: RunAtStep[], context: ActionContext): Promise<Outcome[]> {
   const answers = await queueAutomationSmsOn(
     client,
-    group.map(({ run, step }) => ({ accountId: run.account_id, campaignId: step.campaign_id!, contactId: run.contact_id, runId: run.id, eventData: run.event_data })),
+    group.map(({ run, step }) => ({ accountId: run.account_id, campaignId: step.campaign_id!, contactId: run.contact_id, runId: run.id, programId: run.program_id, eventData: run.event_data })),
   );
   return answers.map((answer, i) => {
     const { run, step } = group[i]!;
@@ -68,7 +68,7 @@ async function sendSms(client: pg.ClientBase, group: RunAtStep[], context: Actio
 async function sendEmail(client: pg.ClientBase, group: RunAtStep[]): Promise<Outcome[]> {
   const answers = await queueEmailsOn(
     client,
-    group.map(({ run, step }) => ({ accountId: run.account_id, contactId: run.contact_id, templateId: step.email_template_id!, runId: run.id, eventData: run.event_data })),
+    group.map(({ run, step }) => ({ accountId: run.account_id, contactId: run.contact_id, templateId: step.email_template_id!, runId: run.id, programId: run.program_id, eventData: run.event_data })),
   );
   return answers.map((answer) =>
     answer.status === 'queued' ? { outcome: 'passed', detail: `Email queued (email ${answer.id})` } : { outcome: 'failed', detail: `Email not sent: ${answer.skipReason ?? 'unknown reason'}` },

@@ -11,6 +11,8 @@ export interface AutomationSms {
   contactId: string;
   /** The automation run that sends it: a contact receives the campaign once per run. */
   runId: string;
+  /** The program of the run (the campaign's figures per program). */
+  programId: string;
   /** The data of the event that started the run, for `{{event.<name>}}`. */
   eventData: Record<string, unknown>;
 }
@@ -34,7 +36,7 @@ export async function queueAutomationSmsOn(client: pg.ClientBase, sms: Automatio
   // appear twice). Only the account's own campaigns and contacts are joined.
   const { rows } = await client.query<{ id: string | null; status: 'queued' | 'skipped' | null; skip_reason: string | null; reason: string }>(
     `with input as (
-       select * from unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[], $5::jsonb[]) with ordinality as i(account_id, campaign_id, contact_id, run_id, event_data, pos)),
+       select * from unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[], $5::jsonb[], $6::uuid[]) with ordinality as i(account_id, campaign_id, contact_id, run_id, event_data, program_id, pos)),
      target as (
        select i.*, c.phone, c.country, c.sms_opt_in, c.bad_number,
               exists (select 1 from number_opt_out x where x.account_id = i.account_id and x.contact_id = c.id and x.inbound_number_id = k.inbound_number_id) as out_of_number,
@@ -45,12 +47,12 @@ export async function queueAutomationSmsOn(client: pg.ClientBase, sms: Automatio
      planned as (
        select t.*, case when t.reason is null then nextval(pg_get_serial_sequence('message', 'id')) end as id from target t order by t.pos),
      written as (
-       insert into message (id, account_id, campaign_id, contact_id, phone, country, status, skip_reason, run_id, event_data)
-       select c.id, c.account_id, c.campaign_id, c.contact_id, c.phone, c.country, ${RECIPIENT_STATUS_SQL}, ${SKIP_REASON_SQL}, c.run_id, c.event_data
+       insert into message (id, account_id, campaign_id, contact_id, phone, country, status, skip_reason, run_id, event_data, program_id)
+       select c.id, c.account_id, c.campaign_id, c.contact_id, c.phone, c.country, ${RECIPIENT_STATUS_SQL}, ${SKIP_REASON_SQL}, c.run_id, c.event_data, c.program_id
        from planned c where c.id is not null
        returning id, status, skip_reason)
      select w.id, w.status, w.skip_reason, p.reason from planned p left join written w on w.id = p.id order by p.pos`,
-    [sms.map((s) => s.accountId), sms.map((s) => s.campaignId), sms.map((s) => s.contactId), sms.map((s) => s.runId), sms.map((s) => JSON.stringify(s.eventData ?? {}))],
+    [sms.map((s) => s.accountId), sms.map((s) => s.campaignId), sms.map((s) => s.contactId), sms.map((s) => s.runId), sms.map((s) => JSON.stringify(s.eventData ?? {})), sms.map((s) => s.programId)],
   );
   return rows.map((row) => (row.id ? { id: String(row.id), status: row.status!, skipReason: row.skip_reason } : { id: null, status: 'skipped', skipReason: row.reason }));
 }

@@ -2,6 +2,7 @@
 // every statement names the account and the campaign, and reads the message table by its
 // (account, campaign, …) indexes.
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { campaignRollupRows } from './campaign-rollup.queries.js';
 import { countParts, type Campaign, type CampaignKind, type CampaignStatus, type TextCheck } from '../campaigns/index.js';
 
 /** A campaign's own messages (not its test sends), as its indexes hold them: a batch campaign's,
@@ -54,38 +55,48 @@ export interface CampaignStats {
   done: boolean;
 }
 
+/** The campaign's figures, from its rollup (campaign-rollup.queries.ts): a page polling a
+ * million-recipient campaign sums a few hundred rows. Only the bounds of the quiet-hours wait
+ * read messages, through the queue's index, and only while some wait. */
 export async function campaignStats(em: EntityManager, campaign: Campaign): Promise<CampaignStats> {
   const [accountId, campaignId] = [campaign.account.id, campaign.id];
   const connection = em.getConnection();
-  const rows = await connection.execute<{ status: string; skip_reason: string | null; waiting: string | null; count: string; parts: string | null; cost: string | null; unsubscribes: string; first: Date | null; last: Date | null }[]>(
-    `select status, skip_reason, waiting, count(*) as count, sum(parts) as parts, sum(cost_micros) as cost, count(unsubscribed_at) as unsubscribes,
-            min(not_before) as first, max(not_before) as last
-     from message where account_id = ? and campaign_id = ? and ${ownMessages(campaign)} group by status, skip_reason, waiting`,
-    [accountId, campaignId],
-  );
-  const clicks = await connection.execute<{ count: string }[]>('select count(*) from click k join link l on l.account_id = k.account_id and l.id = k.link_id where l.account_id = ? and l.campaign_id = ?', [accountId, campaignId]);
+  const [rows, clicks] = await Promise.all([
+    campaignRollupRows(em, accountId, campaignId),
+    connection.execute<{ count: string }[]>('select count(*) from click k join link l on l.account_id = k.account_id and l.id = k.link_id where l.account_id = ? and l.campaign_id = ?', [accountId, campaignId]),
+  ]);
   const stats: CampaignStats = {
     recipients: 0, queued: 0, sending: 0, sent: 0, delivered: 0, undelivered: 0, failed: 0, unknown: 0, skipped: {},
     waiting: { count: 0, until: null, from: null }, retrying: 0, parts: 0, costMicros: 0, unsubscribes: 0, clicks: Number(clicks[0]!.count), done: false,
   };
-  const now = Date.now();
   for (const row of rows) {
-    const count = Number(row.count);
+    const count = row.messages;
     stats.recipients += count;
-    stats.parts += Number(row.parts ?? 0);
-    stats.costMicros += Number(row.cost ?? 0);
-    stats.unsubscribes += Number(row.unsubscribes);
-    if (row.status === 'skipped') stats.skipped[row.skip_reason ?? 'other'] = (stats.skipped[row.skip_reason ?? 'other'] ?? 0) + count;
+    stats.parts += row.parts;
+    stats.costMicros += row.costMicros;
+    stats.unsubscribes += row.unsubscribes;
+    if (row.status === 'skipped') stats.skipped[row.skipReason ?? 'other'] = (stats.skipped[row.skipReason ?? 'other'] ?? 0) + count;
+    else if (row.status === 'refused') stats.failed += count;
     else (stats as unknown as Record<string, number>)[row.status] += count;
-    if (row.status === 'queued' && row.waiting === 'quiet_hours' && row.last && new Date(row.last).getTime() > now) {
-      stats.waiting.count += count;
-      stats.waiting.until = row.last;
-      stats.waiting.from = row.first;
-    }
+    if (row.status === 'queued' && row.waiting === 'quiet_hours') stats.waiting.count += count;
     if (row.status === 'queued' && row.waiting === 'retry') stats.retrying += count;
   }
+  if (stats.waiting.count > 0) stats.waiting = await quietHoursWait(em, accountId, campaignId, stats.waiting.count);
   stats.done = stats.queued === 0 && stats.sending === 0;
   return stats;
+}
+
+/** The bounds of the quiet-hours wait of `count` messages (from the rollup), read from the ends
+ * of the queue's index; nothing waits once the last of them is due. */
+async function quietHoursWait(em: EntityManager, accountId: string, campaignId: string, count: number): Promise<CampaignStats['waiting']> {
+  const bound = (order: 'asc' | 'desc') =>
+    em.getConnection().execute<{ not_before: Date }[]>(
+      `select not_before from message where account_id = ? and campaign_id = ? and status = 'queued' and waiting = 'quiet_hours' and not is_test order by not_before ${order} limit 1`,
+      [accountId, campaignId],
+    );
+  const [first, last] = await Promise.all([bound('asc'), bound('desc')]);
+  const until = last[0]?.not_before ?? null;
+  return until && new Date(until).getTime() > Date.now() ? { count, until, from: first[0]!.not_before } : { count: 0, until: null, from: null };
 }
 
 /** The ledger's net for the campaign: debits less refunds (tests included: they are billed). */

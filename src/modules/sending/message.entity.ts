@@ -67,9 +67,10 @@ export const Message = defineEntity({
     replyToId: p.bigint('number').nullable(),
     /** The one opt-out confirmation: the only message that may go to an opted-out contact. */
     isConfirmation: p.boolean().default(false),
-    /** The automation run that queued it (an automation campaign's message), and the data of the
-     * event that started the run, for `{{event.<name>}}`. */
+    /** The automation run that queued it (an automation campaign's message), its program, and the
+     * data of the event that started the run, for `{{event.<name>}}`. */
     runId: p.bigint('number').nullable(),
+    programId: p.uuid().nullable(),
     eventData: p.json<Record<string, unknown>>().nullable(),
   },
   indexes: [
@@ -98,6 +99,8 @@ export const Message = defineEntity({
       expression: `create index "message_reply_queue_index" on "message" ("account_id", "not_before") where "campaign_id" is null and "status" in ('queued', 'sending')`,
       name: 'message_reply_queue_index',
     },
+    // The messages sent in a time range (reconciling a day of the dashboard's rollup).
+    { expression: 'create index "message_account_sent_index" on "message" ("account_id", "sent_at") where "sent_at" is not null', name: 'message_account_sent_index' },
     // A contact's messages, newest first (its page; erasure).
     {
       expression: 'create index "message_account_contact_index" on "message" ("account_id", "contact_id", "id") where "contact_id" is not null',
