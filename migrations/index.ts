@@ -19,6 +19,7 @@ import { Migration20261204000000Automation } from './Migration20261204000000Auto
 import { Migration20261204000100AutomationMessages } from './Migration20261204000100AutomationMessages.js';
 import { Migration20261204100000EmailSmtpMessageId } from './Migration20261204100000EmailSmtpMessageId.js';
 import { Migration20261204200000UnprocessedTriggers } from './Migration20261204200000UnprocessedTriggers.js';
+import { Migration20261205000000MessageBounce } from './Migration20261205000000MessageBounce.js';
 
 export const migrationsList = [
   { name: 'Migration20261127000000Foundation', class: Migration20261127000000Foundation },
@@ -41,4 +42,5 @@ export const migrationsList = [
   { name: 'Migration20261204000100AutomationMessages', class: Migration20261204000100AutomationMessages },
   { name: 'Migration20261204100000EmailSmtpMessageId', class: Migration20261204100000EmailSmtpMessageId },
   { name: 'Migration20261204200000UnprocessedTriggers', class: Migration20261204200000UnprocessedTriggers },
+  { name: 'Migration20261205000000MessageBounce', class: Migration20261205000000MessageBounce },
 ];
