@@ -19,6 +19,7 @@ import { Migration20261204000000Automation } from './Migration20261204000000Auto
 import { Migration20261204000100AutomationMessages } from './Migration20261204000100AutomationMessages.js';
 import { Migration20261204100000EmailSmtpMessageId } from './Migration20261204100000EmailSmtpMessageId.js';
 import { Migration20261204200000UnprocessedTriggers } from './Migration20261204200000UnprocessedTriggers.js';
+import { Migration20261205000000MessageBounce } from './Migration20261205000000MessageBounce.js';
 import { Migration20261205000100Rollups } from './Migration20261205000100Rollups.js';
 
 export const migrationsList = [
@@ -42,5 +43,6 @@ export const migrationsList = [
   { name: 'Migration20261204000100AutomationMessages', class: Migration20261204000100AutomationMessages },
   { name: 'Migration20261204100000EmailSmtpMessageId', class: Migration20261204100000EmailSmtpMessageId },
   { name: 'Migration20261204200000UnprocessedTriggers', class: Migration20261204200000UnprocessedTriggers },
+  { name: 'Migration20261205000000MessageBounce', class: Migration20261205000000MessageBounce },
   { name: 'Migration20261205000100Rollups', class: Migration20261205000100Rollups },
 ];

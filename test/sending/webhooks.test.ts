@@ -47,6 +47,7 @@ t.test('bad webhook requests get a clear 4xx, store nothing, and are counted on 
     ['a JSON array', await post([1, 2]), 400, /JSON object/],
     ['an unknown status', await post({ id: messages[0].gateway_message_id, status: 'arrived' }), 400, /status/],
     ['no id', await post({ status: 'delivered' }), 400, /"id"/],
+    ['an unknown bounce class', await post({ id: messages[0].gateway_message_id, status: 'undelivered', bounce: 'permanent' }), 400, /"bounce" must be one of hard, soft, unknown/],
     ['an unknown message id', await post({ id: 'no-such-message', status: 'delivered' }), 404, /no-such-message/],
     ['a 1 MB body', await post({ id: messages[0].gateway_message_id, status: 'delivered', padding: 'x'.repeat(1_000_000) }), 413, /.+/],
   ];
@@ -60,6 +61,28 @@ t.test('bad webhook requests get a clear 4xx, store nothing, and are counted on 
   t.equal(after.rejected, before.rejected + cases.length, 'each refusal counted');
   const unknownGateway = await post({ id: 'x', status: 'delivered' }, gateway.secret, '00000000-0000-4000-8000-000000000000');
   t.equal(unknownGateway.statusCode, 404);
+});
+
+t.test("an undelivered report's error code makes the message a hard, soft or unknown bounce; a delivered one has none", async (t) => {
+  const { messages, post, orm, campaign } = await sentCampaign(t);
+  const bounces = async () => (await query<{ bounce: string | null }>(orm, `select bounce from message where campaign_id = ? and gateway_message_id is not null order by id`, [campaign.id])).map((m) => m.bounce);
+  await post({ id: messages[0].gateway_message_id, status: 'undelivered', error_code: 'EC_UNKNOWN_SUBSCRIBER' });
+  await post({ id: messages[1].gateway_message_id, status: 'failed', error_code: 'absent subscriber' });
+  await post({ id: messages[2].gateway_message_id, status: 'undelivered', error_code: 'X-417' });
+  t.same(await bounces(), ['hard', 'soft', 'unknown'], 'no such number: hard; phone off: soft; a code nobody knows: unknown');
+});
+
+t.test('a report\'s own "bounce" wins over its error code, and a delivered report leaves the message without one', async (t) => {
+  const { messages, post, orm, campaign } = await sentCampaign(t);
+  await post({ id: messages[0].gateway_message_id, status: 'undelivered', error_code: 'ABSENT_SUBSCRIBER', bounce: 'hard' });
+  await post({ id: messages[1].gateway_message_id, status: 'undelivered', bounce: 'soft' });
+  await post({ id: messages[2].gateway_message_id, status: 'delivered', error_code: 'UNKNOWN_SUBSCRIBER' });
+  const rows = await query<{ status: string; bounce: string | null }>(orm, `select status, bounce from message where campaign_id = ? and gateway_message_id is not null order by id`, [campaign.id]);
+  t.same(rows, [
+    { status: 'undelivered', bounce: 'hard' },
+    { status: 'undelivered', bounce: 'soft' },
+    { status: 'delivered', bounce: null },
+  ]);
 });
 
 t.test('a repeated report changes nothing, and an older final status never overwrites a newer one', async (t) => {
@@ -101,7 +124,7 @@ t.test("one gateway's bad report never fails another's in the same shared batch"
   });
   const batcher = new DeliveryReportBatcher(() => orm.em.fork());
   const at = { id: gateway.id, accountId: (await query<{ account_id: string }>(orm, 'select account_id from gateway where id = ?', [gateway.id]))[0].account_id };
-  const report = (i: number) => ({ gatewayMessageId: messages[i].gateway_message_id, status: 'delivered' as const, errorCode: null });
+  const report = (i: number) => ({ gatewayMessageId: messages[i].gateway_message_id, status: 'delivered' as const, errorCode: null, bounce: null });
   const [first, bad, good] = await Promise.allSettled([
     batcher.apply(at, report(0), { id: messages[0].gateway_message_id }),
     batcher.apply(at, report(1), { note: 'bad \ud800' }),

@@ -8,6 +8,7 @@
 // delivers a resent message once.
 import crypto from 'node:crypto';
 import type pg from 'pg';
+import { BOUNCES, bounceOfCode, type Bounce } from './bounces.js';
 
 export interface OutgoingMessage {
   /** Our message id: the gateway's client reference. */
@@ -55,6 +56,8 @@ export interface DeliveryReport {
   gatewayMessageId: string;
   status: ReportStatus;
   errorCode: string | null;
+  /** How an undelivered or failed message bounced (bounces.ts); null when delivered. */
+  bounce: Bounce | null;
 }
 
 /** An SMS that arrived: the gateway's id for it, the sender as given, the number it was sent to,
@@ -118,8 +121,9 @@ export function verifyBearer(header: string | string[] | undefined, secret: stri
 }
 
 /** Textcast's own JSON delivery report (the simulator's and the generic gateway's):
- * {"id": "<gateway message id>", "status": "delivered|undelivered|failed", "error_code": "..."}
- * with `Authorization: Bearer <gateway secret>`. */
+ * {"id": "<gateway message id>", "status": "delivered|undelivered|failed", "error_code": "...",
+ * "bounce": "hard|soft|unknown"} with `Authorization: Bearer <gateway secret>`. Without "bounce",
+ * an undelivered or failed message's class comes from its error code (bounces.ts). */
 export function parseJsonDeliveryReport(gateway: { secret: string }, headers: Headers, body: unknown): DeliveryReport {
   if (!verifyBearer(headers.authorization, gateway.secret)) throw new WebhookRejection(401, 'unauthorized', 'Wrong or missing gateway secret (Authorization: Bearer <secret>).');
   const report = body as Record<string, unknown> | null;
@@ -130,7 +134,15 @@ export function parseJsonDeliveryReport(gateway: { secret: string }, headers: He
   if (typeof id !== 'string' || !id || id.length > 100) throw new WebhookRejection(400, 'malformed', '"id" must be the gateway message id (a string of at most 100 characters).');
   if (!REPORT_STATUSES.includes(status as ReportStatus)) throw new WebhookRejection(400, 'malformed', `"status" must be one of ${REPORT_STATUSES.join(', ')}.`);
   if (errorCode !== null && (typeof errorCode !== 'string' || errorCode.length > 50)) throw new WebhookRejection(400, 'malformed', '"error_code" must be a string of at most 50 characters.');
-  return { gatewayMessageId: id, status: status as ReportStatus, errorCode: errorCode as string | null };
+  const bounce = report.bounce ?? null;
+  if (bounce !== null && !BOUNCES.includes(bounce as Bounce)) throw new WebhookRejection(400, 'malformed', `"bounce" must be one of ${BOUNCES.join(', ')}.`);
+  return {
+    gatewayMessageId: id,
+    status: status as ReportStatus,
+    errorCode: errorCode as string | null,
+    // A delivered message did not bounce, whatever else the report says.
+    bounce: status === 'delivered' ? null : ((bounce as Bounce | null) ?? bounceOfCode(errorCode as string | null)),
+  };
 }
 
 /** For kinds whose delivery reports are not taken yet. */

@@ -1,6 +1,7 @@
 // What the gateways module offers the modules above it (DESIGN.md "Module order": gateways are
 // leaves that know accounts, never contacts, campaigns or sending).
 export { MAX_INBOUND_TEXT, REPORT_STATUSES, WebhookRejection, type InboundSms, type DeliveryReport, type GatewayAdapter, type GatewayKind, type GatewayRow, type OutgoingMessage, type ReportStatus, type SendResult } from './gateway-kind.js';
+export { BOUNCES, type Bounce } from './bounces.js';
 export { Gateway } from './gateway.entity.js';
 export { InboundNumber } from './inbound-number.entity.js';
 export { addInboundNumber } from './inbound-numbers.service.js';

@@ -18,6 +18,8 @@ export interface SimulatedMessage {
   body: string;
   parts: number;
   report: string;
+  /** The error code the report carries (null when delivered). */
+  errorCode: string | null;
 }
 
 /** Records accepted messages of a gateway, their reports due `delayMs` from now. A client
@@ -31,16 +33,16 @@ export async function acceptMessagesOn(
 ): Promise<{ id: string; clientRef: string }[]> {
   const { rows } = await client.query<{ id: string; client_ref: string }>(
     `insert into simulator_message (id, account_id, gateway_id, client_ref, phone, sender, body, parts, report_status, error_code, report_at)
-     select m.id, $1, $2, m.client_ref, m.phone, m.sender, m.body, m.parts, m.report, case when m.report = 'delivered' then null else 'SIM-UNREACHABLE' end,
+     select m.id, $1, $2, m.client_ref, m.phone, m.sender, m.body, m.parts, m.report, m.error_code,
             now() + make_interval(secs => $3::float8 / 1000)
-     from jsonb_to_recordset($4::jsonb) as m(id uuid, client_ref text, phone text, sender text, body text, parts int, report text)
+     from jsonb_to_recordset($4::jsonb) as m(id uuid, client_ref text, phone text, sender text, body text, parts int, report text, error_code text)
      on conflict (gateway_id, client_ref) do update set client_ref = excluded.client_ref
      returning id, client_ref`,
     [
       gateway.accountId,
       gateway.id,
       delayMs,
-      JSON.stringify(messages.map((m) => ({ id: m.id, client_ref: m.clientRef, phone: m.phone, sender: m.sender, body: m.body, parts: m.parts, report: m.report }))),
+      JSON.stringify(messages.map((m) => ({ id: m.id, client_ref: m.clientRef, phone: m.phone, sender: m.sender, body: m.body, parts: m.parts, report: m.report, error_code: m.errorCode }))),
     ],
   );
   return rows.map((row) => ({ id: row.id, clientRef: row.client_ref }));

@@ -87,22 +87,30 @@ class Statement {
 const LISTED_COLUMNS = `i.id::text, i.phone, i.from_raw, c.id::text as contact_id, c.first_name, c.last_name, coalesce(n.number, i.to_number) as inbound_number, i.received_at,
   latest.campaign_id, k.name as campaign_name, latest.sent_at as campaign_sent_at`;
 
-// The contact as it is now (a contact created or erased since shows so), the number the message
-// came to, and the latest campaign message to the phone sent before it: one probe of
-// message_campaign_phone_sent_index per row.
-const LISTED_JOINS = `left join contact c on c.account_id = i.account_id and c.phone = i.phone
-  left join inbound_number n on n.account_id = i.account_id and n.id = i.inbound_number_id
-  left join lateral (
+/** The one rule for "which campaign does this reply answer": the latest campaign message sent to
+ * the reply's phone at or before it arrived (an estimate: a reply does not say which message it
+ * answers). A join for a statement over inbound_message `i`, giving `latest.campaign_id` and
+ * `latest.sent_at` (null when none was sent before): one probe of
+ * message_campaign_phone_sent_index per reply. The STOP list and the inbox show it; reporting
+ * attributes STOP replies to campaigns by it. */
+export const LATEST_CAMPAIGN_BEFORE_REPLY = `left join lateral (
     select m.campaign_id, m.sent_at from message m
     where m.account_id = i.account_id and m.phone = i.phone and m.campaign_id is not null and m.sent_at is not null and m.sent_at <= i.received_at
-    order by m.sent_at desc limit 1) latest on true
+    order by m.sent_at desc limit 1) latest on true`;
+
+// The contact as it is now (a contact created or erased since shows so), the number the message
+// came to, and the latest campaign sent before it.
+const LISTED_JOINS = `left join contact c on c.account_id = i.account_id and c.phone = i.phone
+  left join inbound_number n on n.account_id = i.account_id and n.id = i.inbound_number_id
+  ${LATEST_CAMPAIGN_BEFORE_REPLY}
   left join campaign k on k.account_id = i.account_id and k.id = latest.campaign_id`;
 
 const STOP_COLUMNS = `${LISTED_COLUMNS}, i.keyword`;
 const INBOX_COLUMNS = `${LISTED_COLUMNS}, coalesce(i.inbox_text, i.body) as text, i.captured_email, i.status, i.error, i.handled_at, i.handled_by`;
 
-/** The predicates of the partial indexes (inbound_message_stop_list_index, _inbox_index). */
-const IN_STOP_LIST = `i.classification = 'opt_out'`;
+/** The predicates of the partial indexes (inbound_message_stop_list_index, _inbox_index). The
+ * STOP list's is also reporting's "STOP replies": opt-outs by keyword. */
+export const IN_STOP_LIST = `i.classification = 'opt_out'`;
 const IN_INBOX = `(i.in_inbox or i.status in ('unroutable', 'failed'))`;
 
 function stopStatement(accountId: string, filters: StopFilters): Statement {

@@ -7,22 +7,23 @@ import type { DeliveryReport } from '../gateways/index.js';
 export const UNKNOWN_AFTER_HOURS = 72;
 
 // Reports of many webhook requests, applied in one prepared statement: each is stored, and each
-// message takes the first final status reported in the batch (an earlier batch's stands).
+// message takes the first final status reported in the batch (an earlier batch's stands), with
+// its bounce class (null when delivered, so a late report replacing "unknown" clears it too).
 const APPLY_BATCH = {
   name: 'apply-delivery-reports',
   text: `with input as (
-      select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
-        with ordinality as r(account_id, gateway_id, gid, status, code, raw, pos)),
+      select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[])
+        with ordinality as r(account_id, gateway_id, gid, status, code, raw, bounce, pos)),
     target as (
-      select r.pos, r.account_id, r.gateway_id, r.status, r.code, r.raw, m.id as message_id
+      select r.pos, r.account_id, r.gateway_id, r.status, r.code, r.raw, r.bounce, m.id as message_id
       from input r join message m on m.account_id = r.account_id and m.gateway_id = r.gateway_id and m.gateway_message_id = r.gid),
     stored as (
       insert into message_event (account_id, gateway_id, message_id, status, error_code, raw)
       select account_id, gateway_id, message_id, status, code, raw from target order by pos),
     first as (
-      select distinct on (message_id) message_id, account_id, status, code, pos from target order by message_id, pos),
+      select distinct on (message_id) message_id, account_id, status, code, bounce, pos from target order by message_id, pos),
     changed as (
-      update message m set status = f.status, error_code = f.code, reported_at = now()
+      update message m set status = f.status, error_code = f.code, bounce = f.bounce, reported_at = now()
       from first f where m.account_id = f.account_id and m.id = f.message_id and m.status in ('sending', 'sent', 'unknown')
       returning f.pos)
     select t.pos, c.pos is not null as changed from target t left join changed c on c.pos = t.pos`,
@@ -40,6 +41,7 @@ export async function applyReportsOn(client: pg.ClientBase, batch: { accountId: 
       batch.map((p) => p.report.status),
       batch.map((p) => p.report.errorCode),
       batch.map((p) => JSON.stringify(p.raw)),
+      batch.map((p) => p.report.bounce),
     ],
   });
   return new Map(rows.map((row) => [Number(row.pos), row.changed]));

@@ -2,6 +2,7 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { tenantFilter } from '../../db/tenant.js';
 import { Account, ownedByAccount } from '../accounts/index.js';
 import { Campaign } from '../campaigns/index.js';
+import { BOUNCES } from '../gateways/index.js';
 import { serialId } from '../../db/base-properties.js';
 
 export const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'skipped', 'unknown'] as const;
@@ -53,6 +54,9 @@ export const Message = defineEntity({
     notBefore: p.datetime().defaultRaw('now()'),
     waiting: p.enum([...WAIT_REASONS]).nullable(),
     errorCode: p.string().length(50).nullable(),
+    /** How an undelivered or failed message bounced, as its gateway kind classified the delivery
+     * report that made it so (null otherwise). */
+    bounce: p.enum([...BOUNCES]).nullable(),
     /** When a dispatcher took it (status sending); a stale claim is a crashed dispatcher's. */
     claimedAt: p.datetime().nullable(),
     createdAt: p.datetime().defaultRaw('now()'),

@@ -2,13 +2,18 @@
 // reporter (simulator-reporter.ts) posts each one's delivery report to the gateway's own webhook
 // after `delay_ms`. Outcomes are drawn from the client reference (and attempt), so they are
 // reproducible: `reject_rate` refuses for good, `soft_bounce_rate` refuses for now (retry),
-// `failure_rate` accepts and later reports undelivered.
+// `failure_rate` accepts and later reports undelivered, with a well-known error code that makes
+// it a hard or a soft bounce (bounces.ts).
 import crypto from 'node:crypto';
 import type pg from 'pg';
 import { option, parseJsonDeliveryReport, plainWebhookUrls, type GatewayAdapter, type GatewayKind, type GatewayRow, type OutgoingMessage, type SendResult, parseJsonInbound } from '../gateway-kind.js';
 import { acceptMessagesOn, type SimulatedMessage } from '../simulator.queries.js';
 
 const DEFAULTS = { delay_ms: '2000', failure_rate: '0.02', soft_bounce_rate: '0.01' };
+
+// The codes an undelivered message is reported with, as a real network answers: half are hard
+// bounces (no such number, no SMS service), half soft (phone off, memory full).
+const UNDELIVERED_CODES = ['UNKNOWN_SUBSCRIBER', 'TELESERVICE_NOT_PROVISIONED', 'ABSENT_SUBSCRIBER', 'MEMORY_CAPACITY_EXCEEDED'];
 
 export interface SimulatorSettings {
   delayMs: number;
@@ -32,6 +37,13 @@ function draw(text: string): number {
   return crypto.createHash('sha1').update(text).digest().readUInt32BE(0) / 2 ** 32;
 }
 
+/** The report the simulator will post for an accepted message: delivered, or undelivered with a
+ * code drawn from UNDELIVERED_CODES. */
+function reportOf(clientRef: string, failureRate: number): Pick<SimulatedMessage, 'report' | 'errorCode'> {
+  if (draw(`report:${clientRef}`) >= failureRate) return { report: 'delivered', errorCode: null };
+  return { report: 'undelivered', errorCode: UNDELIVERED_CODES[Math.floor(draw(`code:${clientRef}`) * UNDELIVERED_CODES.length)]! };
+}
+
 class SimulatorAdapter implements GatewayAdapter {
   private readonly settings: SimulatorSettings;
 
@@ -52,8 +64,7 @@ class SimulatorAdapter implements GatewayAdapter {
       } else if (draw(`bounce:${message.clientRef}:${message.attempt}`) < softBounceRate) {
         results.set(message.clientRef, { clientRef: message.clientRef, accepted: false, permanent: false, errorCode: 'SIM-THROTTLED' });
       } else {
-        const report = draw(`report:${message.clientRef}`) < failureRate ? 'undelivered' : 'delivered';
-        accepted.push({ id: crypto.randomUUID(), clientRef: message.clientRef, phone: message.to, sender: message.from, body: message.body, parts: message.parts, report });
+        accepted.push({ id: crypto.randomUUID(), clientRef: message.clientRef, phone: message.to, sender: message.from, body: message.body, parts: message.parts, ...reportOf(message.clientRef, failureRate) });
       }
     }
     if (accepted.length) {
