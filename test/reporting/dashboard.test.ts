@@ -3,42 +3,9 @@
 // days in the account's zone (Europe/Paris), refunds, ranges, sorting and the CSV.
 import t from 'tap';
 import { DateTime } from 'luxon';
-import type { MikroORM } from '@mikro-orm/postgresql';
 import { buildTestApp, createTenant, signedIn } from '../helper.js';
 import { query } from '../sending/helpers.js';
-import { withAccount } from '../../src/db/tenant.js';
-import { Campaign } from '../../src/modules/campaigns/index.js';
-import type { Account } from '../../src/modules/accounts/account.entity.js';
-
-interface Sent {
-  at: string;
-  kind?: 'batch' | 'automated' | 'transactional';
-  country?: string | null;
-  parts?: number;
-  cost?: number;
-  status?: 'sent' | 'delivered' | 'undelivered' | 'failed';
-}
-
-async function campaignOf(orm: MikroORM, account: Account): Promise<string> {
-  const em = withAccount(orm.em.fork(), account.id);
-  const campaign = em.create(Campaign, { account: account.id, name: 'Sale', sender: 'ACME', body: 'Hi', createdBy: 'test', status: 'sent' });
-  await em.flush();
-  return campaign.id;
-}
-
-/** Messages that left for the gateway at `at`: batch ones of a campaign, automated ones of a
- * program's run, transactional ones (replies) without a campaign. */
-async function sent(orm: MikroORM, account: Account, messages: Sent[]): Promise<void> {
-  const campaignId = await campaignOf(orm, account);
-  for (const m of messages) {
-    const kind = m.kind ?? 'batch';
-    await query(
-      orm,
-      `insert into message (account_id, campaign_id, run_id, phone, country, status, parts, cost_micros, sent_at) values (?, ?, ?, '+33600000000', ?, ?, ?, ?, ?)`,
-      [account.id, kind === 'transactional' ? null : campaignId, kind === 'automated' ? 1 : null, m.country === undefined ? 'FR' : m.country, m.status ?? 'delivered', m.parts ?? 1, m.cost ?? 50_000, m.at],
-    );
-  }
-}
+import { campaignOf, localNoon, sent } from './helpers.js';
 
 /** The texts of a table row's cells, found by an attribute (`data-country="FR"`). */
 function rowCells(html: string, attribute: string): string[] | null {
@@ -130,8 +97,7 @@ t.test('a message billed before midnight and refunded after it (refused before l
 t.test('presets are days of the account zone up to today; the default is the last 30 days', async (t) => {
   const { orm, account, client } = await dashboardSetup(t);
   const today = DateTime.now().setZone('Europe/Paris').startOf('day');
-  const noon = (daysAgo: number) => today.minus({ days: daysAgo }).set({ hour: 12 }).toUTC().toISO()!;
-  await sent(orm, account, [{ at: noon(0) }, { at: noon(3) }, { at: noon(20) }, { at: noon(45) }]);
+  await sent(orm, account, [{ at: localNoon(0) }, { at: localNoon(3) }, { at: localNoon(20) }, { at: localNoon(45) }]);
   t.equal(stat((await client.get('/dashboard?range=today')).body, 'messages'), '1');
   t.equal(stat((await client.get('/dashboard?range=last7')).body, 'messages'), '2');
   t.equal(stat((await client.get('/dashboard?range=last30')).body, 'messages'), '3');
