@@ -13,7 +13,6 @@ import { automatedCampaigns } from './reporting.queries.js';
 const ReportingQuery = Type.Object({ q: OptionalText(LINE), type: Type.Optional(Type.Enum(['', 'batch', 'automated'], { type: 'string' })) });
 
 export async function reportingRoutes(app: TypedApp) {
-  app.get('/dashboard', async (_request, reply) => reply.page('reporting/dashboard', {}, { title: 'Dashboard', tab: 'dashboard' }));
   app.get('/reporting', { schema: { querystring: ReportingQuery } }, async (request, reply) => {
     const q = (request.query.q ?? '').trim().slice(0, 100);
     if (request.query.type === 'automated') {
