@@ -6,6 +6,7 @@ import { settingsRoutes } from './modules/accounts/settings.routes.js';
 import { accountApiRoutes } from './modules/accounts/account.api.js';
 import { reportingRoutes } from './modules/reporting/reporting.routes.js';
 import { dashboardRoutes } from './modules/reporting/dashboard.routes.js';
+import { campaignReportRoutes } from './modules/reporting/campaign-report.routes.js';
 import { campaignsRoutes } from './modules/campaigns/campaigns.routes.js';
 import { inboundRoutes } from './modules/inbound/inbound.routes.js';
 import { eventsRoutes } from './modules/inbound/events.routes.js';
@@ -37,6 +38,7 @@ export async function registerRoutes(app: FastifyInstance): Promise<void> {
   await app.register(authRoutes);
   await app.register(dashboardRoutes);
   await app.register(reportingRoutes);
+  await app.register(campaignReportRoutes); // /reporting/:id
   await app.register(campaignsRoutes, { prefix: '/create' });
   await app.register(campaignSendingRoutes, { prefix: '/create' });
   await app.register(linkRoutes); // /u/<token>, /l/<token>
