@@ -272,7 +272,7 @@ export async function run(args: string[]): Promise<void> {
   let app: FastifyInstance | undefined;
   const workerLog = pino({ level: 'warn' }, pino.destination(2));
   const processor = new InboundProcessor(fixture.db.orm, workerLog);
-  const sender = new ReplySender(fixture.db.orm, workerLog);
+  const sender = new ReplySender(fixture.db.orm, workerLog, 'http://localhost:3000');
   try {
     const phones = await setUp(fixture, contacts);
     const random = mulberry32(11);

@@ -53,7 +53,7 @@ export function receive(app: FastifyInstance, gateway: { id: string; secret: str
 export function workers(orm: MikroORM) {
   const log = pino({ level: 'silent' });
   const processor = new InboundProcessor(orm, log);
-  const replies = new ReplySender(orm, log);
+  const replies = new ReplySender(orm, log, 'http://localhost:3000');
   return {
     process: () => processor.tick(),
     sendReplies: () => replies.tick(),

@@ -192,3 +192,10 @@ export async function setEmailsOn(client: pg.ClientBase, emails: { accountId: st
     values: [emails.map((e) => e.accountId), emails.map((e) => e.contactId), emails.map((e) => e.email)],
   });
 }
+
+/** Flags contacts whose number a gateway called invalid (Twilio 21211, 21614): later campaigns
+ * skip them as "bad number", as they skip numbers that failed validation at import. */
+export async function flagBadNumbersOn(client: pg.ClientBase, accountId: string, contactIds: string[]): Promise<void> {
+  if (!contactIds.length) return;
+  await client.query('update contact set bad_number = true, updated_at = now() where account_id = $1 and id = any($2::bigint[]) and not bad_number', [accountId, contactIds]);
+}

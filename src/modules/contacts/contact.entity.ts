@@ -3,7 +3,7 @@ import { tenantFilter } from '../../db/tenant.js';
 import { serialId } from '../../db/base-properties.js';
 import { ownedByAccount } from '../accounts/index.js';
 
-export const OPT_OUT_SOURCES = ['manual', 'import', 'unsubscribe_link', 'stop_keyword', 'api', 'suppressed'] as const;
+export const OPT_OUT_SOURCES = ['manual', 'import', 'unsubscribe_link', 'stop_keyword', 'api', 'suppressed', 'gateway'] as const;
 export type OptOutSource = (typeof OPT_OUT_SOURCES)[number];
 
 // A person to text. `phone` is E.164 (or, for a contact kept with the bad-number flag, the text

@@ -11,7 +11,7 @@ export { Segment } from './segment.entity.js';
 export { compileSegmentOn } from './segment.queries.js';
 export { registerUsageCheck } from './usage.js';
 export { registerErasureStep, type ErasedContact } from './erasure.js';
-export { contactKey, contactsByPhoneOn, createKeywordContactsOn, setEmailsOn, setOptInsOn, type KeywordContact, type NewKeywordContact, type OptInChange } from './consent.queries.js';
+export { contactKey, contactsByPhoneOn, createKeywordContactsOn, flagBadNumbersOn, setEmailsOn, setOptInsOn, type KeywordContact, type NewKeywordContact, type OptInChange } from './consent.queries.js';
 export { registerMessageHistory, type ContactMessages } from './message-history.js';
 export { registerConversation, type ConversationEntry } from './conversation.js';
 export { csvCell, csvChunks, csvLine, csvTime } from './csv-cell.js';

@@ -24,7 +24,25 @@ export interface OutgoingMessage {
 export type SendResult =
   | { clientRef: string; accepted: true; gatewayMessageId: string }
   /** `permanent`: the gateway will never take it (fail and refund); otherwise retry later. */
-  | { clientRef: string; accepted: false; permanent: boolean; errorCode: string };
+  | {
+      clientRef: string;
+      accepted: false;
+      permanent: boolean;
+      errorCode: string;
+      /** The provider asked to wait (Retry-After): the retry waits at least that. */
+      retryAfterSeconds?: number;
+      /** The provider says the recipient unsubscribed (the contact is opted out with source
+       * "gateway") or the number is invalid (the contact is flagged bad number). */
+      contactEffect?: 'opted_out' | 'bad_number';
+      /** No HTTP answer or a 5xx: counts toward pausing the gateway. */
+      transport?: boolean;
+    };
+
+/** What an adapter may need beyond its gateway: the public URL its webhooks are reached at
+ * (a provider told where to post delivery reports with each message). */
+export interface AdapterContext {
+  publicUrl: string;
+}
 
 export interface GatewayAdapter {
   send(messages: OutgoingMessage[]): Promise<SendResult[]>;
@@ -37,6 +55,13 @@ export interface GatewayRow {
   kind: string;
   config: Record<string, string>;
   secret: string;
+}
+
+/** What a webhook's verification needs of its gateway: the webhook secret, and the options
+ * (a provider that signs its requests with a credential, such as Twilio's auth token). */
+export interface WebhookGatewayRow {
+  secret: string;
+  config: Record<string, string>;
 }
 
 export interface GatewayOption {
@@ -94,11 +119,18 @@ export interface GatewayKind {
   /** Options a new gateway of this kind starts with. */
   defaults: Record<string, string>;
   /** The adapter that sends; null while this kind cannot send yet (launches say so). */
-  adapter: ((gateway: GatewayRow, client: pg.ClientBase) => GatewayAdapter) | null;
-  /** Verifies and parses a delivery-report webhook; throws WebhookRejection. */
-  parseDeliveryReport(gateway: { secret: string }, headers: Headers, body: unknown): DeliveryReport;
+  adapter: ((gateway: GatewayRow, client: pg.ClientBase, context: AdapterContext) => GatewayAdapter) | null;
+  /** Checks the provider answers with these settings, sending nothing billable; null when the kind has no such check. */
+  testConnection: ((gateway: GatewayRow) => Promise<{ ok: boolean; message: string }>) | null;
+  /** Verifies and parses a delivery-report webhook; throws WebhookRejection. `url` is the public
+   * URL the request was made to (with its query). Null: an interim status (queued, sent), taken
+   * and changing nothing. */
+  parseDeliveryReport(gateway: WebhookGatewayRow, headers: Headers, body: unknown, url: string): DeliveryReport | null;
   /** Verifies and parses an inbound-message webhook; throws WebhookRejection. */
-  parseInbound(gateway: { secret: string }, headers: Headers, body: unknown): InboundSms;
+  parseInbound(gateway: WebhookGatewayRow, headers: Headers, body: unknown, url: string): InboundSms;
+  /** What the provider expects in answer to an inbound message, when not Textcast's JSON
+   * (Twilio: an empty TwiML document, so that it sends no reply of its own). */
+  inboundAnswer?: { contentType: string; body: string };
   /** The URLs the operator pastes into the gateway, for inbound messages and delivery reports. */
   webhookUrls(gateway: { id: string; secret: string }, publicUrl: string): { inbound: string; dlr: string };
 }
@@ -158,10 +190,10 @@ export function inboundNotTaken(kind: string): GatewayKind['parseInbound'] {
   };
 }
 
-const malformed = (message: string) => new WebhookRejection(400, 'malformed', message);
+export const malformed = (message: string) => new WebhookRejection(400, 'malformed', message);
 
-/** A string field of a JSON body, present, non-empty and at most `max` characters. */
-function textField(body: Record<string, unknown>, name: string, max: number, what: string): string {
+/** A string field of a JSON or form body, present, non-empty and at most `max` characters. */
+export function textField(body: Record<string, unknown>, name: string, max: number, what: string): string {
   const value = body[name];
   if (typeof value !== 'string' || !value.trim() || value.length > max) throw malformed(`"${name}" must be ${what} (a string of 1 to ${max} characters).`);
   return value;

@@ -1,6 +1,6 @@
 // The gateway kinds, one line each: a new kind is one file under kinds/ and one line here.
 import type pg from 'pg';
-import type { DeliveryReport, GatewayAdapter, GatewayKind, GatewayRow, Headers, InboundSms } from './gateway-kind.js';
+import type { AdapterContext, DeliveryReport, GatewayAdapter, GatewayKind, GatewayRow, Headers, InboundSms, WebhookGatewayRow } from './gateway-kind.js';
 import { simulator } from './kinds/simulator.js';
 import { kannel } from './kinds/kannel.js';
 import { twilio } from './kinds/twilio.js';
@@ -32,22 +32,28 @@ export function cannotSend(kind: string): string | null {
 }
 
 /** The adapter of a gateway; `client` is the dispatcher's connection (the simulator's store). */
-export function adapterFor(gateway: GatewayRow, client: pg.ClientBase): GatewayAdapter {
+export function adapterFor(gateway: GatewayRow, client: pg.ClientBase, context: AdapterContext): GatewayAdapter {
   const adapter = gatewayKind(gateway.kind).adapter;
   if (!adapter) throw new Error(cannotSend(gateway.kind)!);
-  return adapter(gateway, client);
+  return adapter(gateway, client, context);
 }
 
 export function webhookUrls(gateway: { id: string; kind: string; secret: string }, publicUrl: string): { inbound: string; dlr: string } {
   return gatewayKind(gateway.kind).webhookUrls(gateway, publicUrl);
 }
 
-/** Verifies and parses a delivery-report webhook of the gateway's kind; throws WebhookRejection. */
-export function parseDeliveryReport(gateway: { kind: string; secret: string }, headers: Headers, body: unknown): DeliveryReport {
-  return gatewayKind(gateway.kind).parseDeliveryReport(gateway, headers, body);
+/** Verifies and parses a delivery-report webhook of the gateway's kind; throws WebhookRejection.
+ * `url`: the public URL the request was made to. Null: an interim status, changing nothing. */
+export function parseDeliveryReport(gateway: WebhookGatewayRow & { kind: string }, headers: Headers, body: unknown, url: string): DeliveryReport | null {
+  return gatewayKind(gateway.kind).parseDeliveryReport(gateway, headers, body, url);
 }
 
 /** Verifies and parses an inbound-message webhook of the gateway's kind; throws WebhookRejection. */
-export function parseInbound(gateway: { kind: string; secret: string }, headers: Headers, body: unknown): InboundSms {
-  return gatewayKind(gateway.kind).parseInbound(gateway, headers, body);
+export function parseInbound(gateway: WebhookGatewayRow & { kind: string }, headers: Headers, body: unknown, url: string): InboundSms {
+  return gatewayKind(gateway.kind).parseInbound(gateway, headers, body, url);
+}
+
+/** The answer the gateway's kind expects to an inbound message, or null for Textcast's JSON. */
+export function inboundAnswer(kind: string): { contentType: string; body: string } | null {
+  return gatewayKind(kind).inboundAnswer ?? null;
 }

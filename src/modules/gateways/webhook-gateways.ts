@@ -20,6 +20,7 @@ export interface KnownGateway {
   accountId: string;
   kind: string;
   secret: string;
+  config: Record<string, string>;
   at: number;
 }
 

@@ -8,7 +8,7 @@
 // many), each request answered once the batch that holds its message is committed.
 import { Type } from 'typebox';
 import type { TypedApp } from '../../plugins/validation.js';
-import { GatewayParams, NO_SUCH_GATEWAY, parseInbound, WebhookGateways, WebhookRejection } from '../gateways/index.js';
+import { GatewayParams, inboundAnswer, NO_SUCH_GATEWAY, parseInbound, WebhookGateways, WebhookRejection } from '../gateways/index.js';
 import { withClient } from '../../db/raw-client.js';
 import { MicroBatcher } from '../../db/micro-batcher.js';
 import { storeInboundOn, type ArrivingInbound, type StoredInbound } from './intake.queries.js';
@@ -16,7 +16,8 @@ import { asE164 } from './intake.js';
 
 /** An inbound SMS is at most a few kilobytes; anything near this is not one. */
 const INBOUND_BODY_LIMIT = 64 * 1024;
-/** Whatever the gateway kind sends; parseInbound reads it. */
+/** Whatever the gateway kind sends (JSON, or a form such as Twilio's: every route takes
+ * application/x-www-form-urlencoded); parseInbound reads it. */
 const InboundBody = Type.Unknown({ description: "an inbound message in the gateway kind's format" });
 
 export async function inboundWebhookRoutes(app: TypedApp) {
@@ -31,8 +32,11 @@ export async function inboundWebhookRoutes(app: TypedApp) {
     const gateway = await gateways.find(request.params.gatewayId);
     if (!gateway) return reply.code(404).send({ error: { code: 'not_found', message: NO_SUCH_GATEWAY } });
     try {
-      const sms = parseInbound(gateway, request.headers, request.body);
+      // A signed request (Twilio) signs the URL the gateway was given: the public one.
+      const sms = parseInbound(gateway, request.headers, request.body, app.config.publicUrl + request.url);
       const stored = await intake.add({ gateway, sms, numbers: { from: asE164(sms.from), to: asE164(sms.to) } });
+      const answer = inboundAnswer(gateway.kind);
+      if (answer) return reply.type(answer.contentType).send(answer.body);
       return { ok: true, id: stored.id, status: stored.status, duplicate: stored.duplicate };
     } catch (error) {
       if (error instanceof WebhookRejection) return reply.code(error.statusCode).send({ error: { code: error.code, message: error.message } });

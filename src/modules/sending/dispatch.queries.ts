@@ -154,14 +154,24 @@ export async function markFirstSentOn(client: pg.ClientBase, accountId: string, 
   await client.query('update campaign set first_sent_at = now() where account_id = $1 and id = $2 and first_sent_at is null', [accountId, campaignId]);
 }
 
-/** Messages refused for now: queued again after a backoff of base × 4^(attempts − 1) seconds. */
-export async function scheduleRetryOn(client: pg.ClientBase, accountId: string, retry: { id: string; errorCode: string }[], baseSeconds: number): Promise<void> {
+/** Messages refused for now: queued again after a backoff of base × 4^(attempts − 1) seconds,
+ * or longer when the gateway asked to wait (Retry-After). */
+export async function scheduleRetryOn(client: pg.ClientBase, accountId: string, retry: { id: string; errorCode: string; retryAfterSeconds?: number }[], baseSeconds: number): Promise<void> {
   await client.query(
     `update message m set status = 'queued', waiting = 'retry', error_code = v.code, claimed_at = null,
-            not_before = now() + make_interval(secs => $4 * power(4, greatest(m.attempts - 1, 0)))
-     from unnest($2::bigint[], $3::text[]) as v(id, code) where m.account_id = $1 and m.id = v.id and m.status = 'sending'`,
-    [accountId, retry.map((r) => r.id), retry.map((r) => r.errorCode.slice(0, 50)), baseSeconds],
+            not_before = now() + make_interval(secs => greatest($4 * power(4, greatest(m.attempts - 1, 0)), coalesce(v.wait, 0)))
+     from unnest($2::bigint[], $3::text[], $5::int[]) as v(id, code, wait) where m.account_id = $1 and m.id = v.id and m.status = 'sending'`,
+    [accountId, retry.map((r) => r.id), retry.map((r) => r.errorCode.slice(0, 50)), baseSeconds, retry.map((r) => (r.retryAfterSeconds === undefined ? null : Math.ceil(r.retryAfterSeconds)))],
   );
+}
+
+/** The contacts (id and number) of these messages; messages without a contact are left out. */
+export async function contactsOfMessagesOn(client: pg.ClientBase, accountId: string, ids: string[]): Promise<Map<string, { contactId: string; phone: string }>> {
+  const { rows } = await client.query<{ id: string; contact_id: string; phone: string }>(
+    'select m.id, m.contact_id, c.phone from message m join contact c on c.account_id = m.account_id and c.id = m.contact_id where m.account_id = $1 and m.id = any($2::bigint[])',
+    [accountId, ids],
+  );
+  return new Map(rows.map((row) => [String(row.id), { contactId: String(row.contact_id), phone: row.phone }]));
 }
 
 /** Messages refused for good; answers what they had cost, to refund. */

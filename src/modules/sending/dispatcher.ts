@@ -21,6 +21,7 @@ import { Account, balanceOn, debitOn, partPrice, priceTable, recordSendingEntryO
 import { adapterFor, type OutgoingMessage, type SendResult } from '../gateways/index.js';
 import { dispatchesMessages, prepareTemplate, renderMessage, newToken, type Template } from '../campaigns/index.js';
 import { reserveSendSlotsOn } from './rate-limit.queries.js';
+import { applyContactEffectsOn } from './contact-effects.js';
 import {
   campaignStateOn, reclaimStaleOn, claimDueOn, skipClaimedOn, deferOn, markSendingOn, markSentOn, markFirstSentOn, scheduleRetryOn, markFailedOn,
   pauseWithReasonOn, nextDueOn, markCampaignSentOn, type CampaignState, type Claimed, type Rendered,
@@ -155,7 +156,7 @@ async function recordResults(client: pg.ClientBase, accountId: string, campaignI
     // Test sends do not count as the campaign going out (its content stays editable).
     if (sent.some((r) => !byRef.get(r.clientRef)!.row.is_test)) await markFirstSentOn(client, accountId, campaignId);
   }
-  if (retry.length) await scheduleRetryOn(client, accountId, retry.map((r) => ({ id: r.clientRef, errorCode: r.errorCode })), RETRY_BASE_SECONDS);
+  if (retry.length) await scheduleRetryOn(client, accountId, retry.map((r) => ({ id: r.clientRef, errorCode: r.errorCode, retryAfterSeconds: r.retryAfterSeconds })), RETRY_BASE_SECONDS);
   if (failed.length) {
     const refund = await markFailedOn(client, accountId, failed.map((r) => ({ id: r.clientRef, errorCode: r.errorCode })));
     if (refund > 0) {
@@ -163,6 +164,7 @@ async function recordResults(client: pg.ClientBase, accountId: string, campaignI
       await recordSendingEntryOn(client, { accountId, campaignId, kind: 'refund', amountMicros: refund, note });
     }
   }
+  await applyContactEffectsOn(client, accountId, state.gateway!.kind, refused);
 }
 
 const TRANSIENT_DB_CODES = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004', '53300']);
@@ -234,7 +236,7 @@ export async function dispatchCampaign(em: EntityManager, accountId: string, cam
     // The gateway's rate, shared by every process: wait for the reserved start.
     const wait = await retrying(() => withClient(em, (client) => reserveSendSlotsOn(client, accountId, state.gateway!.id, outgoing.length)));
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    const results = await retrying(() => withClient(em, (client) => adapterFor(state.gateway!, client).send(outgoing)));
+    const results = await retrying(() => withClient(em, (client) => adapterFor(state.gateway!, client, { publicUrl: options.publicUrl }).send(outgoing)));
     await retrying(() => inTransaction(em, (client) => recordResults(client, accountId, campaignId, state, prepared, results)));
     dispatched += prepared.length;
     await options.touch?.().catch(() => {});

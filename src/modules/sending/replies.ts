@@ -19,6 +19,7 @@ import { markFailedOn, markSendingOn, markSentOn, scheduleRetryOn, type Rendered
 import { claimDueRepliesOn, endQueuedRepliesOn, reclaimStaleRepliesOn, type ClaimedReply } from './replies.queries.js';
 import { CLAIM_LEASE_SECONDS, MAX_ATTEMPTS } from './dispatcher.js';
 import { reserveSendSlotsOn } from './rate-limit.queries.js';
+import { applyContactEffectsOn } from './contact-effects.js';
 
 const BATCH = 200;
 const POLL_MS = 200;
@@ -44,6 +45,8 @@ export class ReplySender extends Poller {
   constructor(
     private readonly orm: MikroORM,
     log: FastifyBaseLogger,
+    /** Where the gateways' webhooks are reached (a provider told where to report with each message). */
+    private readonly publicUrl: string,
     /** The claim lease (SENDING_CLAIM_LEASE_SECONDS): a reply left `sending` longer is queued again. */
     private readonly leaseSeconds = CLAIM_LEASE_SECONDS,
   ) {
@@ -95,22 +98,23 @@ export class ReplySender extends Poller {
     const results = await withClient(em, async (client) => {
       const wait = await reserveSendSlotsOn(client, accountId, gatewayId, outgoing.length);
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      return adapterFor({ id: gatewayId, accountId, kind, config, secret }, client).send(outgoing);
+      return adapterFor({ id: gatewayId, accountId, kind, config, secret }, client, { publicUrl: this.publicUrl }).send(outgoing);
     });
-    await inTransaction(em, (client) => this.record(client, accountId, batch, results));
+    await inTransaction(em, (client) => this.record(client, accountId, kind, batch, results));
   }
 
-  private async record(client: pg.ClientBase, accountId: string, batch: Prepared[], results: SendResult[]): Promise<void> {
+  private async record(client: pg.ClientBase, accountId: string, gatewayKind: string, batch: Prepared[], results: SendResult[]): Promise<void> {
     const attempts = new Map(batch.map((row) => [row.id, row.attempts]));
     const sent = results.filter((r): r is Extract<SendResult, { accepted: true }> => r.accepted);
     const refused = results.filter((r): r is Extract<SendResult, { accepted: false }> => !r.accepted);
     const retry = refused.filter((r) => !r.permanent && attempts.get(r.clientRef)! + 1 < MAX_ATTEMPTS);
     const failed = refused.filter((r) => !retry.includes(r));
     if (sent.length) await markSentOn(client, accountId, sent.map((r) => ({ id: r.clientRef, gatewayMessageId: r.gatewayMessageId })));
-    if (retry.length) await scheduleRetryOn(client, accountId, retry.map((r) => ({ id: r.clientRef, errorCode: r.errorCode })), RETRY_BASE_SECONDS);
+    if (retry.length) await scheduleRetryOn(client, accountId, retry.map((r) => ({ id: r.clientRef, errorCode: r.errorCode, retryAfterSeconds: r.retryAfterSeconds })), RETRY_BASE_SECONDS);
     if (failed.length) {
       const refund = await markFailedOn(client, accountId, failed.map((r) => ({ id: r.clientRef, errorCode: r.errorCode })));
       if (refund > 0) await recordSendingEntryOn(client, { accountId, campaignId: null, kind: 'refund', amountMicros: refund, note: `Replies to inbound SMS: ${plural(failed.length)} refused by the gateway` });
     }
+    await applyContactEffectsOn(client, accountId, gatewayKind, refused);
   }
 }

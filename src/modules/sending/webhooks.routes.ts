@@ -15,7 +15,8 @@ import { DeliveryReportBatcher } from './delivery-reports.js';
 /** A delivery report is a few hundred bytes; anything near this is not one. */
 export const WEBHOOK_BODY_LIMIT = 64 * 1024;
 
-/** Whatever the gateway kind sends (JSON or a form); parseDeliveryReport reads it. */
+/** Whatever the gateway kind sends (JSON, or a form such as Twilio's status callbacks: every
+ * route takes application/x-www-form-urlencoded); parseDeliveryReport reads it. */
 const ReportBody = Type.Unknown({ description: "a delivery report in the gateway kind's format" });
 
 export async function webhookRoutes(app: TypedApp) {
@@ -31,7 +32,9 @@ export async function webhookRoutes(app: TypedApp) {
     const gateway = await gatewayOf(request.params.gatewayId);
     if (!gateway) return reply.code(404).send({ error: { code: 'not_found', message: NO_SUCH_GATEWAY } });
     try {
-      const report = parseDeliveryReport(gateway, request.headers, request.body);
+      // A signed request (Twilio) signs the URL the gateway was given: the public one.
+      const report = parseDeliveryReport(gateway, request.headers, request.body, app.config.publicUrl + request.url);
+      if (!report) return { ok: true, changed: false };
       const outcome = await reports.apply(gateway, report, request.body);
       if (!outcome.found) return reply.code(404).send({ error: { code: 'unknown_message', message: `No message of this gateway has the id "${report.gatewayMessageId}".` } });
       return { ok: true, changed: outcome.changed };
