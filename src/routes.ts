@@ -5,6 +5,8 @@ import { authRoutes } from './modules/accounts/auth.routes.js';
 import { settingsRoutes } from './modules/accounts/settings.routes.js';
 import { accountApiRoutes } from './modules/accounts/account.api.js';
 import { reportingRoutes } from './modules/reporting/reporting.routes.js';
+import { dashboardRoutes } from './modules/reporting/dashboard.routes.js';
+import { campaignReportRoutes } from './modules/reporting/campaign-report.routes.js';
 import { campaignsRoutes } from './modules/campaigns/campaigns.routes.js';
 import { inboundRoutes } from './modules/inbound/inbound.routes.js';
 import { eventsRoutes } from './modules/inbound/events.routes.js';
@@ -34,7 +36,9 @@ export async function registerRoutes(app: FastifyInstance): Promise<void> {
   app.get('/', async (_request, reply) => reply.redirect('/dashboard', 303));
   await app.register(healthRoutes);
   await app.register(authRoutes);
+  await app.register(dashboardRoutes);
   await app.register(reportingRoutes);
+  await app.register(campaignReportRoutes); // /reporting/:id
   await app.register(campaignsRoutes, { prefix: '/create' });
   await app.register(campaignSendingRoutes, { prefix: '/create' });
   await app.register(linkRoutes); // /u/<token>, /l/<token>

@@ -105,6 +105,9 @@ export const isolationModules: IsolationModule[] = [
       { method: 'GET', url: (a) => `/create/${a.campaignId}/tests` },
       { method: 'GET', url: (a) => `/create/${a.campaignId}/resend-insufficient-credit` },
       { method: 'POST', url: (a) => `/create/${a.campaignId}/resend-insufficient-credit` },
+      { method: 'GET', url: (a) => `/reporting/${a.campaignId}` },
+      { method: 'GET', url: (a) => `/reporting/${a.campaignId}/figures` },
+      { method: 'GET', url: (a) => `/reporting/${a.campaignId}/messages.csv` },
     ],
     api: [
       { method: 'GET', url: (a) => `/api/v1/sms-campaigns/${a.campaignId}` },

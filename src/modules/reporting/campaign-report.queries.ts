@@ -1,6 +1,9 @@
 // Figures of one campaign's report that come from beside its messages: the STOP replies attributed
-// to it by time, and the clicks on its tracked links. Every statement names the account.
+// to it by time, the clicks on its tracked links, and its messages for the CSV export. Every
+// statement names the account.
+import type pg from 'pg';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { cursorBatchesOn } from '../../db/cursor.js';
 import { withClient } from '../../db/raw-client.js';
 import { IN_STOP_LIST, LATEST_CAMPAIGN_BEFORE_REPLY } from '../inbound/index.js';
 
@@ -60,4 +63,38 @@ export async function linkClicks(em: EntityManager, accountId: string, campaignI
     ),
   );
   return rows.map((row) => ({ linkId: row.link_id, position: row.position, url: row.url, total: row.total, unique: row.unique_messages }));
+}
+
+export interface ReportMessageRow {
+  phone: string;
+  contact_id: string | null;
+  country: string | null;
+  /** The message's status, `refused` for a message that failed before it left (refunded). */
+  status: string;
+  skip_reason: string | null;
+  bounce: string | null;
+  error_code: string | null;
+  parts: number | null;
+  cost_micros: string | null;
+  created_at: Date;
+  sent_at: Date | null;
+  reported_at: Date | null;
+}
+
+// Every message of the campaign (test sends are not its messages), in the order they were
+// written, read through a server-side cursor a batch at a time: a million rows never sit in
+// memory, and none passes through the ORM. Status and cost follow the report's rules (a refused
+// message was refunded).
+const CAMPAIGN_MESSAGES = `
+  select m.phone, m.contact_id::text as contact_id, m.country,
+         case when m.status = 'failed' and m.sent_at is null then 'refused' else m.status::text end as status,
+         m.skip_reason, m.bounce, m.error_code, m.parts,
+         (case when m.status = 'failed' and m.sent_at is null then 0 else m.cost_micros end)::text as cost_micros,
+         m.created_at, m.sent_at, m.reported_at
+  from message m
+  where m.account_id = $1 and m.campaign_id = $2 and not m.is_test
+  order by m.id`;
+
+export function campaignMessageBatchesOn(client: pg.ClientBase, accountId: string, campaignId: string): AsyncGenerator<ReportMessageRow[]> {
+  return cursorBatchesOn<ReportMessageRow>(client, CAMPAIGN_MESSAGES, [accountId, campaignId]);
 }

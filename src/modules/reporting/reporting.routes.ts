@@ -1,6 +1,6 @@
-// The Dashboard and Reporting tabs. Reporting lists the launched batch campaigns, or with its
-// toggle the automated ones (sent by automation programs, one contact at a time), with their
-// figures from the campaign rollup: sortable by each column, paged, searchable and exported as CSV.
+// The Reporting tab's list: the launched batch campaigns or, with its toggle, the automated ones
+// (sent by automation programs, one contact at a time), with their figures from the campaign
+// rollup: sortable by each column, paged, searchable and exported as CSV.
 import { Type, type Static } from 'typebox';
 import type { FastifyRequest } from 'fastify';
 import type { TypedApp } from '../../plugins/validation.js';
@@ -24,7 +24,6 @@ const ReportingQuery = Type.Object(LIST_QUERY);
 const ReportingPageQuery = Type.Object({ ...LIST_QUERY, after: OptionalText(64) });
 type ReportingQuery = Static<typeof ReportingQuery>;
 
-
 function filtersOf(query: ReportingQuery): CampaignListFilters {
   const sort = query.sort || 'launched';
   return { type: query.type || 'batch', q: (query.q ?? '').trim().slice(0, 100), sort, dir: query.dir || defaultDirection(sort) };
@@ -34,8 +33,6 @@ function filtersOf(query: ReportingQuery): CampaignListFilters {
 const wantsResults = (request: FastifyRequest) => request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'section#campaign-list';
 
 export async function reportingRoutes(app: TypedApp) {
-  app.get('/dashboard', async (_request, reply) => reply.page('reporting/dashboard', {}, { title: 'Dashboard', tab: 'dashboard' }));
-
   app.get('/reporting', { schema: { querystring: ReportingPageQuery } }, async (request, reply) => {
     const filters = filtersOf(request.query);
     const after = request.query.after || null;

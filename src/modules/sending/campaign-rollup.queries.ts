@@ -15,8 +15,9 @@ export const CAMPAIGN_ROLLUP: RollupTable = {
 };
 
 export interface CampaignRollupRow {
-  /** The local hour (account's zone) the message was sent, or else written. */
-  hour: Date;
+  /** The local hour (account's zone) the message was sent, or else written: 'YYYY-MM-DD HH:00:00'
+   * (a timestamp without zone, as the driver gives it). */
+  hour: string;
   country: string;
   programId: string | null;
   /** The message's status, except `refused`: failed before it left (refused for good by the
@@ -35,7 +36,7 @@ export interface CampaignRollupRow {
 /** The campaign's rollup, summed per key; `hours` limits it to local hours in [from, to). */
 export async function campaignRollupRows(em: EntityManager, accountId: string, campaignId: string, hours?: { from: string; to: string }): Promise<CampaignRollupRow[]> {
   const rows = await em.getConnection().execute<
-    { hour: Date; country: string; program_id: string | null; status: string; skip_reason: string | null; waiting: string | null; bounce: string | null; messages: string; parts: string; cost_micros: string; unsubscribes: string }[]
+    { hour: string; country: string; program_id: string | null; status: string; skip_reason: string | null; waiting: string | null; bounce: string | null; messages: string; parts: string; cost_micros: string; unsubscribes: string }[]
   >(
     `select hour, country, program_id, status, skip_reason, waiting, bounce,
             sum(messages) as messages, sum(parts) as parts, sum(cost_micros) as cost_micros, sum(unsubscribes) as unsubscribes
@@ -45,7 +46,7 @@ export async function campaignRollupRows(em: EntityManager, accountId: string, c
     [accountId, campaignId, hours?.from ?? null, hours?.from ?? null, hours?.to ?? null],
   );
   return rows.map((r) => ({
-    hour: r.hour,
+    hour: String(r.hour),
     country: r.country,
     programId: r.program_id,
     status: r.status,
