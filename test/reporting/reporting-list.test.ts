@@ -112,6 +112,12 @@ t.test('the list shows 25 campaigns a page, in the chosen order, with a pager (a
   t.match(fragment.body.trim(), /^<section id="campaign-list"/, 'htmx gets the list alone');
   t.same(namesOf(fragment.body), names(26, 30));
   t.notMatch(fragment.body, '<html');
+
+  for (const after of ['not-an-id', '00000000-0000-4000-8000-000000000000']) {
+    const unknown = await client.get(`/reporting?sort=name&dir=asc&after=${after}`);
+    t.equal(unknown.statusCode, 200, `after=${after} is no error`);
+    t.match(unknown.body, 'There are no more campaigns.');
+  }
 });
 
 t.test('search finds campaigns by a part of their name, keeping the sort; % is a plain character', async (t) => {

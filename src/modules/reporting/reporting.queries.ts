@@ -1,7 +1,8 @@
 // The Reporting list in SQL: the account's launched batch campaigns, or its automation campaigns,
-// each with its figures summed from campaign_rollup (grouped per campaign and joined into the
-// campaign query, so sorting by a figure and paging happen in PostgreSQL and the message table
-// is never read). Pages are keyset pages: after the row with a given id, in the chosen order.
+// each with its figures summed from its rows of campaign_rollup (a lateral join into the campaign
+// query: only the campaigns the search keeps are summed), so sorting by a figure and paging
+// happen in PostgreSQL and the message table is never read. Pages are keyset pages: after the row
+// with a given id, in the chosen order.
 import type pg from 'pg';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { withClient } from '../../db/raw-client.js';
@@ -80,7 +81,7 @@ function listStatement(accountId: string, filters: CampaignListFilters): { sql: 
       coalesce(t.recipients, 0)::bigint as recipients, coalesce(t.sent, 0)::bigint as sent, coalesce(t.delivered, 0)::bigint as delivered,
       t.delivered::float8 / nullif(t.sent, 0) as rate, coalesce(t.cost_micros, 0)::bigint as cost_micros
     from campaign c join account a on a.id = c.account_id
-    left join (select r.campaign_id, ${CAMPAIGN_TOTALS_SUMS} from campaign_rollup r where r.account_id = $1 group by r.campaign_id) t on t.campaign_id = c.id
+    left join lateral (select ${CAMPAIGN_TOTALS_SUMS} from campaign_rollup r where r.account_id = c.account_id and r.campaign_id = c.id) t on true
     where ${conditions.join(' and ')}`;
   return { sql, params };
 }

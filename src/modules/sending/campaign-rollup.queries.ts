@@ -74,9 +74,9 @@ export const SENT_STATUSES = ['sent', 'delivered', 'undelivered', 'failed', 'unk
 
 const SENT_LIST = SENT_STATUSES.map((status) => `'${status}'`).join(', ');
 
-/** A campaign's figures summed over its rows of campaign_rollup `r` (`group by r.campaign_id`):
- * recipients, sent, delivered, undelivered, cost_micros, and last_sent_hour (the latest local hour
- * a message left in). Lists join it to sort by a figure in SQL. */
+/** A campaign's figures summed over its rows of campaign_rollup `r` (one campaign's, or `group by
+ * r.campaign_id`): recipients, sent, delivered, undelivered, cost_micros, and last_sent_hour (the
+ * latest local hour a message left in). Lists join it to sort by a figure in SQL. */
 export const CAMPAIGN_TOTALS_SUMS = `sum(r.messages) as recipients,
   coalesce(sum(r.messages) filter (where r.status in (${SENT_LIST})), 0) as sent,
   coalesce(sum(r.messages) filter (where r.status = 'delivered'), 0) as delivered,
