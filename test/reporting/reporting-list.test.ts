@@ -225,6 +225,7 @@ t.test('a launched campaign’s edit form has only its name and unsubscribe page
   const [{ token }] = await query<{ token: string }>(orm, 'select token from message where campaign_id = ?', [campaign.id]);
   const landing = await app.inject({ method: 'GET', url: `/u/${token}` });
   t.match(landing.body, '<p class="pre-line" data-field="landing-text">ACME Shop, 12 rue de la Paix.\nQuestions? hello@acme.test</p>', 'recipients read it on the unsubscribe page');
+  t.ok(landing.body.indexOf('data-field="landing-text"') < landing.body.indexOf(`<form method="post" action="/u/${token}">`), 'above the Unsubscribe button');
 });
 
 t.test('editing a launched campaign refuses a bad name (422) and a forged message field (409), saving nothing', async (t) => {
