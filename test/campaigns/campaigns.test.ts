@@ -124,7 +124,7 @@ t.test('a campaign is previewed for a chosen recipient, copied, and deleted befo
   t.equal(await withAccount(orm.em, account.id).count(Campaign, { id }), 0);
 });
 
-t.test('a launched campaign cannot be edited or deleted, but can be copied', async (t) => {
+t.test('a launched campaign’s message cannot be edited, nor the campaign deleted, but it can be copied', async (t) => {
   const { app, orm } = await buildTestApp(t);
   const { owner, account } = await createTenant(orm);
   const em = withAccount(orm.em, account.id);
@@ -134,10 +134,11 @@ t.test('a launched campaign cannot be edited or deleted, but can be copied', asy
   await client.get(`/create/${campaign.id}`);
   const edit = await client.post(`/create/${campaign.id}/edit`, { name: 'Changed', sender: 'ACME', body: 'Changed' });
   t.equal(edit.statusCode, 409);
-  t.match(edit.body, 'it can no longer be edited, but it can be copied');
+  t.match(edit.body, 'only its name and its unsubscribe landing page text can change, and nothing was saved. Copy it');
   t.equal((await client.post(`/create/${campaign.id}/delete`)).statusCode, 409);
   t.equal((await client.post(`/create/${campaign.id}/copy`)).statusCode, 303);
-  t.equal((await withAccount(orm.em, account.id).findOneOrFail(Campaign, { id: campaign.id })).body, 'Hi');
+  const unchanged = await withAccount(orm.em, account.id).findOneOrFail(Campaign, { id: campaign.id });
+  t.same([unchanged.name, unchanged.body], ['Gone out', 'Hi']);
 });
 
 t.test('scheduling needs recipients, a time at least a minute ahead, and receiving contacts', async (t) => {

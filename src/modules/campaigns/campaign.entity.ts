@@ -33,6 +33,8 @@ export const Campaign = defineEntity({
     body: p.text(),
     /** Links in the text are shortened and counted per link. */
     trackLinks: p.boolean().default(true),
+    /** The campaign's own words on its unsubscribe landing page (/u/<token>); may change after launch. */
+    unsubscribePageText: p.text().nullable(),
     recipientSource: p.enum([...RECIPIENT_SOURCES]).nullable(),
     // A launched campaign lets go of its segment or list when it is deleted (its recipients are in
     // its messages); one still to launch keeps it (check campaign_unlaunched_keeps_recipients).

@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DateTime } from 'luxon';
 import { Type, type Static } from 'typebox';
-import { AppError, ValidationError } from '../../errors.js';
+import { AppError, ConflictError, ValidationError } from '../../errors.js';
 import { findOr404, isUuid } from '../../db/find.js';
 import { withClient } from '../../db/raw-client.js';
 import { formErrors, type TypedApp } from '../../plugins/validation.js';
@@ -17,6 +17,7 @@ import { campaignList, launchedCount, type CampaignFilters } from './campaign.qu
 import {
   knownPlaceholders, createCampaign, updateMessage, setRecipients, scheduleCampaign, unscheduleCampaign,
   copyCampaign, deleteCampaign, checkCampaignText, parseSchedule, recipientChoice, receivingByCountry, BUILT_IN_PLACEHOLDERS,
+  updateLaunched, UNSUBSCRIBE_PAGE_TEXT_MAX,
 } from './campaigns.service.js';
 import { recipientFilterOn, previewContactOn } from './recipients.queries.js';
 import { lookalikeSwaps, replaceLookalikes } from './sms-text.js';
@@ -49,6 +50,8 @@ const MessageForm = Form({
   body: OptionalText(PARAGRAPH),
   track_links: Checkbox(),
   placeholder: OptionalText(LINE),
+  /** Only a launched campaign's edit form sends it (see updateLaunched). */
+  unsubscribe_page_text: OptionalText(PARAGRAPH),
 });
 type MessageForm = Static<typeof MessageForm>;
 
@@ -57,6 +60,8 @@ const RecipientsForm = Form({ source: OptionalText(LINE), segment_id: Type.Optio
 const ScheduleForm = Form({ when: OptionalText(LINE), at: OptionalText(LINE) });
 /** The schedule as typed so far, for the forecast (what it may be is the service's rule). */
 const ForecastQuery = Type.Object({ when: OptionalText(LINE), at: OptionalText(LINE) });
+
+const LOCKED_AFTER_LAUNCH = 'This campaign can no longer be edited (it launched or sent its first message): only its name and its unsubscribe landing page text can change, and nothing was saved. Copy it to send a different message.';
 
 /** Fields step 1 marks; a problem elsewhere (a hidden field, the checkbox) is said in the alert. */
 const MESSAGE_FIELDS = ['name', 'sender', 'body'];
@@ -118,6 +123,9 @@ export async function campaignsRoutes(app: TypedApp) {
       { title: campaign ? `Edit ${campaign.name}` : 'New SMS campaign', tab: 'create' },
     );
   };
+  /** The edit form of a campaign no longer editable: its name and unsubscribe landing page text. */
+  const launchedPage = (reply: FastifyReply, campaign: Campaign, values: Values, errors: Record<string, string>) =>
+    reply.page('campaigns/edit-launched', { campaign, values, errors, maxText: UNSUBSCRIBE_PAGE_TEXT_MAX }, { title: `Edit ${campaign.name}`, tab: campaignTab(campaign) });
   const problemOf = (fields: Record<string, string>, message: string) => (Object.keys(fields).some((name) => !MESSAGE_FIELDS.includes(name)) ? message : null);
 
   app.get('/new', { schema: { querystring: Type.Object({ kind: Type.Optional(Type.Enum(['batch', 'automation'], { type: 'string' })) }) } }, async (request, reply) =>
@@ -146,7 +154,7 @@ export async function campaignsRoutes(app: TypedApp) {
 
   app.get('/:id/edit', { schema: { params: IdParams } }, async (request, reply) => {
     const campaign = await loadCampaign(request, request.params.id);
-    if (!isEditable(campaign)) return reply.redirect(`/create/${campaign.id}`, 303);
+    if (!isEditable(campaign)) return launchedPage(reply, campaign, { name: campaign.name, unsubscribe_page_text: campaign.unsubscribePageText ?? '' }, {});
     return messagePage(request, reply, { name: campaign.name, sender: campaign.sender, body: campaign.body, track_links: campaign.trackLinks ? 'on' : '', kind: campaign.kind }, {}, campaign);
   });
 
@@ -156,11 +164,19 @@ export async function campaignsRoutes(app: TypedApp) {
       schema: { params: IdParams, body: MessageForm },
       errorHandler: formErrors<IdParams>(async (request, reply, { fields, values, message }) => {
         const campaign = await loadCampaign(request, request.params.id);
+        if (!isEditable(campaign)) return launchedPage(reply, campaign, values, fields);
         return messagePage(request, reply, { ...values, kind: campaign.kind }, fields, campaign, problemOf(fields, message));
       }),
     },
     async (request, reply) => {
       const campaign = await loadCampaign(request, request.params.id);
+      if (!isEditable(campaign)) {
+        // A message form opened before the first message left still carries the text: saying
+        // nothing changed is better than saving the name alone and dropping the rest unsaid.
+        if (request.body.sender !== undefined || request.body.body !== undefined) throw new ConflictError(LOCKED_AFTER_LAUNCH);
+        await updateLaunched(request.em, campaign, request.body);
+        return reply.redirect(`/create/${campaign.id}`, 303);
+      }
       const { name, sender, body, track_links } = request.body;
       await updateMessage(request.em, campaign, { name, sender, body, track_links: track_links ?? 'off' }, publicUrl);
       return reply.redirect(campaign.kind === 'automation' ? `/create/${campaign.id}` : `/create/${campaign.id}/recipients`, 303);

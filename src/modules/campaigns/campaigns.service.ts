@@ -127,12 +127,18 @@ export function placeholderError(text: string, known: ReadonlySet<string>, optio
   return null;
 }
 
+function nameError(name: string): string | null {
+  if (!name) return 'Give the campaign a name.';
+  if (name.length > 100) return 'A campaign name can have at most 100 characters.';
+  return null;
+}
+
 export async function validateMessage(em: EntityManager, input: MessageInput, options: { publicUrl: string; defaultCountry: string | null; existingKind?: CampaignKind }): Promise<{ values: MessageValues; errors: Record<string, string>; text: TextCheck }> {
   const { publicUrl, existingKind } = options;
   const errors: Record<string, string> = {};
   const name = String(input.name ?? '').trim();
-  if (!name) errors.name = 'Give the campaign a name.';
-  else if (name.length > 100) errors.name = 'A campaign name can have at most 100 characters.';
+  const badName = nameError(name);
+  if (badName) errors.name = badName;
   const typedSender = String(input.sender ?? '').trim();
   const chosen = await resolveSender(em, typedSender, options.defaultCountry);
   if ('error' in chosen) errors.sender = chosen.error;
@@ -179,6 +185,28 @@ export async function createCampaign(em: EntityManager, account: Account, input:
 
 export function assertEditable(campaign: Campaign): void {
   if (!isEditable(campaign)) throw new ConflictError(`This campaign is ${campaign.status}: it can no longer be edited, but it can be copied.`);
+}
+
+/** What may still change once a campaign is no longer editable (its first message has left, or
+ * it launched): its name and the words of its unsubscribe landing page. The rest is what its
+ * recipients received (copy the campaign to send something else). */
+export interface LaunchedEdit {
+  name?: unknown;
+  unsubscribe_page_text?: unknown;
+}
+
+export const UNSUBSCRIBE_PAGE_TEXT_MAX = 1000;
+
+export async function updateLaunched(em: EntityManager, campaign: Campaign, input: LaunchedEdit): Promise<void> {
+  const errors: Record<string, string> = {};
+  const name = String(input.name ?? '').trim();
+  const badName = nameError(name);
+  if (badName) errors.name = badName;
+  const text = String(input.unsubscribe_page_text ?? '').replace(/\r\n/g, '\n').trim();
+  if (text.length > UNSUBSCRIBE_PAGE_TEXT_MAX) errors.unsubscribe_page_text = `The landing page text can have at most ${UNSUBSCRIBE_PAGE_TEXT_MAX.toLocaleString('en')} characters.`;
+  if (Object.keys(errors).length) throw new ValidationError(errors);
+  Object.assign(campaign, { name, unsubscribePageText: text || null });
+  await em.flush();
 }
 
 export async function updateMessage(em: EntityManager, campaign: Campaign, input: MessageInput, publicUrl: string): Promise<void> {

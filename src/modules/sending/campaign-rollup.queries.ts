@@ -72,21 +72,28 @@ export interface CampaignTotals {
 /** The statuses of messages that left for the gateway. */
 export const SENT_STATUSES = ['sent', 'delivered', 'undelivered', 'failed', 'unknown'] as const;
 
+const SENT_LIST = SENT_STATUSES.map((status) => `'${status}'`).join(', ');
+
+/** A campaign's figures summed over its rows of campaign_rollup `r` (one campaign's, or `group by
+ * r.campaign_id`): recipients, sent, delivered, undelivered, cost_micros, and last_sent_hour (the
+ * latest local hour a message left in). Lists join it to sort by a figure in SQL. */
+export const CAMPAIGN_TOTALS_SUMS = `sum(r.messages) as recipients,
+  coalesce(sum(r.messages) filter (where r.status in (${SENT_LIST})), 0) as sent,
+  coalesce(sum(r.messages) filter (where r.status = 'delivered'), 0) as delivered,
+  coalesce(sum(r.messages) filter (where r.status in ('undelivered', 'failed')), 0) as undelivered,
+  sum(r.cost_micros) as cost_micros,
+  max(r.hour) filter (where r.status in (${SENT_LIST}) and r.messages > 0) as last_sent_hour`;
+
 export async function campaignTotals(em: EntityManager, accountId: string, campaignIds: string[]): Promise<Map<string, CampaignTotals>> {
   if (!campaignIds.length) return new Map();
   const rows = await em.getConnection().execute<{ campaign_id: string; recipients: string; sent: string; delivered: string; undelivered: string; cost_micros: string }[]>(
-    `select campaign_id, sum(messages) as recipients,
-            sum(messages) filter (where status = any(?::text[])) as sent,
-            sum(messages) filter (where status = 'delivered') as delivered,
-            sum(messages) filter (where status in ('undelivered', 'failed')) as undelivered,
-            sum(cost_micros) as cost_micros
-     from campaign_rollup where account_id = ? and campaign_id = any(?::uuid[]) group by campaign_id`,
-    [[...SENT_STATUSES], accountId, campaignIds],
+    `select r.campaign_id, ${CAMPAIGN_TOTALS_SUMS} from campaign_rollup r where r.account_id = ? and r.campaign_id = any(?::uuid[]) group by r.campaign_id`,
+    [accountId, campaignIds],
   );
   return new Map(
     rows.map((r) => [
       r.campaign_id,
-      { recipients: Number(r.recipients), sent: Number(r.sent ?? 0), delivered: Number(r.delivered ?? 0), undelivered: Number(r.undelivered ?? 0), costMicros: Number(r.cost_micros) },
+      { recipients: Number(r.recipients), sent: Number(r.sent), delivered: Number(r.delivered), undelivered: Number(r.undelivered), costMicros: Number(r.cost_micros) },
     ]),
   );
 }

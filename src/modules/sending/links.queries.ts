@@ -10,11 +10,17 @@ export interface MessageOfToken {
   contact_id: string | null;
   phone: string;
   unsubscribed_at: Date | null;
+  /** Its campaign's words for the unsubscribe landing page. */
+  unsubscribe_page_text: string | null;
 }
 
 /** The message a short-link token belongs to (the token has the right shape: the route checked it). */
 export async function messageOfToken(em: EntityManager, token: string): Promise<MessageOfToken | null> {
-  const rows = await em.getConnection().execute<MessageOfToken[]>('select id, account_id, campaign_id, contact_id, phone, unsubscribed_at from message where token = ?', [token]);
+  const rows = await em.getConnection().execute<MessageOfToken[]>(
+    `select m.id, m.account_id, m.campaign_id, m.contact_id, m.phone, m.unsubscribed_at, c.unsubscribe_page_text
+     from message m left join campaign c on c.account_id = m.account_id and c.id = m.campaign_id where m.token = ?`,
+    [token],
+  );
   return rows[0] ?? null;
 }
 

@@ -38,7 +38,7 @@ export async function linkRoutes(app: TypedApp) {
   app.get('/u/:token', { config: PUBLIC, schema: { params: TokenParams }, errorHandler: malformedLink }, async (request, reply) => {
     const message = await messageOfToken(request.em, request.params.token);
     if (!message) return linkNotFound(reply);
-    return reply.page('sending/unsubscribe', { token: request.params.token, phone: masked(message.phone), done: Boolean(message.unsubscribed_at) }, { title: 'Unsubscribe' });
+    return reply.page('sending/unsubscribe', { token: request.params.token, phone: masked(message.phone), text: message.unsubscribe_page_text, done: Boolean(message.unsubscribed_at) }, { title: 'Unsubscribe' });
   });
 
   app.post('/u/:token', { config: PUBLIC, schema: { params: TokenParams, body: EmptyForm() }, errorHandler: malformedLink }, async (request, reply) => {
@@ -50,7 +50,7 @@ export async function linkRoutes(app: TypedApp) {
       if (contact && contact.smsOptIn !== false) await changeOptIn(tx, contact, false, 'unsubscribe_link', 'unsubscribe link');
       await markUnsubscribed(tx, message.account_id, message.id);
     });
-    return reply.page('sending/unsubscribe', { token: request.params.token, phone: masked(message.phone), done: true }, { title: 'Unsubscribed' });
+    return reply.page('sending/unsubscribe', { token: request.params.token, phone: masked(message.phone), text: message.unsubscribe_page_text, done: true }, { title: 'Unsubscribed' });
   });
 
   // Short links are public: one address gets at most 120 redirects a minute.

@@ -1,0 +1,48 @@
+// The Reporting list as a person asks for it: the URLs that keep its filters (type, search, sort)
+// across sorting, paging and export, and its CSV download (times as ISO 8601 with the account's
+// offset, money in units of the account's currency).
+import type pg from 'pg';
+import { MICROS_PER_UNIT } from '../../money.js';
+import { csvChunks, csvTime } from '../contacts/index.js';
+import { campaignListBatchesOn, defaultDirection, SORTS, type CampaignListFilters, type Direction, type Sort } from './reporting.queries.js';
+
+/** A column's header: its link (the other direction when it is the current sort) and aria-sort. */
+export interface SortHeader {
+  href: string;
+  ariaSort: 'ascending' | 'descending' | 'none';
+}
+
+function queryOf(filters: CampaignListFilters, sort: Sort, dir: Direction): string {
+  const params = new URLSearchParams();
+  if (filters.type === 'automated') params.set('type', 'automated');
+  if (filters.q) params.set('q', filters.q);
+  params.set('sort', sort);
+  params.set('dir', dir);
+  return params.toString();
+}
+
+/** The list's own URL (the pager's), its export and each column's header. */
+export function listUrls(filters: CampaignListFilters): { list: string; exportUrl: string; headers: Record<Sort, SortHeader> } {
+  const query = queryOf(filters, filters.sort, filters.dir);
+  const header = (sort: Sort): SortHeader => {
+    const current = sort === filters.sort;
+    const dir: Direction = current ? (filters.dir === 'asc' ? 'desc' : 'asc') : defaultDirection(sort);
+    return { href: `/reporting?${queryOf(filters, sort, dir)}`, ariaSort: current ? (filters.dir === 'asc' ? 'ascending' : 'descending') : 'none' };
+  };
+  return { list: `/reporting?${query}`, exportUrl: `/reporting/export?${query}`, headers: Object.fromEntries(SORTS.map((sort) => [sort, header(sort)])) as Record<Sort, SortHeader> };
+}
+
+export function campaignListCsvOn(client: pg.ClientBase, accountId: string, filters: CampaignListFilters, zone: string, currency: string): AsyncGenerator<string> {
+  const when = filters.type === 'automated' ? 'last_sent_hour' : 'launched_at';
+  return csvChunks(['name', 'status', when, 'recipients', 'sent', 'delivered', 'delivery_rate', 'cost', 'currency'], campaignListBatchesOn(client, accountId, filters), (row) => [
+    row.name,
+    row.status,
+    csvTime(row.launched_at, zone),
+    row.recipients,
+    row.sent,
+    row.delivered,
+    row.rate === null ? '' : row.rate.toFixed(4),
+    (row.cost_micros / MICROS_PER_UNIT).toFixed(6),
+    currency,
+  ]);
+}
