@@ -31,7 +31,7 @@ import { buildApp } from '../src/app.js';
 import { withClient } from '../src/db/raw-client.js';
 import { createAccount, createUser } from '../src/modules/accounts/accounts.service.js';
 import { foldCampaignRollupOn, rebuildCampaignRollupOn } from '../src/modules/sending/index.js';
-import { foldUsageOn, rebuildUsageOn, usageRows } from '../src/modules/reporting/usage.queries.js';
+import { foldUsageOn, rebuildUsageOn, usageRows, USAGE_RECOMPUTE } from '../src/modules/reporting/usage.queries.js';
 import { FOLD_BATCH } from '../src/modules/reporting/rollups.js';
 
 const CHUNK = 250_000;
@@ -246,7 +246,8 @@ export async function run(args: string[]): Promise<void> {
       if (values.explain) {
         await explain(sql, 'of the usage of 30 days', `select day, country, kind, sum(messages), sum(parts), sum(cost_micros), sum(delivered), sum(undelivered) from usage_daily where account_id = $1 and day between (now() - interval '29 days')::date and now()::date group by day, country, kind`, [seed.accountId]);
         await explain(sql, "of the large campaign's rollup", `select hour, country, program_id, status, skip_reason, waiting, bounce, sum(messages) from campaign_rollup where account_id = $1 and campaign_id = $2 group by hour, country, program_id, status, skip_reason, waiting, bounce`, [seed.accountId, seed.bigId]);
-        await explain(sql, "of the day's recomputation", `select count(*) from message m where m.account_id = $1 and m.sent_at >= ($2::date)::timestamp at time zone 'Europe/Paris' and m.sent_at < ($2::date + 1)::timestamp at time zone 'Europe/Paris'`, [seed.accountId, day]);
+        const bounds = [`${day} 00:00 Europe/Paris`, `${day} 24:00 Europe/Paris`];
+        await explain(sql, "of the day's recomputation", `select day, country, kind, sum(messages), sum(parts), sum(cost_micros), sum(delivered), sum(undelivered) from (${USAGE_RECOMPUTE}) d group by day, country, kind`, [seed.accountId, ...bounds]);
       }
       return seconds;
     });

@@ -104,8 +104,8 @@ async function campaignFromMessages(orm: MikroORM, accountId: string, campaignId
   return withoutZeros(totals);
 }
 
-/** The local hour as 'YYYY-MM-DD HH:00' (the driver answers a timestamp without zone as text). */
-const hourOf = (hour: Date | string) => (hour instanceof Date ? hour.toISOString() : String(hour)).slice(0, 13).replace('T', ' ') + ':00';
+/** The local hour (a Date whose UTC fields are the local time) as 'YYYY-MM-DD HH:00'. */
+const hourOf = (hour: Date) => hour.toISOString().slice(0, 13).replace('T', ' ') + ':00';
 
 async function campaignFromRollup(orm: MikroORM, accountId: string, campaignId: string) {
   const totals = new Map<string, Record<string, number>>();

@@ -35,9 +35,10 @@ export interface CampaignRollupRow {
 /** The campaign's rollup, summed per key; `hours` limits it to local hours in [from, to). */
 export async function campaignRollupRows(em: EntityManager, accountId: string, campaignId: string, hours?: { from: string; to: string }): Promise<CampaignRollupRow[]> {
   const rows = await em.getConnection().execute<
-    { hour: Date; country: string; program_id: string | null; status: string; skip_reason: string | null; waiting: string | null; bounce: string | null; messages: string; parts: string; cost_micros: string; unsubscribes: string }[]
+    { hour: string; country: string; program_id: string | null; status: string; skip_reason: string | null; waiting: string | null; bounce: string | null; messages: string; parts: string; cost_micros: string; unsubscribes: string }[]
   >(
-    `select hour, country, program_id, status, skip_reason, waiting, bounce,
+    // The driver answers a timestamp without zone as text: the hour comes as an ISO time in UTC.
+    `select to_char(hour, 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as hour, country, program_id, status, skip_reason, waiting, bounce,
             sum(messages) as messages, sum(parts) as parts, sum(cost_micros) as cost_micros, sum(unsubscribes) as unsubscribes
      from campaign_rollup where account_id = ? and campaign_id = ? and (?::timestamp is null or (hour >= ?::timestamp and hour < ?::timestamp))
      group by hour, country, program_id, status, skip_reason, waiting, bounce
@@ -45,7 +46,7 @@ export async function campaignRollupRows(em: EntityManager, accountId: string, c
     [accountId, campaignId, hours?.from ?? null, hours?.from ?? null, hours?.to ?? null],
   );
   return rows.map((r) => ({
-    hour: r.hour,
+    hour: new Date(r.hour),
     country: r.country,
     programId: r.program_id,
     status: r.status,
