@@ -38,7 +38,8 @@ export async function campaignRollupRows(em: EntityManager, accountId: string, c
   const rows = await em.getConnection().execute<
     { hour: string; country: string; program_id: string | null; status: string; skip_reason: string | null; waiting: string | null; bounce: string | null; messages: string; parts: string; cost_micros: string; unsubscribes: string }[]
   >(
-    `select hour, country, program_id, status, skip_reason, waiting, bounce,
+    // The driver answers a timestamp without zone as text: the hour comes as an ISO time in UTC.
+    `select to_char(hour, 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as hour, country, program_id, status, skip_reason, waiting, bounce,
             sum(messages) as messages, sum(parts) as parts, sum(cost_micros) as cost_micros, sum(unsubscribes) as unsubscribes
      from campaign_rollup where account_id = ? and campaign_id = ? and (?::timestamp is null or (hour >= ?::timestamp and hour < ?::timestamp))
      group by hour, country, program_id, status, skip_reason, waiting, bounce
