@@ -16,7 +16,7 @@ export const CAMPAIGN_ROLLUP: RollupTable = {
 
 export interface CampaignRollupRow {
   /** The local hour (account's zone) the message was sent, or else written: 'YYYY-MM-DD HH:00:00'
-   * (a timestamp without zone, as the driver gives it). */
+   * (the wall-clock time, with no zone: not a point in time). */
   hour: string;
   country: string;
   programId: string | null;
@@ -38,8 +38,7 @@ export async function campaignRollupRows(em: EntityManager, accountId: string, c
   const rows = await em.getConnection().execute<
     { hour: string; country: string; program_id: string | null; status: string; skip_reason: string | null; waiting: string | null; bounce: string | null; messages: string; parts: string; cost_micros: string; unsubscribes: string }[]
   >(
-    // The driver answers a timestamp without zone as text: the hour comes as an ISO time in UTC.
-    `select to_char(hour, 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as hour, country, program_id, status, skip_reason, waiting, bounce,
+    `select to_char(hour, 'YYYY-MM-DD HH24:MI:SS') as hour, country, program_id, status, skip_reason, waiting, bounce,
             sum(messages) as messages, sum(parts) as parts, sum(cost_micros) as cost_micros, sum(unsubscribes) as unsubscribes
      from campaign_rollup where account_id = ? and campaign_id = ? and (?::timestamp is null or (hour >= ?::timestamp and hour < ?::timestamp))
      group by hour, country, program_id, status, skip_reason, waiting, bounce
@@ -61,15 +60,6 @@ export async function campaignRollupRows(em: EntityManager, accountId: string, c
   }));
 }
 
-/** Figures of many campaigns at once (a list of them), summed from their rollups. */
-export interface CampaignTotals {
-  recipients: number;
-  sent: number;
-  delivered: number;
-  undelivered: number;
-  costMicros: number;
-}
-
 /** The statuses of messages that left for the gateway. */
 export const SENT_STATUSES = ['sent', 'delivered', 'undelivered', 'failed', 'unknown'] as const;
 
@@ -84,20 +74,6 @@ export const CAMPAIGN_TOTALS_SUMS = `sum(r.messages) as recipients,
   coalesce(sum(r.messages) filter (where r.status in ('undelivered', 'failed')), 0) as undelivered,
   sum(r.cost_micros) as cost_micros,
   max(r.hour) filter (where r.status in (${SENT_LIST}) and r.messages > 0) as last_sent_hour`;
-
-export async function campaignTotals(em: EntityManager, accountId: string, campaignIds: string[]): Promise<Map<string, CampaignTotals>> {
-  if (!campaignIds.length) return new Map();
-  const rows = await em.getConnection().execute<{ campaign_id: string; recipients: string; sent: string; delivered: string; undelivered: string; cost_micros: string }[]>(
-    `select r.campaign_id, ${CAMPAIGN_TOTALS_SUMS} from campaign_rollup r where r.account_id = ? and r.campaign_id = any(?::uuid[]) group by r.campaign_id`,
-    [accountId, campaignIds],
-  );
-  return new Map(
-    rows.map((r) => [
-      r.campaign_id,
-      { recipients: Number(r.recipients), sent: Number(r.sent), delivered: Number(r.delivered), undelivered: Number(r.undelivered), costMicros: Number(r.cost_micros) },
-    ]),
-  );
-}
 
 /** Folds the differences appended since the last fold (the rollup poller). */
 export function foldCampaignRollupOn(client: pg.ClientBase, limit: number): Promise<number> {

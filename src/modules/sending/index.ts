@@ -11,5 +11,5 @@ export { queueRepliesOn, type QueuedReply } from './replies.queries.js';
 export { NumberOptOut } from './number-opt-out.entity.js';
 export { contactMessages } from './contact-messages.queries.js';
 export { contactSenderOptOuts } from './number-opt-outs.queries.js';
-export { CAMPAIGN_TOTALS_SUMS, campaignRollupRows, campaignTotals, foldCampaignRollupOn, rebuildCampaignRollupOn, SENT_STATUSES, type CampaignRollupRow, type CampaignTotals } from './campaign-rollup.queries.js';
+export { CAMPAIGN_TOTALS_SUMS, campaignRollupRows, foldCampaignRollupOn, rebuildCampaignRollupOn, SENT_STATUSES, type CampaignRollupRow } from './campaign-rollup.queries.js';
 export { campaignStats, type CampaignStats } from './campaign-sending.queries.js';
