@@ -21,6 +21,7 @@ import { Migration20261204100000EmailSmtpMessageId } from './Migration2026120410
 import { Migration20261204200000UnprocessedTriggers } from './Migration20261204200000UnprocessedTriggers.js';
 import { Migration20261205000000MessageBounce } from './Migration20261205000000MessageBounce.js';
 import { Migration20261205000100Rollups } from './Migration20261205000100Rollups.js';
+import { Migration20261206000000GatewayHealth } from './Migration20261206000000GatewayHealth.js';
 
 export const migrationsList = [
   { name: 'Migration20261127000000Foundation', class: Migration20261127000000Foundation },
@@ -45,4 +46,5 @@ export const migrationsList = [
   { name: 'Migration20261204200000UnprocessedTriggers', class: Migration20261204200000UnprocessedTriggers },
   { name: 'Migration20261205000000MessageBounce', class: Migration20261205000000MessageBounce },
   { name: 'Migration20261205000100Rollups', class: Migration20261205000100Rollups },
+  { name: 'Migration20261206000000GatewayHealth', class: Migration20261206000000GatewayHealth },
 ];

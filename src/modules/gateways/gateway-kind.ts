@@ -24,7 +24,7 @@ export interface OutgoingMessage {
 export type SendResult =
   | { clientRef: string; accepted: true; gatewayMessageId: string }
   /** `permanent`: the gateway will never take it (fail and refund); otherwise retry later. */
-  | { clientRef: string; accepted: false; permanent: boolean; errorCode: string };
+  | { clientRef: string; accepted: false; permanent: boolean; errorCode: string; retryAfterSeconds?: number; contactEffect?: 'opted_out' | 'bad_number'; transport?: boolean };
 
 export interface GatewayAdapter {
   send(messages: OutgoingMessage[]): Promise<SendResult[]>;
@@ -95,6 +95,8 @@ export interface GatewayKind {
   defaults: Record<string, string>;
   /** The adapter that sends; null while this kind cannot send yet (launches say so). */
   adapter: ((gateway: GatewayRow, client: pg.ClientBase) => GatewayAdapter) | null;
+  /** Checks the provider answers with these settings, sending nothing billable; null when the kind has no such check. */
+  testConnection: ((gateway: GatewayRow) => Promise<{ ok: boolean; message: string }>) | null;
   /** Verifies and parses a delivery-report webhook; throws WebhookRejection. */
   parseDeliveryReport(gateway: { secret: string }, headers: Headers, body: unknown): DeliveryReport;
   /** Verifies and parses an inbound-message webhook; throws WebhookRejection. */

@@ -14,6 +14,7 @@ export const kannel: GatewayKind = {
   ],
   defaults: {},
   adapter: null,
+  testConnection: null,
   parseDeliveryReport: reportsNotTaken('kannel'),
   parseInbound: inboundNotTaken('kannel'),
   // Kannel cannot send headers: the secret travels in the URL, with Kannel's escape codes
