@@ -23,6 +23,7 @@ import { Migration20261205000000MessageBounce } from './Migration20261205000000M
 import { Migration20261205000100Rollups } from './Migration20261205000100Rollups.js';
 import { Migration20261205000200RollupKeyIndexes } from './Migration20261205000200RollupKeyIndexes.js';
 import { Migration20261206000000CampaignUnsubscribePageText } from './Migration20261206000000CampaignUnsubscribePageText.js';
+import { Migration20261206000000GatewayHealth } from './Migration20261206000000GatewayHealth.js';
 
 export const migrationsList = [
   { name: 'Migration20261127000000Foundation', class: Migration20261127000000Foundation },
@@ -49,4 +50,5 @@ export const migrationsList = [
   { name: 'Migration20261205000100Rollups', class: Migration20261205000100Rollups },
   { name: 'Migration20261205000200RollupKeyIndexes', class: Migration20261205000200RollupKeyIndexes },
   { name: 'Migration20261206000000CampaignUnsubscribePageText', class: Migration20261206000000CampaignUnsubscribePageText },
+  { name: 'Migration20261206000000GatewayHealth', class: Migration20261206000000GatewayHealth },
 ];

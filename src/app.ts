@@ -16,6 +16,7 @@ import { validationPlugin, AJV_OPTIONS, schemaErrorFormatter } from './plugins/v
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { registerRoutes } from './routes.js';
 import { loggerOptions } from './log.js';
+import { setPrivateUrls } from './modules/gateways/index.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -56,6 +57,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     schemaErrorFormatter,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('config', config);
+  // main.ts sets it for the whole process already; an app built alone (tests) follows its config.
+  setPrivateUrls(config.gatewayPrivateUrls);
   app.decorate('scheduler', options.scheduler ?? null);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -11,7 +11,7 @@ import { Account } from './modules/accounts/account.entity.js';
 import { createAccount, createUser, createApiKey } from './modules/accounts/accounts.service.js';
 import { addCredit, creditBalance } from './modules/accounts/credits.js';
 import { formatMoney } from './money.js';
-import { addInboundNumber, createGateway, webhookUrls, Gateway } from './modules/gateways/index.js';
+import { addInboundNumber, createGateway, setPrivateUrls, webhookUrls, Gateway } from './modules/gateways/index.js';
 import { isUuid } from './db/find.js';
 import { withClient } from './db/raw-client.js';
 import { seedDemoContacts } from './db/demo-seed.js';
@@ -171,6 +171,8 @@ async function main(argv: string[]): Promise<number> {
   let orm: MikroORM | undefined;
   try {
     const config = loadConfig();
+    // `gateway add` judges URLs as the server will.
+    setPrivateUrls(config.gatewayPrivateUrls);
     database = await openDatabase(config, (line) => process.stderr.write(line + '\n'));
     orm = await openOrm(database.url, 2);
     if (command !== 'migrate') await migrate(orm);

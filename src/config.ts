@@ -36,6 +36,10 @@ export interface Config {
    * dispatcher's and is queued again (SENDING_CLAIM_LEASE_SECONDS, default 30, the sending
    * module's CLAIM_LEASE_SECONDS). */
   claimLeaseSeconds: number;
+  /** Whether gateways may reach loopback and private addresses (GATEWAY_PRIVATE_URLS, default
+   * allow: a self-hosted Kannel usually runs beside Textcast). Link-local and cloud metadata
+   * addresses are refused either way. */
+  gatewayPrivateUrls: 'allow' | 'deny';
 }
 
 export class ConfigError extends Error {}
@@ -94,6 +98,13 @@ function emailFrom(env: Env): string {
   return raw;
 }
 
+function gatewayPrivateUrls(env: Env): 'allow' | 'deny' {
+  const raw = (env.GATEWAY_PRIVATE_URLS ?? '').trim();
+  if (!raw) return 'allow';
+  if (raw !== 'allow' && raw !== 'deny') throw new ConfigError(`GATEWAY_PRIVATE_URLS must be allow or deny, got "${raw}"`);
+  return raw;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: Env = process.env): Config {
@@ -128,5 +139,6 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: trustProxy(env),
     apiRequestsPerMinute: integer(env, 'API_RATE_LIMIT', 600, 1, 1_000_000),
     claimLeaseSeconds: integer(env, 'SENDING_CLAIM_LEASE_SECONDS', 30, 5, 3600),
+    gatewayPrivateUrls: gatewayPrivateUrls(env),
   };
 }

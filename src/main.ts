@@ -11,6 +11,7 @@ import { startScheduler, type Scheduler } from './jobs.js';
 import { buildApp } from './app.js';
 import { sessionSecret } from './secrets.js';
 import { loggerOptions } from './log.js';
+import { setPrivateUrls } from './modules/gateways/index.js';
 
 function fail(message: string): never {
   process.stderr.write(`textcast: ${message}\n`);
@@ -20,6 +21,8 @@ function fail(message: string): never {
 let config: Config;
 try {
   config = loadConfig();
+  // Web and worker processes alike: the worker's dispatchers are the ones that reach gateways.
+  setPrivateUrls(config.gatewayPrivateUrls);
 } catch (error) {
   fail((error as Error).message);
 }

@@ -3,10 +3,10 @@
 // the data (server, worker, CLI, tests, benchmarks) has its modules wired; registering twice is
 // harmless.
 import { registerAccountSetup } from './modules/accounts/index.js';
-import { giveSimulatorGateway, registerNumberUsageCheck } from './modules/gateways/index.js';
+import { giveSimulatorGateway, registerGatewayReadyListener, registerNumberUsageCheck } from './modules/gateways/index.js';
 import { registerUsageCheck, registerErasureStep, registerMessageHistory, registerConversation, registerSenderOptOuts } from './modules/contacts/index.js';
 import { campaignsSendingFrom, campaignsUsing, registerCampaignUsers, registerScheduleListener } from './modules/campaigns/index.js';
-import { keepLaunchJob, eraseFromMessages, contactMessages, contactSenderOptOuts } from './modules/sending/index.js';
+import { dispatchAfterGatewayReady, keepLaunchJob, eraseFromMessages, contactMessages, contactSenderOptOuts } from './modules/sending/index.js';
 import { eraseFromEmails, programsSendingCampaign, programsUsingList, registerEventOwners } from './modules/automation/index.js';
 import { contactConversation, eraseFromInbound, inboundEventOwners } from './modules/inbound/index.js';
 
@@ -23,6 +23,8 @@ export function wireModules(): void {
   registerNumberUsageCheck(campaignsSendingFrom);
   // A scheduled campaign has its launch job at its time.
   registerScheduleListener(keepLaunchJob);
+  // A gateway resumed after failing (or enabled) dispatches the campaigns that waited for it.
+  registerGatewayReadyListener(dispatchAfterGatewayReady);
   // Erasing a contact erases its messages and the gateways' copies of them.
   registerErasureStep(eraseFromMessages);
   // … and the SMS it sent us, and the data of its event triggers.

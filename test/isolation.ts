@@ -54,6 +54,12 @@ export const isolationModules: IsolationModule[] = [
     },
     browser: [
       { method: 'POST', url: (a) => `/settings/gateways/${a.gatewayId}/default` },
+      { method: 'GET', url: (a) => `/settings/gateways/${a.gatewayId}` },
+      { method: 'POST', url: (a) => `/settings/gateways/${a.gatewayId}`, body: { name: 'Taken over', mps: '5' } },
+      { method: 'POST', url: (a) => `/settings/gateways/${a.gatewayId}/disable` },
+      { method: 'POST', url: (a) => `/settings/gateways/${a.gatewayId}/enable` },
+      { method: 'POST', url: (a) => `/settings/gateways/${a.gatewayId}/resume` },
+      { method: 'POST', url: (a) => `/settings/gateways/${a.gatewayId}/test` },
       { method: 'POST', url: (a) => `/settings/prices/${a.priceId}/delete` },
     ],
     api: [],

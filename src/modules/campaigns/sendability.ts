@@ -38,6 +38,7 @@ type Destinations = { country: string | null; recipients: number }[];
 /** Why messages cannot go out through this gateway (none, or a kind that cannot send yet). */
 export function gatewayProblem(gateway: Gateway | null): string | null {
   if (!gateway) return 'There is no default gateway: choose one under Settings → Gateways.';
+  if (gateway.disabled) return `The gateway "${gateway.name}" is disabled: enable it, or choose another, under Settings → Gateways.`;
   return cannotSend(gateway.kind);
 }
 

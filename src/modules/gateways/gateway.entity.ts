@@ -27,6 +27,14 @@ export const Gateway = defineEntity({
     rateClock: p.datetime().nullable(),
     /** Webhook requests refused (bad secret, malformed body, unknown message, too large). */
     rejectedRequests: p.integer().default(0),
+    /** An owner's switch: a disabled gateway sends nothing and cannot be the default. */
+    disabled: p.boolean().default(false),
+    /** Sends in a row that got no answer (gateway-health.ts); an accepted message resets it. */
+    consecutiveFailures: p.integer().default(0),
+    /** Set when it kept failing: nothing goes out through it until an owner resumes it. */
+    pausedAt: p.datetime().nullable(),
+    /** Why it was paused, as its page and its campaigns' pages show it. */
+    problem: p.text().nullable(),
   },
   indexes: [{ properties: ['account'], name: 'gateway_account_index' }],
 });

@@ -1,5 +1,6 @@
 // Gateways of an account: creating them with their kind's options, the default one. New accounts
 // get a simulator gateway as their default (an account set-up registered in src/wiring.ts).
+import net from 'node:net';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ValidationError } from '../../errors.js';
 import type { Account } from '../accounts/index.js';
@@ -7,6 +8,7 @@ import { Gateway } from './gateway.entity.js';
 import { InboundNumber } from './inbound-number.entity.js';
 import { GATEWAY_KINDS, gatewayKind, isGatewayKind } from './registry.js';
 import type { GatewayOption } from './gateway-kind.js';
+import { refusedAddress } from './outbound-http.js';
 
 export interface GatewayInput {
   kind: unknown;
@@ -22,7 +24,22 @@ function optionValueError(option: GatewayOption, value: string): string | null {
   if (option.type === 'rate' && !(/^\d*\.?\d+$/.test(value) && Number(value) >= 0 && Number(value) <= 1)) return `${option.name} is a number from 0 to 1.`;
   if (option.type === 'milliseconds' && !/^\d{1,7}$/.test(value)) return `${option.name} is a whole number of milliseconds.`;
   if (value.length > 500) return `${option.name} has at most 500 characters.`;
+  if (option.type === 'url') return refusedHost(option.name, value);
   return null;
+}
+
+/** An IP address written in a URL that gateways may not reach (link-local and metadata always;
+ * loopback and private ones with GATEWAY_PRIVATE_URLS=deny). A host name is judged when the
+ * connection is made (outbound-http.ts), which is the real guard: this only says it early. */
+function refusedHost(name: string, url: string): string | null {
+  let host: string;
+  try {
+    host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return `${name} must be an http:// or https:// URL.`;
+  }
+  const refused = net.isIP(host) ? refusedAddress(host) : null;
+  return refused ? `${name} cannot be used: ${refused}.` : null;
 }
 
 /** Errors keyed `option.<name>` for the options of a kind: unknown ones, missing required ones, bad values. */
@@ -44,16 +61,22 @@ export function optionErrors(kind: string, options: Record<string, string>): Rec
   return errors;
 }
 
-export async function createGateway(em: EntityManager, account: Account, input: GatewayInput): Promise<Gateway> {
-  const errors: Record<string, string> = {};
-  const kind = String(input.kind ?? '');
-  if (!isGatewayKind(kind)) errors.kind = `The kind is one of ${GATEWAY_KINDS.join(', ')}.`;
+/** The name and messages-per-second limit as typed, checked; their errors go into `errors`. */
+function nameAndRate(input: { name: unknown; mps?: unknown }, errors: Record<string, string>): { name: string; mps: number } {
   const name = String(input.name ?? '').trim();
   if (!name || name.length > 100) errors.name = 'Give the gateway a name of at most 100 characters.';
   // Digits only: "1e3", "0x10" or "12.0" are not what a person types for a whole number.
   const mpsText = String(input.mps ?? '').trim();
   const mps = mpsText === '' ? 50 : /^[0-9]{1,6}$/.test(mpsText) ? Number(mpsText) : NaN;
   if (!Number.isInteger(mps) || mps < 1 || mps > 10_000) errors.mps = 'Messages per second is a whole number from 1 to 10,000.';
+  return { name, mps };
+}
+
+export async function createGateway(em: EntityManager, account: Account, input: GatewayInput): Promise<Gateway> {
+  const errors: Record<string, string> = {};
+  const kind = String(input.kind ?? '');
+  if (!isGatewayKind(kind)) errors.kind = `The kind is one of ${GATEWAY_KINDS.join(', ')}.`;
+  const { name, mps } = nameAndRate(input, errors);
   const options = input.options ?? {};
   if (!errors.kind) Object.assign(errors, optionErrors(kind, options));
   if (Object.keys(errors).length) throw new ValidationError(errors);
@@ -64,9 +87,43 @@ export async function createGateway(em: EntityManager, account: Account, input: 
   return gateway;
 }
 
+/** Edits a gateway's name, rate and options (its kind stays). A secret option left empty keeps
+ * its stored value: secrets are never sent to the browser, so the form cannot show them. */
+export async function updateGateway(em: EntityManager, gateway: Gateway, input: Omit<GatewayInput, 'kind' | 'isDefault'>): Promise<void> {
+  const errors: Record<string, string> = {};
+  const { name, mps } = nameAndRate(input, errors);
+  const options = { ...(input.options ?? {}) };
+  for (const option of gatewayKind(gateway.kind).options) {
+    const stored = gateway.config[option.name];
+    if (option.secret && !options[option.name] && stored) options[option.name] = stored;
+  }
+  Object.assign(errors, optionErrors(gateway.kind, options));
+  if (Object.keys(errors).length) throw new ValidationError(errors);
+  Object.assign(gateway, { name, messagesPerSecond: mps, config: options });
+  await em.flush();
+}
+
+/** Makes the gateway the account's default (the one campaigns without their own go through). */
 export async function makeDefault(em: EntityManager, gateway: Gateway): Promise<void> {
+  const message = 'A disabled gateway cannot be the default: enable it first.';
+  if (gateway.disabled) throw new ValidationError({ default: message }, message);
   await em.nativeUpdate(Gateway, { isDefault: true, id: { $ne: gateway.id } }, { isDefault: false });
   gateway.isDefault = true;
+  await em.flush();
+}
+
+/** Disables or enables a gateway. A disabled one sends nothing (launches through it are
+ * refused); the default cannot be disabled, since every campaign without its own goes through it. */
+export async function setDisabled(em: EntityManager, gateway: Gateway, disabled: boolean): Promise<void> {
+  const message = 'The default gateway cannot be disabled: make another gateway the default first.';
+  if (disabled && gateway.isDefault) throw new ValidationError({ disabled: message }, message);
+  gateway.disabled = disabled;
+  await em.flush();
+}
+
+/** Resumes a gateway paused after failing: the count starts again from zero. */
+export async function resumeGateway(em: EntityManager, gateway: Gateway): Promise<void> {
+  Object.assign(gateway, { pausedAt: null, problem: null, consecutiveFailures: 0 });
   await em.flush();
 }
 

@@ -144,6 +144,21 @@ export async function releaseQuietHoursWait(em: EntityManager, accountId: string
   );
 }
 
+/** After a gateway was resumed or enabled: its messages waiting to be retried are due now, and
+ * the account's campaigns that may have waited for it are answered (sending ones, and those whose
+ * retries were released). */
+export async function releaseGatewayWait(em: EntityManager, accountId: string, gatewayId: string): Promise<{ id: string; kind: CampaignKind; status: CampaignStatus }[]> {
+  return em.getConnection().execute(
+    `with released as (
+       update message set not_before = now(), waiting = null
+       where account_id = ? and gateway_id = ? and status = 'queued' and waiting = 'retry' and not_before > now()
+       returning campaign_id)
+     select c.id, c.kind, c.status from campaign c
+     where c.account_id = ? and (c.status = 'sending' or c.id in (select campaign_id from released))`,
+    [accountId, gatewayId, accountId],
+  );
+}
+
 /** An automation campaign's messages skipped for insufficient credit that can be sent again (their
  * contact still exists), per destination country, to price them. */
 export async function creditSkippedByCountry(em: EntityManager, campaign: Campaign): Promise<{ country: string | null; count: number }[]> {

@@ -10,6 +10,7 @@ import { findOr404 } from '../../db/find.js';
 import { formErrors, type TypedApp } from '../../plugins/validation.js';
 import { EmptyForm, Form, LINE, OptionalText, PARAGRAPH, UuidParams, WholeNumber } from '../../plugins/schemas.js';
 import { formatMoney } from '../../money.js';
+import { gatewayAlert } from '../gateways/index.js';
 import { Campaign, campaignTab, isLaunched, sendability, sendingNotices, checkCampaignText, campaignViewHelpers } from '../campaigns/index.js';
 import { launchNow, pauseCampaign, resumeCampaign, cancelCampaign, sendTest, MAX_TEST_NUMBERS, creditResend, creditResendProblem, resendCreditSkipped } from './campaign-sending.js';
 import { renderedCount, campaignStats, campaignSpend, recentTests, recentMessages } from './campaign-sending.queries.js';
@@ -30,7 +31,8 @@ export async function progressOf(em: EntityManager, campaign: Campaign) {
   const finished = stats.done && campaign.status !== 'sending';
   // Refresh while it launches or sends, and after while delivery reports keep arriving.
   const polling = campaign.status === 'scheduled' || campaign.status === 'sending' || (campaign.status === 'sent' && stats.sent > 0);
-  return { stats, spentMicros, finished, polling, formatMoney };
+  // Launched: it goes out through its own gateway, which may be paused or disabled.
+  return { stats, spentMicros, finished, polling, formatMoney, gatewayAlert: gatewayAlert(campaign.gateway) };
 }
 
 /** How many of an automation campaign's newest messages its page lists. */

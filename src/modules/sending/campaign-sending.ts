@@ -11,7 +11,7 @@ import { creditBalance, partPrice, priceTable } from '../accounts/index.js';
 import { formatMoney } from '../../money.js';
 import { normalisePhone } from '../../phone.js';
 import { cancelLaunch, ensureDispatch, scheduleLaunch } from './sending.jobs.js';
-import { skipQueued, queueTestMessages, releaseQuietHoursWait, creditSkippedByCountry, requeueCreditSkipped } from './campaign-sending.queries.js';
+import { skipQueued, queueTestMessages, releaseQuietHoursWait, releaseGatewayWait, creditSkippedByCountry, requeueCreditSkipped } from './campaign-sending.queries.js';
 
 export const MAX_TEST_NUMBERS = 5;
 
@@ -95,6 +95,13 @@ export async function reconsiderWaiting(em: EntityManager, accountId: string, ag
   const campaigns = (await releaseQuietHoursWait(em, accountId)).filter(dispatchesMessages);
   if (agenda) for (const campaign of campaigns) await ensureDispatch(agenda, accountId, campaign.id, { evenIfRunning: true });
   return campaigns.length;
+}
+
+/** A gateway ready listener (gateways/hooks.ts): once a paused gateway is resumed (or a disabled
+ * one enabled), its retries are due again and the campaigns that waited for it are dispatched. */
+export async function dispatchAfterGatewayReady(em: EntityManager, gateway: { id: string; accountId: string }, scheduler: Scheduler | null): Promise<void> {
+  const campaigns = (await releaseGatewayWait(em, gateway.accountId, gateway.id)).filter(dispatchesMessages);
+  if (scheduler) for (const campaign of campaigns) await ensureDispatch(scheduler.agenda, gateway.accountId, campaign.id, { evenIfRunning: true });
 }
 
 export interface CreditResend {

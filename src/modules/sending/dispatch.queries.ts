@@ -13,6 +13,8 @@ export interface CampaignState {
   body: string;
   track_links: boolean;
   gateway: GatewayRow | null;
+  /** Why nothing may go out through the gateway now (disabled, or paused after failing); null when it may. */
+  gatewayStopped: string | null;
   mps: number;
 }
 
@@ -50,7 +52,8 @@ export interface Rendered {
 /** The campaign as the dispatcher needs it, with its gateway (its own, or the account's default). */
 export async function campaignStateOn(client: pg.ClientBase, accountId: string, campaignId: string): Promise<CampaignState | null> {
   const { rows } = await client.query(
-    `select c.name, c.kind as campaign_kind, c.status, c.sender, c.body, c.track_links, g.id as gateway_id, g.kind, g.config, g.secret, g.messages_per_second
+    `select c.name, c.kind as campaign_kind, c.status, c.sender, c.body, c.track_links, g.id as gateway_id, g.kind, g.config, g.secret, g.messages_per_second,
+            case when g.disabled then 'gateway disabled' when g.paused_at is not null then 'gateway paused' end as gateway_stopped
      from campaign c left join gateway g on g.account_id = c.account_id and g.id = coalesce(c.gateway_id,
        (select n.gateway_id from inbound_number n where n.account_id = c.account_id and n.id = c.inbound_number_id),
        (select id from gateway d where d.account_id = c.account_id and d.is_default))
@@ -67,6 +70,7 @@ export async function campaignStateOn(client: pg.ClientBase, accountId: string, 
     body: row.body,
     track_links: row.track_links,
     gateway: row.gateway_id ? { id: row.gateway_id, kind: row.kind, config: row.config, secret: row.secret, accountId } : null,
+    gatewayStopped: row.gateway_stopped,
     mps: row.messages_per_second ?? 1,
   };
 }

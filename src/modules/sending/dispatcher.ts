@@ -18,7 +18,7 @@ import type pg from 'pg';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { withClient, inTransaction } from '../../db/raw-client.js';
 import { Account, balanceOn, debitOn, partPrice, priceTable, recordSendingEntryOn, SendWindow, quietHoursOf, type PriceTable } from '../accounts/index.js';
-import { adapterFor, type OutgoingMessage, type SendResult } from '../gateways/index.js';
+import { adapterFor, recordGatewayHealthOn, sendOrRetry, type OutgoingMessage, type SendResult } from '../gateways/index.js';
 import { dispatchesMessages, prepareTemplate, renderMessage, newToken, type Template } from '../campaigns/index.js';
 import { reserveSendSlotsOn } from './rate-limit.queries.js';
 import { applyContactEffectsOn } from './contact-effects.js';
@@ -210,6 +210,8 @@ export async function dispatchCampaign(em: EntityManager, accountId: string, cam
     const state = await retrying(() => withClient(em, (client) => campaignStateOn(client, accountId, campaignId)));
     if (!state) return { dispatched, nextAt: null, stopped: 'deleted' };
     if (!state.gateway) return { dispatched, nextAt: null, stopped: 'no gateway' };
+    // Resuming or enabling the gateway dispatches its campaigns again (sending.jobs.ts).
+    if (state.gatewayStopped) return { dispatched, nextAt: null, stopped: state.gatewayStopped };
     last = state;
     if (!template || template.body !== state.body) template = prepareTemplate(state.body, state.track_links, options.publicUrl);
     if (Date.now() - lastReclaim > (leaseSeconds * 1000) / 2) {
@@ -236,8 +238,13 @@ export async function dispatchCampaign(em: EntityManager, accountId: string, cam
     // The gateway's rate, shared by every process: wait for the reserved start.
     const wait = await retrying(() => withClient(em, (client) => reserveSendSlotsOn(client, accountId, state.gateway!.id, outgoing.length)));
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    const results = await retrying(() => withClient(em, (client) => adapterFor(state.gateway!, client, { publicUrl: options.publicUrl }).send(outgoing)));
-    await retrying(() => inTransaction(em, (client) => recordResults(client, accountId, campaignId, state, prepared, results)));
+    const results = await retrying(() => withClient(em, (client) => sendOrRetry(adapterFor(state.gateway!, client, { publicUrl: options.publicUrl }), outgoing)));
+    await retrying(() =>
+      inTransaction(em, async (client) => {
+        await recordResults(client, accountId, campaignId, state, prepared, results);
+        await recordGatewayHealthOn(client, accountId, state.gateway!.id, results);
+      }),
+    );
     dispatched += prepared.length;
     await options.touch?.().catch(() => {});
   }

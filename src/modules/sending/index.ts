@@ -1,6 +1,6 @@
 // What the sending module offers the modules above it (DESIGN.md "Module order"): other modules
 // import it from here only.
-export { keepLaunchJob } from './campaign-sending.js';
+export { dispatchAfterGatewayReady, keepLaunchJob } from './campaign-sending.js';
 export { markUnknownDeliveries } from './delivery-reports.queries.js';
 export { defineSendingJobs, startSendingSweep, dispatchAutomationSoon } from './sending.jobs.js';
 export { queueAutomationSmsOn, type AutomationSms, type QueuedAutomationSms } from './automation-sms.queries.js';

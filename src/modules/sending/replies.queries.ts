@@ -66,6 +66,8 @@ export async function claimDueRepliesOn(client: pg.ClientBase, limit: number): P
      left join inbound_number n on n.account_id = m.account_id and n.id = im.inbound_number_id
      left join contact c on c.account_id = m.account_id and c.id = m.contact_id
      where m.campaign_id is null and m.status = 'queued' and m.not_before <= now()
+       -- A paused or disabled gateway's replies wait for it.
+       and g.paused_at is null and not g.disabled
      order by m.not_before limit $1
      for update of m skip locked`,
     [limit],

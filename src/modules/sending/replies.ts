@@ -13,7 +13,7 @@ import { inTransaction, withClient } from '../../db/raw-client.js';
 import { withAccount } from '../../db/tenant.js';
 import { Poller } from '../../poller.js';
 import { debitOn, partPrice, priceTable, recordSendingEntryOn } from '../accounts/index.js';
-import { adapterFor, type OutgoingMessage, type SendResult } from '../gateways/index.js';
+import { adapterFor, recordGatewayHealthOn, sendOrRetry, type OutgoingMessage, type SendResult } from '../gateways/index.js';
 import { countParts } from '../campaigns/index.js';
 import { markFailedOn, markSendingOn, markSentOn, scheduleRetryOn, type Rendered } from './dispatch.queries.js';
 import { claimDueRepliesOn, endQueuedRepliesOn, reclaimStaleRepliesOn, type ClaimedReply } from './replies.queries.js';
@@ -98,9 +98,12 @@ export class ReplySender extends Poller {
     const results = await withClient(em, async (client) => {
       const wait = await reserveSendSlotsOn(client, accountId, gatewayId, outgoing.length);
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      return adapterFor({ id: gatewayId, accountId, kind, config, secret }, client, { publicUrl: this.publicUrl }).send(outgoing);
+      return sendOrRetry(adapterFor({ id: gatewayId, accountId, kind, config, secret }, client, { publicUrl: this.publicUrl }), outgoing);
     });
-    await inTransaction(em, (client) => this.record(client, accountId, kind, batch, results));
+    await inTransaction(em, async (client) => {
+      await this.record(client, accountId, kind, batch, results);
+      await recordGatewayHealthOn(client, accountId, gatewayId, results);
+    });
   }
 
   private async record(client: pg.ClientBase, accountId: string, gatewayKind: string, batch: Prepared[], results: SendResult[]): Promise<void> {

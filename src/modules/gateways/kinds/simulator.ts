@@ -87,7 +87,8 @@ export const simulator: GatewayKind = {
   ],
   defaults: DEFAULTS,
   adapter: (gateway, client) => new SimulatorAdapter(gateway, client),
-  testConnection: null,
+  // Nothing to reach: the simulator lives in Textcast's own database.
+  testConnection: async () => ({ ok: true, message: 'ok: the simulator answers (it sends no real SMS).' }),
   parseDeliveryReport: parseJsonDeliveryReport,
   parseInbound: parseJsonInbound,
   webhookUrls: plainWebhookUrls,
