@@ -235,6 +235,11 @@ export async function run(args: string[]): Promise<void> {
       const differing = await rebuildUsageOn(sql, seed.accountId, { from: day, to: day });
       const seconds = (performance.now() - usageStarted) / 1000;
       log(`rebuildUsageOn of ${day}: ${seconds.toFixed(2)} s, ${differing} keys differed`);
+      // A typical day (no large campaign in it), for comparison: the BENCH line keeps the busiest.
+      const typical = (await sql.query<{ day: string }>(`select to_char((now() - interval '20 days') at time zone 'Europe/Paris', 'YYYY-MM-DD') as day`)).rows[0]!.day;
+      const typicalStarted = performance.now();
+      await rebuildUsageOn(sql, seed.accountId, { from: typical, to: typical });
+      log(`rebuildUsageOn of a typical day (${typical}): ${((performance.now() - typicalStarted) / 1000).toFixed(2)} s`);
       const campaignStarted = performance.now();
       const campaignDiffering = await rebuildCampaignRollupOn(sql, seed.accountId, seed.bigId);
       log(`rebuildCampaignRollupOn of the large campaign (${seed.bigSize} messages; the hourly job does it for 4 days after a launch): ${((performance.now() - campaignStarted) / 1000).toFixed(2)} s, ${campaignDiffering} keys differed`);
