@@ -52,7 +52,7 @@ export function jobTable({ sessionLimits, claimLeaseSeconds = CLAIM_LEASE_SECOND
       // Inbound messages are classified, and replies sent, by the processes that run jobs.
       const inbound = new InboundProcessor(context.orm, context.log);
       inbound.start();
-      const replies = new ReplySender(context.orm, context.log, claimLeaseSeconds);
+      const replies = new ReplySender(context.orm, context.log, claimLeaseSeconds, context.publicUrl);
       replies.start();
       // Automation programs: triggers enter contacts, due runs move on; the SMS a round queued
       // are dispatched at once.

@@ -17,6 +17,9 @@ export interface OutgoingMessage {
   from: string;
   body: string;
   parts: number;
+  /** How the text is encoded on the air (the dispatcher's count): a UCS-2 text must be sent as
+   * such where the gateway asks (Kannel's coding=2). */
+  encoding: 'GSM-7' | 'UCS-2';
   /** 1 for the first try; a retry sends the same client reference again. */
   attempt: number;
 }
@@ -24,7 +27,7 @@ export interface OutgoingMessage {
 export type SendResult =
   | { clientRef: string; accepted: true; gatewayMessageId: string }
   /** `permanent`: the gateway will never take it (fail and refund); otherwise retry later. */
-  | { clientRef: string; accepted: false; permanent: boolean; errorCode: string };
+  | { clientRef: string; accepted: false; permanent: boolean; errorCode: string; retryAfterSeconds?: number; contactEffect?: 'opted_out' | 'bad_number'; transport?: boolean };
 
 export interface GatewayAdapter {
   send(messages: OutgoingMessage[]): Promise<SendResult[]>;
@@ -52,9 +55,13 @@ export interface GatewayOption {
 export const REPORT_STATUSES = ['delivered', 'undelivered', 'failed'] as const;
 export type ReportStatus = (typeof REPORT_STATUSES)[number];
 
+/** A report that is not final (queued at the gateway, accepted by the SMSC): it is recorded with
+ * the message's events, and the message stays `sent`. */
+export const PENDING_REPORT = 'pending';
+
 export interface DeliveryReport {
   gatewayMessageId: string;
-  status: ReportStatus;
+  status: ReportStatus | typeof PENDING_REPORT;
   errorCode: string | null;
   /** How an undelivered or failed message bounced (bounces.ts); null when delivered. */
   bounce: Bounce | null;
@@ -85,6 +92,8 @@ export class WebhookRejection extends Error {
 }
 
 export type Headers = Record<string, string | string[] | undefined>;
+/** A webhook's query string, as parsed (a repeated name gives an array). */
+export type Query = Record<string, string | string[] | undefined>;
 
 export interface GatewayKind {
   kind: string;
@@ -93,12 +102,17 @@ export interface GatewayKind {
   options: GatewayOption[];
   /** Options a new gateway of this kind starts with. */
   defaults: Record<string, string>;
-  /** The adapter that sends; null while this kind cannot send yet (launches say so). */
-  adapter: ((gateway: GatewayRow, client: pg.ClientBase) => GatewayAdapter) | null;
-  /** Verifies and parses a delivery-report webhook; throws WebhookRejection. */
-  parseDeliveryReport(gateway: { secret: string }, headers: Headers, body: unknown): DeliveryReport;
-  /** Verifies and parses an inbound-message webhook; throws WebhookRejection. */
-  parseInbound(gateway: { secret: string }, headers: Headers, body: unknown): InboundSms;
+  /** The adapter that sends; null while this kind cannot send yet (launches say so). `publicUrl`
+   * is Textcast's own (PUBLIC_URL), for the kinds that name their report URL with each message. */
+  adapter: ((gateway: GatewayRow, client: pg.ClientBase, publicUrl: string) => GatewayAdapter) | null;
+  /** Checks the provider answers with these settings, sending nothing billable; null when the kind has no such check. */
+  testConnection: ((gateway: GatewayRow) => Promise<{ ok: boolean; message: string }>) | null;
+  /** Verifies and parses a delivery-report webhook (POST body, or GET with the query only);
+   * throws WebhookRejection. */
+  parseDeliveryReport(gateway: { secret: string }, headers: Headers, body: unknown, query: Query): DeliveryReport;
+  /** Verifies and parses an inbound-message webhook (POST body, or GET with the query only);
+   * throws WebhookRejection. */
+  parseInbound(gateway: { secret: string }, headers: Headers, body: unknown, query: Query): InboundSms;
   /** The URLs the operator pastes into the gateway, for inbound messages and delivery reports. */
   webhookUrls(gateway: { id: string; secret: string }, publicUrl: string): { inbound: string; dlr: string };
 }
@@ -114,10 +128,15 @@ export function plainWebhookUrls(gateway: { id: string }, publicUrl: string): { 
   return { inbound: `${base}/inbound`, dlr: `${base}/dlr` };
 }
 
+/** Whether a given secret is the gateway's, compared in constant time. */
+export function sameSecret(given: unknown, secret: string): boolean {
+  const a = Buffer.from(typeof given === 'string' ? given : '');
+  const b = Buffer.from(secret);
+  return a.length === b.length && crypto.timingSafeEqual(a, b);
+}
+
 export function verifyBearer(header: string | string[] | undefined, secret: string): boolean {
-  const given = Buffer.from(/^Bearer (.+)$/.exec(typeof header === 'string' ? header : '')?.[1] ?? '');
-  const expected = Buffer.from(secret);
-  return given.length === expected.length && crypto.timingSafeEqual(given, expected);
+  return sameSecret(/^Bearer (.+)$/.exec(typeof header === 'string' ? header : '')?.[1] ?? '', secret);
 }
 
 /** Textcast's own JSON delivery report (the simulator's and the generic gateway's):

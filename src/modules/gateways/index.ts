@@ -1,6 +1,6 @@
 // What the gateways module offers the modules above it (DESIGN.md "Module order": gateways are
 // leaves that know accounts, never contacts, campaigns or sending).
-export { MAX_INBOUND_TEXT, REPORT_STATUSES, WebhookRejection, type InboundSms, type DeliveryReport, type GatewayAdapter, type GatewayKind, type GatewayRow, type OutgoingMessage, type ReportStatus, type SendResult } from './gateway-kind.js';
+export { MAX_INBOUND_TEXT, PENDING_REPORT, REPORT_STATUSES, WebhookRejection, type Query, type InboundSms, type DeliveryReport, type GatewayAdapter, type GatewayKind, type GatewayRow, type OutgoingMessage, type ReportStatus, type SendResult } from './gateway-kind.js';
 export { BOUNCES, type Bounce } from './bounces.js';
 export { Gateway } from './gateway.entity.js';
 export { InboundNumber } from './inbound-number.entity.js';
@@ -12,4 +12,4 @@ export { adapterFor, cannotSend, GATEWAY_KINDS, gatewayKind, gatewayKinds, parse
 export { SimulatorMessage } from './simulator-message.entity.js';
 export { SimulatorReporter } from './simulator-reporter.js';
 export { eraseGatewayCopies } from './simulator.queries.js';
-export { GatewayParams, NO_SUCH_GATEWAY, WebhookGateways, type KnownGateway } from './webhook-gateways.js';
+export { GatewayParams, NO_SUCH_GATEWAY, WebhookGateways, WebhookQuery, type KnownGateway } from './webhook-gateways.js';

@@ -1,6 +1,6 @@
 // The gateway kinds, one line each: a new kind is one file under kinds/ and one line here.
 import type pg from 'pg';
-import type { DeliveryReport, GatewayAdapter, GatewayKind, GatewayRow, Headers, InboundSms } from './gateway-kind.js';
+import type { DeliveryReport, GatewayAdapter, GatewayKind, GatewayRow, Headers, InboundSms, Query } from './gateway-kind.js';
 import { simulator } from './kinds/simulator.js';
 import { kannel } from './kinds/kannel.js';
 import { twilio } from './kinds/twilio.js';
@@ -31,11 +31,12 @@ export function cannotSend(kind: string): string | null {
   return `Sending through ${kind} gateways is not available yet: make the simulator (or another gateway that can send) the default under Settings → Gateways.`;
 }
 
-/** The adapter of a gateway; `client` is the dispatcher's connection (the simulator's store). */
-export function adapterFor(gateway: GatewayRow, client: pg.ClientBase): GatewayAdapter {
+/** The adapter of a gateway; `client` is the dispatcher's connection (the simulator's store);
+ * `publicUrl` is Textcast's PUBLIC_URL (its webhooks). */
+export function adapterFor(gateway: GatewayRow, client: pg.ClientBase, publicUrl: string): GatewayAdapter {
   const adapter = gatewayKind(gateway.kind).adapter;
   if (!adapter) throw new Error(cannotSend(gateway.kind)!);
-  return adapter(gateway, client);
+  return adapter(gateway, client, publicUrl);
 }
 
 export function webhookUrls(gateway: { id: string; kind: string; secret: string }, publicUrl: string): { inbound: string; dlr: string } {
@@ -43,11 +44,11 @@ export function webhookUrls(gateway: { id: string; kind: string; secret: string 
 }
 
 /** Verifies and parses a delivery-report webhook of the gateway's kind; throws WebhookRejection. */
-export function parseDeliveryReport(gateway: { kind: string; secret: string }, headers: Headers, body: unknown): DeliveryReport {
-  return gatewayKind(gateway.kind).parseDeliveryReport(gateway, headers, body);
+export function parseDeliveryReport(gateway: { kind: string; secret: string }, headers: Headers, body: unknown, query: Query): DeliveryReport {
+  return gatewayKind(gateway.kind).parseDeliveryReport(gateway, headers, body, query);
 }
 
 /** Verifies and parses an inbound-message webhook of the gateway's kind; throws WebhookRejection. */
-export function parseInbound(gateway: { kind: string; secret: string }, headers: Headers, body: unknown): InboundSms {
-  return gatewayKind(gateway.kind).parseInbound(gateway, headers, body);
+export function parseInbound(gateway: { kind: string; secret: string }, headers: Headers, body: unknown, query: Query): InboundSms {
+  return gatewayKind(gateway.kind).parseInbound(gateway, headers, body, query);
 }

@@ -46,6 +46,8 @@ export class ReplySender extends Poller {
     log: FastifyBaseLogger,
     /** The claim lease (SENDING_CLAIM_LEASE_SECONDS): a reply left `sending` longer is queued again. */
     private readonly leaseSeconds = CLAIM_LEASE_SECONDS,
+    /** PUBLIC_URL: where a gateway that is told its report URL with each message reports. */
+    private readonly publicUrl = 'http://localhost:3000',
   ) {
     super(log, { what: 'sending replies', batch: BATCH, pollMs: POLL_MS });
   }
@@ -91,11 +93,11 @@ export class ReplySender extends Poller {
   /** Sends one gateway's replies within its rate and records what it answered. */
   private async send(em: EntityManager, batch: Prepared[]): Promise<void> {
     const { account_id: accountId, gateway_id: gatewayId, kind, config, secret } = batch[0]!;
-    const outgoing: OutgoingMessage[] = batch.map((row) => ({ clientRef: row.id, to: row.phone, from: row.sender!, body: row.body, parts: row.parts, attempt: row.attempts + 1 }));
+    const outgoing: OutgoingMessage[] = batch.map((row) => ({ clientRef: row.id, to: row.phone, from: row.sender!, body: row.body, encoding: row.encoding, parts: row.parts, attempt: row.attempts + 1 }));
     const results = await withClient(em, async (client) => {
       const wait = await reserveSendSlotsOn(client, accountId, gatewayId, outgoing.length);
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      return adapterFor({ id: gatewayId, accountId, kind, config, secret }, client).send(outgoing);
+      return adapterFor({ id: gatewayId, accountId, kind, config, secret }, client, this.publicUrl).send(outgoing);
     });
     await inTransaction(em, (client) => this.record(client, accountId, batch, results));
   }

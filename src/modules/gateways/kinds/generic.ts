@@ -9,6 +9,7 @@ export const generic: GatewayKind = {
   options: [option('url', 'Send URL', { required: true, type: 'url' }), option('token', 'Bearer token', { secret: true })],
   defaults: {},
   adapter: null,
+  testConnection: null,
   parseDeliveryReport: parseJsonDeliveryReport,
   parseInbound: parseJsonInbound,
   webhookUrls: plainWebhookUrls,

@@ -87,6 +87,7 @@ export const simulator: GatewayKind = {
   ],
   defaults: DEFAULTS,
   adapter: (gateway, client) => new SimulatorAdapter(gateway, client),
+  testConnection: null,
   parseDeliveryReport: parseJsonDeliveryReport,
   parseInbound: parseJsonInbound,
   webhookUrls: plainWebhookUrls,

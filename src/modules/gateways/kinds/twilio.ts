@@ -14,6 +14,7 @@ export const twilio: GatewayKind = {
   ],
   defaults: {},
   adapter: null,
+  testConnection: null,
   parseDeliveryReport: reportsNotTaken('twilio'),
   parseInbound: inboundNotTaken('twilio'),
   webhookUrls: plainWebhookUrls,
