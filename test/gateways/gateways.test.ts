@@ -43,7 +43,7 @@ t.test('npm run cli -- gateway add and gateway urls', async (t) => {
   const match = /^id=([0-9a-f-]{36}) secret=(\S+)$/.exec(last);
   t.ok(match, 'the last line is id=<id> secret=<secret>');
   const urls = await cli('gateway', 'urls', match![1]);
-  t.match(urls.stdout, `inbound=https://sms.example.com/webhooks/${match![1]}/inbound?secret=${match![2]}&from=%p&to=%P&text=%a&time=%t&id=%I`);
+  t.match(urls.stdout, `inbound=https://sms.example.com/webhooks/${match![1]}/inbound?secret=${match![2]}&from=%p&to=%P&text=%a&time=%T&id=%I`);
   t.match(urls.stdout, `dlr=https://sms.example.com/webhooks/${match![1]}/dlr?secret=${match![2]}&type=%d`);
   const bad = await cli('gateway', 'add', '--account', account.id, '--kind', 'carrier-pigeon', '--name', 'x').catch((e) => e);
   t.equal(bad.code, 2);

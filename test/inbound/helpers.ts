@@ -49,11 +49,11 @@ export function receive(app: FastifyInstance, gateway: { id: string; secret: str
   });
 }
 
-/** The processor and the reply sender, run by hand. */
-export function workers(orm: MikroORM) {
+/** The processor and the reply sender, run by hand (replies name `publicUrl` for their reports). */
+export function workers(orm: MikroORM, options: { publicUrl?: string } = {}) {
   const log = pino({ level: 'silent' });
   const processor = new InboundProcessor(orm, log);
-  const replies = new ReplySender(orm, log, 'http://localhost:3000');
+  const replies = new ReplySender(orm, log, options.publicUrl ?? 'http://localhost:3000');
   return {
     process: () => processor.tick(),
     sendReplies: () => replies.tick(),

@@ -58,16 +58,16 @@ t.test('erasing a contact removes its number and text from its messages, and wha
   t.equal(Number(left.count), 2, 'the others still go');
 });
 
-t.test('a default gateway that cannot send yet is named in step 2, before the launch refuses it', async (t) => {
+t.test('a disabled default gateway is named in step 2, before the launch refuses it', async (t) => {
   const { app, orm } = await buildTestApp(t);
   const { account, owner } = await createTenant(orm);
   const { campaign } = await readyToSend(orm, account);
-  await query(orm, `update gateway set kind = 'kannel' where account_id = ?`, [account.id]);
+  await query(orm, `update gateway set disabled = true where account_id = ?`, [account.id]);
   const client = await signedIn(app, owner);
-  t.match((await client.get(`/create/${campaign.id}/recipients`)).body, /Sending through kannel gateways is not available yet/);
+  t.match((await client.get(`/create/${campaign.id}/recipients`)).body, /The gateway &quot;[^&]+&quot; is disabled|The gateway "[^"]+" is disabled/);
   await scheduleNow(orm, account, campaign.id);
   const result = await launchCampaign(withAccount(orm.em, account.id), campaign.id, 'http://localhost:3000');
-  t.match(result, { outcome: 'refused', reason: /^Not launched: Sending through kannel gateways/ });
+  t.match(result, { outcome: 'refused', reason: /^Not launched: The gateway "[^"]+" is disabled/ });
 });
 
 t.test("erasing a contact who was sent a message removes its number and text from the gateway's copy too", async (t) => {

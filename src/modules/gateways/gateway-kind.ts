@@ -17,6 +17,9 @@ export interface OutgoingMessage {
   from: string;
   body: string;
   parts: number;
+  /** How the text is encoded on the air (the dispatcher's count): a UCS-2 text must be sent as
+   * such where the gateway asks (Kannel's coding=2). */
+  encoding: 'GSM-7' | 'UCS-2';
   /** 1 for the first try; a retry sends the same client reference again. */
   attempt: number;
 }
@@ -77,9 +80,13 @@ export interface GatewayOption {
 export const REPORT_STATUSES = ['delivered', 'undelivered', 'failed'] as const;
 export type ReportStatus = (typeof REPORT_STATUSES)[number];
 
+/** A report that is not final (queued at the gateway, accepted by the SMSC): it is recorded with
+ * the message's events, and the message stays `sent`. */
+export const PENDING_REPORT = 'pending';
+
 export interface DeliveryReport {
   gatewayMessageId: string;
-  status: ReportStatus;
+  status: ReportStatus | typeof PENDING_REPORT;
   errorCode: string | null;
   /** How an undelivered or failed message bounced (bounces.ts); null when delivered. */
   bounce: Bounce | null;
@@ -110,6 +117,15 @@ export class WebhookRejection extends Error {
 }
 
 export type Headers = Record<string, string | string[] | undefined>;
+/** A webhook's query string, as parsed (a repeated name gives an array). */
+export type Query = Record<string, string | string[] | undefined>;
+
+/** Where a webhook request came: the public URL it was made to (PUBLIC_URL and the path with its
+ * query: what a provider signs, as Twilio does), and its query parameters (Kannel's GET). */
+export interface WebhookRequest {
+  url: string;
+  query: Query;
+}
 
 export interface GatewayKind {
   kind: string;
@@ -122,12 +138,12 @@ export interface GatewayKind {
   adapter: ((gateway: GatewayRow, client: pg.ClientBase, context: AdapterContext) => GatewayAdapter) | null;
   /** Checks the provider answers with these settings, sending nothing billable; null when the kind has no such check. */
   testConnection: ((gateway: GatewayRow) => Promise<{ ok: boolean; message: string }>) | null;
-  /** Verifies and parses a delivery-report webhook; throws WebhookRejection. `url` is the public
-   * URL the request was made to (with its query). Null: an interim status (queued, sent), taken
-   * and changing nothing. */
-  parseDeliveryReport(gateway: WebhookGatewayRow, headers: Headers, body: unknown, url: string): DeliveryReport | null;
-  /** Verifies and parses an inbound-message webhook; throws WebhookRejection. */
-  parseInbound(gateway: WebhookGatewayRow, headers: Headers, body: unknown, url: string): InboundSms;
+  /** Verifies and parses a delivery-report webhook (a POST body, or a GET's query only); throws
+   * WebhookRejection. An interim status (queued, accepted by the SMSC) is a PENDING_REPORT. */
+  parseDeliveryReport(gateway: WebhookGatewayRow, headers: Headers, body: unknown, request: WebhookRequest): DeliveryReport;
+  /** Verifies and parses an inbound-message webhook (a POST body, or a GET's query only); throws
+   * WebhookRejection. */
+  parseInbound(gateway: WebhookGatewayRow, headers: Headers, body: unknown, request: WebhookRequest): InboundSms;
   /** What the provider expects in answer to an inbound message, when not Textcast's JSON
    * (Twilio: an empty TwiML document, so that it sends no reply of its own). */
   inboundAnswer?: { contentType: string; body: string };
@@ -146,10 +162,15 @@ export function plainWebhookUrls(gateway: { id: string }, publicUrl: string): { 
   return { inbound: `${base}/inbound`, dlr: `${base}/dlr` };
 }
 
+/** Whether a given secret is the gateway's, compared in constant time. */
+export function sameSecret(given: unknown, secret: string): boolean {
+  const a = Buffer.from(typeof given === 'string' ? given : '');
+  const b = Buffer.from(secret);
+  return a.length === b.length && crypto.timingSafeEqual(a, b);
+}
+
 export function verifyBearer(header: string | string[] | undefined, secret: string): boolean {
-  const given = Buffer.from(/^Bearer (.+)$/.exec(typeof header === 'string' ? header : '')?.[1] ?? '');
-  const expected = Buffer.from(secret);
-  return given.length === expected.length && crypto.timingSafeEqual(given, expected);
+  return sameSecret(/^Bearer (.+)$/.exec(typeof header === 'string' ? header : '')?.[1] ?? '', secret);
 }
 
 /** Textcast's own JSON delivery report (the simulator's and the generic gateway's):

@@ -1,6 +1,6 @@
 // What the gateways module offers the modules above it (DESIGN.md "Module order": gateways are
 // leaves that know accounts, never contacts, campaigns or sending).
-export { MAX_INBOUND_TEXT, REPORT_STATUSES, WebhookRejection, type InboundSms, type DeliveryReport, type AdapterContext, type GatewayAdapter, type GatewayKind, type GatewayRow, type OutgoingMessage, type ReportStatus, type SendResult } from './gateway-kind.js';
+export { MAX_INBOUND_TEXT, PENDING_REPORT, REPORT_STATUSES, WebhookRejection, type Query, type WebhookRequest, type InboundSms, type DeliveryReport, type AdapterContext, type GatewayAdapter, type GatewayKind, type GatewayRow, type OutgoingMessage, type ReportStatus, type SendResult } from './gateway-kind.js';
 export { BOUNCES, type Bounce } from './bounces.js';
 export { Gateway } from './gateway.entity.js';
 export { InboundNumber } from './inbound-number.entity.js';
@@ -14,4 +14,4 @@ export { setPrivateUrls } from './outbound-http.js';
 export { SimulatorMessage } from './simulator-message.entity.js';
 export { SimulatorReporter } from './simulator-reporter.js';
 export { eraseGatewayCopies } from './simulator.queries.js';
-export { GatewayParams, NO_SUCH_GATEWAY, WebhookGateways, type KnownGateway } from './webhook-gateways.js';
+export { GatewayParams, NO_SUCH_GATEWAY, WebhookGateways, WebhookQuery, type KnownGateway } from './webhook-gateways.js';

@@ -1,6 +1,6 @@
 // The gateway kinds, one line each: a new kind is one file under kinds/ and one line here.
 import type pg from 'pg';
-import type { AdapterContext, DeliveryReport, GatewayAdapter, GatewayKind, GatewayRow, Headers, InboundSms, WebhookGatewayRow } from './gateway-kind.js';
+import type { AdapterContext, DeliveryReport, GatewayAdapter, GatewayKind, GatewayRow, Headers, InboundSms, WebhookGatewayRow, WebhookRequest } from './gateway-kind.js';
 import { simulator } from './kinds/simulator.js';
 import { kannel } from './kinds/kannel.js';
 import { twilio } from './kinds/twilio.js';
@@ -42,15 +42,14 @@ export function webhookUrls(gateway: { id: string; kind: string; secret: string 
   return gatewayKind(gateway.kind).webhookUrls(gateway, publicUrl);
 }
 
-/** Verifies and parses a delivery-report webhook of the gateway's kind; throws WebhookRejection.
- * `url`: the public URL the request was made to. Null: an interim status, changing nothing. */
-export function parseDeliveryReport(gateway: WebhookGatewayRow & { kind: string }, headers: Headers, body: unknown, url: string): DeliveryReport | null {
-  return gatewayKind(gateway.kind).parseDeliveryReport(gateway, headers, body, url);
+/** Verifies and parses a delivery-report webhook of the gateway's kind; throws WebhookRejection. */
+export function parseDeliveryReport(gateway: WebhookGatewayRow & { kind: string }, headers: Headers, body: unknown, request: WebhookRequest): DeliveryReport {
+  return gatewayKind(gateway.kind).parseDeliveryReport(gateway, headers, body, request);
 }
 
 /** Verifies and parses an inbound-message webhook of the gateway's kind; throws WebhookRejection. */
-export function parseInbound(gateway: WebhookGatewayRow & { kind: string }, headers: Headers, body: unknown, url: string): InboundSms {
-  return gatewayKind(gateway.kind).parseInbound(gateway, headers, body, url);
+export function parseInbound(gateway: WebhookGatewayRow & { kind: string }, headers: Headers, body: unknown, request: WebhookRequest): InboundSms {
+  return gatewayKind(gateway.kind).parseInbound(gateway, headers, body, request);
 }
 
 /** The answer the gateway's kind expects to an inbound message, or null for Textcast's JSON. */

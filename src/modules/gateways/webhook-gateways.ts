@@ -14,6 +14,8 @@ const CACHE_MS = 10_000;
 export const NO_SUCH_GATEWAY = 'There is no such gateway.';
 /** The gateway id of a webhook URL: a malformed one is "There is no such gateway." (404). */
 export const GatewayParams = Type.Object({ gatewayId: Uuid({ errorMessage: NO_SUCH_GATEWAY }) });
+/** Whatever the gateway kind puts in a webhook's URL (Kannel's escape codes); the kind reads it. */
+export const WebhookQuery = Type.Record(Type.String(), Type.Unknown(), { description: "the gateway kind's query parameters" });
 
 export interface KnownGateway {
   id: string;

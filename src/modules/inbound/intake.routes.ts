@@ -1,4 +1,5 @@
-// The inbound webhook: POST /webhooks/<gateway id>/inbound. Public, no session or CSRF: the
+// The inbound webhook: POST /webhooks/<gateway id>/inbound (GET for the kinds that can only call a
+// URL with the message in its query string: Kannel's get-url). Public, no session or CSRF: the
 // gateway's secret authenticates it (checked by the gateway kind before the body is read). The
 // message is stored first, once per gateway message id, and answered at once; the inbound
 // processor classifies it a moment later. A message to a number that is none of the account's
@@ -7,8 +8,9 @@
 // Messages arriving together are stored in micro-batches (one statement and one commit for
 // many), each request answered once the batch that holds its message is committed.
 import { Type } from 'typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TypedApp } from '../../plugins/validation.js';
-import { GatewayParams, inboundAnswer, NO_SUCH_GATEWAY, parseInbound, WebhookGateways, WebhookRejection } from '../gateways/index.js';
+import { GatewayParams, inboundAnswer, NO_SUCH_GATEWAY, parseInbound, WebhookGateways, WebhookQuery, WebhookRejection, type Query } from '../gateways/index.js';
 import { withClient } from '../../db/raw-client.js';
 import { MicroBatcher } from '../../db/micro-batcher.js';
 import { storeInboundOn, type ArrivingInbound, type StoredInbound } from './intake.queries.js';
@@ -26,14 +28,14 @@ export async function inboundWebhookRoutes(app: TypedApp) {
   // Two batches at once: one can wait for its commit while the next fills. More only split a
   // burst into smaller batches (more statements and commits for the same messages).
   const intake = new MicroBatcher<ArrivingInbound, StoredInbound>((arriving) => withClient(app.orm.em.fork(), (client) => storeInboundOn(client, arriving)), { maxBatch: 500, maxRunning: 2 });
-  const options = { config: { access: 'public' as const }, bodyLimit: INBOUND_BODY_LIMIT, helmet: false as const, schema: { params: GatewayParams, body: InboundBody } };
+  const options = { config: { access: 'public' as const }, bodyLimit: INBOUND_BODY_LIMIT, helmet: false as const, schema: { params: GatewayParams, body: InboundBody, querystring: WebhookQuery } };
 
-  app.post('/:gatewayId/inbound', options, async (request, reply) => {
+  const handler = async (request: FastifyRequest<{ Params: { gatewayId: string }; Querystring: Query }>, reply: FastifyReply) => {
     const gateway = await gateways.find(request.params.gatewayId);
     if (!gateway) return reply.code(404).send({ error: { code: 'not_found', message: NO_SUCH_GATEWAY } });
     try {
       // A signed request (Twilio) signs the URL the gateway was given: the public one.
-      const sms = parseInbound(gateway, request.headers, request.body, app.config.publicUrl + request.url);
+      const sms = parseInbound(gateway, request.headers, request.body, { url: app.config.publicUrl + request.url, query: request.query });
       const stored = await intake.add({ gateway, sms, numbers: { from: asE164(sms.from), to: asE164(sms.to) } });
       const answer = inboundAnswer(gateway.kind);
       if (answer) return reply.type(answer.contentType).send(answer.body);
@@ -42,5 +44,7 @@ export async function inboundWebhookRoutes(app: TypedApp) {
       if (error instanceof WebhookRejection) return reply.code(error.statusCode).send({ error: { code: error.code, message: error.message } });
       throw error;
     }
-  });
+  };
+  app.post('/:gatewayId/inbound', options, handler);
+  app.get('/:gatewayId/inbound', { ...options, schema: { params: GatewayParams, querystring: WebhookQuery } }, handler);
 }

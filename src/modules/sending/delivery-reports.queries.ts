@@ -9,6 +9,7 @@ export const UNKNOWN_AFTER_HOURS = 72;
 // Reports of many webhook requests, applied in one prepared statement: each is stored, and each
 // message takes the first final status reported in the batch (an earlier batch's stands), with
 // its bounce class (null when delivered, so a late report replacing "unknown" clears it too).
+// A pending report (PENDING_REPORT: queued, accepted by the SMSC) is stored and changes nothing.
 const APPLY_BATCH = {
   name: 'apply-delivery-reports',
   text: `with input as (
@@ -21,7 +22,7 @@ const APPLY_BATCH = {
       insert into message_event (account_id, gateway_id, message_id, status, error_code, raw)
       select account_id, gateway_id, message_id, status, code, raw from target order by pos),
     first as (
-      select distinct on (message_id) message_id, account_id, status, code, bounce, pos from target order by message_id, pos),
+      select distinct on (message_id) message_id, account_id, status, code, bounce, pos from target where status <> 'pending' order by message_id, pos),
     changed as (
       update message m set status = f.status, error_code = f.code, bounce = f.bounce, reported_at = now()
       from first f where m.account_id = f.account_id and m.id = f.message_id and m.status in ('sending', 'sent', 'unknown')

@@ -2,7 +2,7 @@
 // on the raw client of the dispatcher's transaction, and works on a batch in one round trip
 // (arrays unnested), never one row at a time.
 import type pg from 'pg';
-import type { GatewayRow } from '../gateways/index.js';
+import type { GatewayRow, OutgoingMessage } from '../gateways/index.js';
 import { statusesMovingTo, type CampaignKind, type CampaignStatus } from '../campaigns/index.js';
 
 export interface CampaignState {
@@ -42,7 +42,7 @@ export interface Claimed {
 export interface Rendered {
   id: string;
   body: string;
-  encoding: string;
+  encoding: OutgoingMessage['encoding'];
   parts: number;
   priceMicros: number;
   costMicros: number;

@@ -234,7 +234,7 @@ export async function dispatchCampaign(em: EntityManager, accountId: string, cam
     // Only deferred ones (or none): nothing is due, the pass ends.
     if (!prepared.length && batch.skipped) continue;
     if (!prepared.length) break;
-    const outgoing: OutgoingMessage[] = prepared.map((p) => ({ clientRef: p.row.id, to: p.row.phone, from: state.sender, body: p.body, parts: p.parts, attempt: p.row.attempts + 1 }));
+    const outgoing: OutgoingMessage[] = prepared.map((p) => ({ clientRef: p.row.id, to: p.row.phone, from: state.sender, body: p.body, encoding: p.encoding, parts: p.parts, attempt: p.row.attempts + 1 }));
     // The gateway's rate, shared by every process: wait for the reserved start.
     const wait = await retrying(() => withClient(em, (client) => reserveSendSlotsOn(client, accountId, state.gateway!.id, outgoing.length)));
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));

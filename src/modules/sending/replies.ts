@@ -94,7 +94,7 @@ export class ReplySender extends Poller {
   /** Sends one gateway's replies within its rate and records what it answered. */
   private async send(em: EntityManager, batch: Prepared[]): Promise<void> {
     const { account_id: accountId, gateway_id: gatewayId, kind, config, secret } = batch[0]!;
-    const outgoing: OutgoingMessage[] = batch.map((row) => ({ clientRef: row.id, to: row.phone, from: row.sender!, body: row.body, parts: row.parts, attempt: row.attempts + 1 }));
+    const outgoing: OutgoingMessage[] = batch.map((row) => ({ clientRef: row.id, to: row.phone, from: row.sender!, body: row.body, encoding: row.encoding, parts: row.parts, attempt: row.attempts + 1 }));
     const results = await withClient(em, async (client) => {
       const wait = await reserveSendSlotsOn(client, accountId, gatewayId, outgoing.length);
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));

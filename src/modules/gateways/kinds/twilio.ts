@@ -8,6 +8,7 @@ import {
   malformed,
   MAX_INBOUND_TEXT,
   option,
+  PENDING_REPORT,
   plainWebhookUrls,
   REPORT_STATUSES,
   textField,
@@ -16,7 +17,9 @@ import {
   type GatewayAdapter,
   type GatewayKind,
   type GatewayRow,
+  type DeliveryReport,
   type Headers,
+  type WebhookRequest,
   type OutgoingMessage,
   type ReportStatus,
   type SendResult,
@@ -194,11 +197,11 @@ function signedForm(gateway: WebhookGatewayRow, headers: Headers, body: unknown,
   return formParams;
 }
 
-function parseDeliveryReport(gateway: WebhookGatewayRow, headers: Headers, body: unknown, url: string) {
+function parseDeliveryReport(gateway: WebhookGatewayRow, headers: Headers, body: unknown, { url }: WebhookRequest): DeliveryReport {
   const form = signedForm(gateway, headers, body, url);
   const gatewayMessageId = textField(form, 'MessageSid', 100, 'the message SID');
   const status = textField(form, 'MessageStatus', 30, "the message's status");
-  if (INTERIM_STATUSES.includes(status)) return null;
+  if (INTERIM_STATUSES.includes(status)) return { gatewayMessageId, status: PENDING_REPORT, errorCode: null, bounce: null };
   if (!REPORT_STATUSES.includes(status as ReportStatus)) throw malformed(`"MessageStatus" must be one of ${[...REPORT_STATUSES, ...INTERIM_STATUSES].join(', ')}.`);
   const errorCode = form.ErrorCode === undefined || form.ErrorCode === '' ? null : textField(form, 'ErrorCode', 50, "Twilio's error code");
   return {
@@ -209,7 +212,7 @@ function parseDeliveryReport(gateway: WebhookGatewayRow, headers: Headers, body:
   };
 }
 
-function parseInbound(gateway: WebhookGatewayRow, headers: Headers, body: unknown, url: string) {
+function parseInbound(gateway: WebhookGatewayRow, headers: Headers, body: unknown, { url }: WebhookRequest) {
   const form = signedForm(gateway, headers, body, url);
   const text = form.Body ?? '';
   if (typeof text !== 'string' || text.length > MAX_INBOUND_TEXT) throw malformed(`"Body" must be the message text (at most ${MAX_INBOUND_TEXT} characters).`);
