@@ -16,6 +16,9 @@ const NOT_ACCOUNT_RECORDS: Record<string, string> = {
   // covers unknown gateways and wrong secrets).
   'POST /webhooks/:gatewayId/dlr': 'gateway webhook, authenticated by the gateway secret, not by an account',
   'POST /webhooks/:gatewayId/inbound': 'gateway webhook, authenticated by the gateway secret, not by an account',
+  // Kannel calls its dlr-url and get-url with GET, the secret in the query.
+  'GET /webhooks/:gatewayId/dlr': 'gateway webhook (Kannel), authenticated by the gateway secret, not by an account',
+  'GET /webhooks/:gatewayId/inbound': 'gateway webhook (Kannel), authenticated by the gateway secret, not by an account',
   // Public links printed in sent SMS: anyone holding the unguessable per-message token may use
   // them without signing in, whatever account they belong to.
   'GET /u/:token': 'public unsubscribe page of a message, reached by its unguessable token',
