@@ -6,6 +6,9 @@
 //   1. one transaction: claim, render, debit, mark `sending` (cost recorded, so never billed twice);
 //   2. send (the message id is the gateway's client reference);
 //   3. one transaction: sent with the gateway's id / retry later / failed and refunded.
+// Successive batches overlap (BatchPipeline): batch n is sent while n + 1 is claimed and n − 1
+// recorded, each step one batch at a time. So a pause, a cancel or an opt-out takes effect from
+// the batch after the one being claimed: up to two batches (two seconds of the rate) may still go.
 // A crash between 1 and 3 leaves rows in `sending`; after the claim lease (SENDING_CLAIM_LEASE_SECONDS,
 // default CLAIM_LEASE_SECONDS) they are queued again and resent with the same client reference,
 // which the gateway uses to deliver them once.
@@ -190,13 +193,82 @@ export async function whileDatabaseReturns<T>(fn: () => Promise<T>, options: { f
   }
 }
 
+type Retrying = <T>(fn: () => Promise<T>) => Promise<T>;
+
+/** Step 2 for a claimed batch: waits for its time on the gateway's clock (the rate, shared by
+ * every process) and sends it; answers what the gateway said of each message. */
+async function sendBatch(em: EntityManager, accountId: string, state: CampaignState, prepared: Prepared[], publicUrl: string, retrying: Retrying): Promise<SendResult[]> {
+  const outgoing: OutgoingMessage[] = prepared.map((p) => ({ clientRef: p.row.id, to: p.row.phone, from: state.sender, body: p.body, encoding: p.encoding, parts: p.parts, attempt: p.row.attempts + 1 }));
+  const wait = await retrying(() => withClient(em, (client) => reserveSendSlotsOn(client, accountId, state.gateway!.id, outgoing.length)));
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  return retrying(() => withClient(em, (client) => sendOrRetry(adapterFor(state.gateway!, client, { publicUrl }), outgoing)));
+}
+
+/** Step 3: what the gateway answered, and the gateway's health, in one transaction. */
+function recordBatch(em: EntityManager, accountId: string, campaignId: string, state: CampaignState, prepared: Prepared[], results: SendResult[], retrying: Retrying): Promise<void> {
+  return retrying(() =>
+    inTransaction(em, async (client) => {
+      await recordResults(client, accountId, campaignId, state, prepared, results);
+      await recordGatewayHealthOn(client, accountId, state.gateway!.id, results);
+    }),
+  );
+}
+
+/** The three steps of successive batches overlapped, so the gateway is not kept waiting on the
+ * database: while batch n is sent, batch n + 1 is claimed and batch n − 1 recorded. Each step
+ * stays one batch at a time (the rate and the order as before); a failure is met before the next
+ * batch is sent. */
+class BatchPipeline {
+  private sending: { state: CampaignState; prepared: Prepared[]; results: Promise<SendResult[]> } | null = null;
+  private recording: Promise<void> = Promise.resolve();
+  dispatched = 0;
+
+  constructor(
+    private readonly em: EntityManager,
+    private readonly accountId: string,
+    private readonly campaignId: string,
+    private readonly options: DispatchOptions,
+    private readonly retrying: Retrying,
+  ) {}
+
+  /** Hands a claimed batch over: the previous one's send is awaited and its record started, then this one goes out. */
+  async send(state: CampaignState, prepared: Prepared[]): Promise<void> {
+    await this.recordSent();
+    const results = sendBatch(this.em, this.accountId, state, prepared, this.options.publicUrl, this.retrying);
+    results.catch(() => {}); // met when awaited (the next batch, or drain)
+    this.sending = { state, prepared, results };
+  }
+
+  /** Waits for everything handed over to be sent and recorded. */
+  async drain(): Promise<void> {
+    try {
+      await this.recordSent();
+    } finally {
+      await this.recording.catch(() => {});
+    }
+    await this.recording;
+  }
+
+  private async recordSent(): Promise<void> {
+    if (!this.sending) return;
+    const { state, prepared, results } = this.sending;
+    this.sending = null;
+    const answered = await results;
+    await this.recording;
+    this.recording = recordBatch(this.em, this.accountId, this.campaignId, state, prepared, answered, this.retrying).then(async () => {
+      this.dispatched += prepared.length;
+      await this.options.touch?.().catch(() => {});
+    });
+    this.recording.catch(() => {});
+  }
+}
+
 /** Dispatches a campaign's due messages until none is left, it is paused or cancelled, or the
  * process stops. Safe to run in several processes at once. */
 export async function dispatchCampaign(em: EntityManager, accountId: string, campaignId: string, options: DispatchOptions): Promise<DispatchOutcome> {
   const now = options.now ?? (() => new Date());
   const leaseSeconds = options.leaseSeconds ?? CLAIM_LEASE_SECONDS;
   const retrying = <T>(fn: () => Promise<T>) => whileDatabaseReturns(fn, { log: options.log });
-  let dispatched = 0;
   // The account's prices and send windows, read once per run (the ORM's own reads: `em` is scoped).
   const setup = await retrying(async () => {
     await withClient(em, (client) => reclaimStale(client, accountId, campaignId, leaseSeconds));
@@ -206,12 +278,17 @@ export async function dispatchCampaign(em: EntityManager, accountId: string, cam
   let template: Template | null = null;
   let lastReclaim = Date.now();
   let last: Pick<CampaignState, 'kind' | 'status'> = { kind: 'batch', status: 'sending' };
+  const pipeline = new BatchPipeline(em, accountId, campaignId, options, retrying);
+  const stop = async (stopped: string) => {
+    await pipeline.drain();
+    return { dispatched: pipeline.dispatched, nextAt: null, stopped };
+  };
   while (!options.stopping?.()) {
     const state = await retrying(() => withClient(em, (client) => campaignStateOn(client, accountId, campaignId)));
-    if (!state) return { dispatched, nextAt: null, stopped: 'deleted' };
-    if (!state.gateway) return { dispatched, nextAt: null, stopped: 'no gateway' };
+    if (!state) return stop('deleted');
+    if (!state.gateway) return stop('no gateway');
     // Resuming or enabling the gateway dispatches its campaigns again (sending.jobs.ts).
-    if (state.gatewayStopped) return { dispatched, nextAt: null, stopped: state.gatewayStopped };
+    if (state.gatewayStopped) return stop(state.gatewayStopped);
     last = state;
     if (!template || template.body !== state.body) template = prepareTemplate(state.body, state.track_links, options.publicUrl);
     if (Date.now() - lastReclaim > (leaseSeconds * 1000) / 2) {
@@ -226,7 +303,7 @@ export async function dispatchCampaign(em: EntityManager, accountId: string, cam
       if (!(error instanceof CreditShort)) throw error;
       const reason = 'Paused: the credit ran out. Add credit under Settings → Credits, then resume.';
       await retrying(() => withClient(em, (client) => pauseWithReasonOn(client, accountId, campaignId, reason)));
-      return { dispatched, nextAt: null, stopped: reason };
+      return stop(reason);
     }
     const { prepared } = batch;
     // A batch that only skipped recipients (opted out, or short of credit: they left the queue):
@@ -234,20 +311,10 @@ export async function dispatchCampaign(em: EntityManager, accountId: string, cam
     // Only deferred ones (or none): nothing is due, the pass ends.
     if (!prepared.length && batch.skipped) continue;
     if (!prepared.length) break;
-    const outgoing: OutgoingMessage[] = prepared.map((p) => ({ clientRef: p.row.id, to: p.row.phone, from: state.sender, body: p.body, encoding: p.encoding, parts: p.parts, attempt: p.row.attempts + 1 }));
-    // The gateway's rate, shared by every process: wait for the reserved start.
-    const wait = await retrying(() => withClient(em, (client) => reserveSendSlotsOn(client, accountId, state.gateway!.id, outgoing.length)));
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    const results = await retrying(() => withClient(em, (client) => sendOrRetry(adapterFor(state.gateway!, client, { publicUrl: options.publicUrl }), outgoing)));
-    await retrying(() =>
-      inTransaction(em, async (client) => {
-        await recordResults(client, accountId, campaignId, state, prepared, results);
-        await recordGatewayHealthOn(client, accountId, state.gateway!.id, results);
-      }),
-    );
-    dispatched += prepared.length;
-    await options.touch?.().catch(() => {});
+    await pipeline.send(state, prepared);
   }
+  await pipeline.drain();
+  const dispatched = pipeline.dispatched;
   // A paused, cancelled or not yet launched campaign only had its test sends dispatched.
   if (!dispatchesMessages(last)) return { dispatched, nextAt: null, stopped: last.status };
   // An automation campaign is never sent: its programs may queue more at any time.
