@@ -79,6 +79,19 @@ t.test('a long campaign text reaches each phone as 3 concatenated parts that joi
   await eventually('every message delivered', () => statuses(id), { until: allDelivered });
 });
 
+t.test('a 10-part Unicode text reaches each phone as 10 concatenated UCS-2 parts that join into the text', { skip }, async (t) => {
+  // 650 Cyrillic characters: 10 parts of at most 67 (UCS-2 with a concatenation header).
+  const body = 'Весенняя распродажа: скидки на всё! '.repeat(19).slice(0, 650);
+  const id = await sendCampaign('Ten parts', body);
+  const parts = await eventually('the SMSC received ten parts for Ann', () => kannel!.received().filter((m) => m.type === 'udh' && m.to === '+33612345601' && m.udh!.startsWith('050003') && m.udh!.slice(8, 10) === '0a'), { until: (m) => m.length === 10 });
+  t.same(parts.map((m) => m.udh!.slice(10, 12)), ['01', '02', '03', '04', '05', '06', '07', '08', '09', '0a'], 'parts 1 to 10 of 10');
+  // Each part's data is UCS-2 (big-endian) as bytes.
+  t.equal(parts.map((m) => Buffer.from(m.text, 'latin1').swap16().toString('utf16le')).join(''), body, 'the parts join into the text, every character intact');
+  const [row] = await query<{ parts: number; encoding: string }>(orm, `select parts, encoding from message where campaign_id = ? and phone = '+33612345601'`, [id]);
+  t.same(row, { parts: 10, encoding: 'UCS-2' }, 'billed as the 10 UCS-2 parts it went out as');
+  await eventually('every message delivered', () => statuses(id), { until: allDelivered });
+});
+
 t.test('an SMS from a phone reaches the inbound module through Kannel; STOP opts the contact out, and the reply goes back through Kannel', { skip }, async (t) => {
   const work = workers(orm, { publicUrl: base });
   kannel!.inject('+33612345602', NUMBER, 'STOP');
