@@ -208,6 +208,10 @@ t.test('a launched campaign’s edit form has only its name and unsubscribe page
   const campaign = await campaignWith(orm, account, 'Spring sale', '2026-11-03T09:00:00Z', [{ status: 'delivered' }]);
   const client = await signedIn(app, owner);
 
+  const page = (await client.get(`/create/${campaign.id}`)).body;
+  t.match(page, `<a href="/create/${campaign.id}/edit" role="button" class="secondary">Edit name and unsubscribe page</a>`, 'the campaign page leads to what may still change');
+  t.match(page, `<a href="/reporting/${campaign.id}" role="button" class="secondary outline" data-action="report">Report</a>`, 'and to its report');
+
   const form = await client.get(`/create/${campaign.id}/edit`);
   t.equal(form.statusCode, 200);
   const editForm = new RegExp(`<form method="post" action="/create/${campaign.id}/edit">[\\s\\S]*?</form>`).exec(form.body)?.[0] ?? '';

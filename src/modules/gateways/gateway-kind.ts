@@ -198,19 +198,6 @@ export function parseJsonDeliveryReport(gateway: { secret: string }, headers: He
   };
 }
 
-/** For kinds whose delivery reports are not taken yet. */
-export function reportsNotTaken(kind: string): GatewayKind['parseDeliveryReport'] {
-  return () => {
-    throw new WebhookRejection(404, 'not_supported', `Delivery reports from ${kind} gateways are not taken yet.`);
-  };
-}
-
-export function inboundNotTaken(kind: string): GatewayKind['parseInbound'] {
-  return () => {
-    throw new WebhookRejection(404, 'not_supported', `Inbound messages from ${kind} gateways are not taken yet.`);
-  };
-}
-
 export const malformed = (message: string) => new WebhookRejection(400, 'malformed', message);
 
 /** A string field of a JSON or form body, present, non-empty and at most `max` characters. */

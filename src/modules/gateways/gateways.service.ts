@@ -1,6 +1,5 @@
 // Gateways of an account: creating them with their kind's options, the default one. New accounts
 // get a simulator gateway as their default (an account set-up registered in src/wiring.ts).
-import net from 'node:net';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ValidationError } from '../../errors.js';
 import type { Account } from '../accounts/index.js';
@@ -8,7 +7,7 @@ import { Gateway } from './gateway.entity.js';
 import { InboundNumber } from './inbound-number.entity.js';
 import { GATEWAY_KINDS, gatewayKind, isGatewayKind } from './registry.js';
 import type { GatewayOption } from './gateway-kind.js';
-import { refusedAddress } from './outbound-http.js';
+import { refusedLiteral } from './outbound-http.js';
 
 export interface GatewayInput {
   kind: unknown;
@@ -32,13 +31,13 @@ function optionValueError(option: GatewayOption, value: string): string | null {
  * loopback and private ones with GATEWAY_PRIVATE_URLS=deny). A host name is judged when the
  * connection is made (outbound-http.ts), which is the real guard: this only says it early. */
 function refusedHost(name: string, url: string): string | null {
-  let host: string;
+  let parsed: URL;
   try {
-    host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    parsed = new URL(url);
   } catch {
     return `${name} must be an http:// or https:// URL.`;
   }
-  const refused = net.isIP(host) ? refusedAddress(host) : null;
+  const refused = refusedLiteral(parsed);
   return refused ? `${name} cannot be used: ${refused}.` : null;
 }
 

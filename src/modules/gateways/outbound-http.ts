@@ -72,6 +72,13 @@ export function refusedAddress(address: string): string | null {
   return null;
 }
 
+/** Why the IP address written in a URL may not be reached, or null (also null for a host name:
+ * a name is judged when the connection is made, as it is never looked up beforehand). */
+export function refusedLiteral(url: URL): string | null {
+  const literal = url.hostname.replace(/^\[|\]$/g, '');
+  return net.isIP(literal) ? refusedAddress(literal) : null;
+}
+
 /** dns.lookup, refusing the addresses above (used by every connection the agents make). */
 const guardedLookup: net.LookupFunction = (hostname, options, callback) => {
   dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
@@ -111,8 +118,7 @@ export function gatewayRequest(url: string, init: { method?: string; headers?: R
     const agent = agents[target.protocol as keyof typeof agents];
     if (!agent) return reject(new TransportError(`only http and https URLs are allowed (${target.protocol})`, 'refused'));
     // An IP written in the URL is never looked up: check it here.
-    const literal = target.hostname.replace(/^\[|\]$/g, '');
-    const refused = net.isIP(literal) ? refusedAddress(literal) : null;
+    const refused = refusedLiteral(target);
     if (refused) return reject(new TransportError(refused, 'refused'));
     const request = (target.protocol === 'https:' ? https : http).request(target, { method: init.method ?? 'GET', headers: init.headers, agent, timeout: init.timeoutMs ?? 10_000 }, (response) => {
       const chunks: Buffer[] = [];

@@ -7,8 +7,9 @@ import type { TypedApp } from '../../plugins/validation.js';
 import { formatMoney } from '../../money.js';
 import { chooseRange, daysOf, RANGE_PRESETS, RANGE_QUERY, type ChosenRange } from './date-range.js';
 import { rollupZoneStale, usageRows, USAGE_KINDS, type UsageKind } from './usage.queries.js';
-import { byCountry, byDay, COUNTRY_SORTS, countriesCsv, firstDirection, sortCountries, usageTotals, type CountrySort, type DayFigures, type SortDirection } from './dashboard.js';
+import { byCountry, byDay, COUNTRY_SORTS, countriesCsv, firstDirection, sortCountries, usageTotals, type CountrySort, type DayFigures } from './dashboard.js';
 import { stackedBars } from './bar-chart.js';
+import { sortHeaders, type SortDirection } from './sort-headers.js';
 
 const DashboardQuery = Type.Object({
   ...RANGE_QUERY,
@@ -44,11 +45,9 @@ function charts(days: DayFigures[], currency: string) {
   };
 }
 
-/** Links of the country table's headers: each sorts by its column, again in the other direction. */
-function sortLinks(range: ChosenRange, sort: CountrySort, dir: SortDirection): Record<CountrySort, string> {
-  const next = (column: CountrySort) => (column === sort ? (dir === 'asc' ? 'desc' : 'asc') : firstDirection(column));
-  return Object.fromEntries(COUNTRY_SORTS.map((column) => [column, `/dashboard?${range.query}&sort=${column}&dir=${next(column)}`])) as Record<CountrySort, string>;
-}
+/** The country table's headers: each sorts by its column, keeping the range. */
+const countryHeaders = (range: ChosenRange, sort: CountrySort, dir: SortDirection) =>
+  sortHeaders(COUNTRY_SORTS, { sort, dir }, firstDirection, (column, next) => `/dashboard?${range.query}&sort=${column}&dir=${next}`);
 
 export async function dashboardRoutes(app: TypedApp) {
   app.get('/dashboard', { schema: { querystring: DashboardQuery } }, async (request, reply) => {
@@ -64,7 +63,7 @@ export async function dashboardRoutes(app: TypedApp) {
       countries: sortCountries(byCountry(rows), sort, dir),
       sort,
       dir,
-      sortLinks: sortLinks(range, sort, dir),
+      sortHeaders: countryHeaders(range, sort, dir),
       csvUrl: `/dashboard/countries.csv?${range.query}&sort=${sort}&dir=${dir}`,
       days: days.map((d) => ({ ...d, label: dayLabel(d.day) })),
       kinds: USAGE_KINDS.map((kind) => ({ kind, name: KIND_NAMES[kind] })),

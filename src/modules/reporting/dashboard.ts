@@ -6,6 +6,7 @@ import { MICROS_PER_UNIT } from '../../money.js';
 import { csvLine } from '../contacts/index.js';
 import { USAGE_KINDS, type UsageKind, type UsageRow } from './usage.queries.js';
 import type { ChosenRange } from './date-range.js';
+import type { SortDirection } from './sort-headers.js';
 
 export interface Totals {
   messages: number;
@@ -30,7 +31,6 @@ export interface CountryFigures {
 
 export const COUNTRY_SORTS = ['country', 'messages', 'parts', 'price', 'cost'] as const;
 export type CountrySort = (typeof COUNTRY_SORTS)[number];
-export type SortDirection = 'asc' | 'desc';
 
 export interface DayFigures {
   day: string;

@@ -10,6 +10,7 @@ import { cursorBatchesOn } from '../../db/cursor.js';
 import { escapeLike } from '../../db/like.js';
 import { isUuid } from '../../db/find.js';
 import { CAMPAIGN_TOTALS_SUMS } from '../sending/index.js';
+import type { SortDirection } from './sort-headers.js';
 
 export const CAMPAIGN_TYPES = ['batch', 'automated'] as const;
 export type CampaignType = (typeof CAMPAIGN_TYPES)[number];
@@ -17,17 +18,16 @@ export type CampaignType = (typeof CAMPAIGN_TYPES)[number];
 /** The columns a person can sort by; `launched` is "last sent" for automated campaigns. */
 export const SORTS = ['name', 'launched', 'recipients', 'sent', 'delivered', 'rate', 'cost'] as const;
 export type Sort = (typeof SORTS)[number];
-export type Direction = 'asc' | 'desc';
 
 /** Names read from A to Z at first; figures and times from the largest or latest. */
-export const defaultDirection = (sort: Sort): Direction => (sort === 'name' ? 'asc' : 'desc');
+export const defaultDirection = (sort: Sort): SortDirection => (sort === 'name' ? 'asc' : 'desc');
 
 export interface CampaignListFilters {
   type: CampaignType;
   /** A part of the name. */
   q: string;
   sort: Sort;
-  dir: Direction;
+  dir: SortDirection;
 }
 
 /** A row of the list. Times are PostgreSQL's text (formatTime and csvTime read them). */

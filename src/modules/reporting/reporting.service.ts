@@ -4,15 +4,10 @@
 import type pg from 'pg';
 import { MICROS_PER_UNIT } from '../../money.js';
 import { csvChunks, csvTime } from '../contacts/index.js';
-import { campaignListBatchesOn, defaultDirection, SORTS, type CampaignListFilters, type Direction, type Sort } from './reporting.queries.js';
+import { sortHeaders, type SortDirection, type SortHeader } from './sort-headers.js';
+import { campaignListBatchesOn, defaultDirection, SORTS, type CampaignListFilters, type Sort } from './reporting.queries.js';
 
-/** A column's header: its link (the other direction when it is the current sort) and aria-sort. */
-export interface SortHeader {
-  href: string;
-  ariaSort: 'ascending' | 'descending' | 'none';
-}
-
-function queryOf(filters: CampaignListFilters, sort: Sort, dir: Direction): string {
+function queryOf(filters: CampaignListFilters, sort: Sort, dir: SortDirection): string {
   const params = new URLSearchParams();
   if (filters.type === 'automated') params.set('type', 'automated');
   if (filters.q) params.set('q', filters.q);
@@ -24,12 +19,8 @@ function queryOf(filters: CampaignListFilters, sort: Sort, dir: Direction): stri
 /** The list's own URL (the pager's), its export and each column's header. */
 export function listUrls(filters: CampaignListFilters): { list: string; exportUrl: string; headers: Record<Sort, SortHeader> } {
   const query = queryOf(filters, filters.sort, filters.dir);
-  const header = (sort: Sort): SortHeader => {
-    const current = sort === filters.sort;
-    const dir: Direction = current ? (filters.dir === 'asc' ? 'desc' : 'asc') : defaultDirection(sort);
-    return { href: `/reporting?${queryOf(filters, sort, dir)}`, ariaSort: current ? (filters.dir === 'asc' ? 'ascending' : 'descending') : 'none' };
-  };
-  return { list: `/reporting?${query}`, exportUrl: `/reporting/export?${query}`, headers: Object.fromEntries(SORTS.map((sort) => [sort, header(sort)])) as Record<Sort, SortHeader> };
+  const headers = sortHeaders(SORTS, filters, defaultDirection, (sort, dir) => `/reporting?${queryOf(filters, sort, dir)}`);
+  return { list: `/reporting?${query}`, exportUrl: `/reporting/export?${query}`, headers };
 }
 
 export function campaignListCsvOn(client: pg.ClientBase, accountId: string, filters: CampaignListFilters, zone: string, currency: string): AsyncGenerator<string> {

@@ -117,7 +117,6 @@ export async function campaignSendingRoutes(app: TypedApp) {
     if (request.headers['hx-request'] !== 'true') return back(reply, campaign);
     if (campaign.kind === 'automation') return reply.fragment('sending/_automation', { ...base, ...(await automationOf(request.em, campaign, publicUrl)) }, { header: true });
     return reply.fragment('sending/_progress', { ...base, ...(await progressOf(request.em, campaign)) }, { header: true });
-    return back(reply, campaign);
   });
 
   /** Runs a control; a refusal of the service (a 409, or one of its rules) comes back to the
