@@ -4,7 +4,7 @@
 import type { Agenda } from 'agenda';
 import { startScheduler as startAgenda, type JobContext, type JobTable, type Scheduler } from './plugins/scheduler.js';
 import { housekeeping, type SessionLimits } from './modules/accounts/index.js';
-import { expireAbandonedUploads, runContactImport, type ContactImportJobData } from './modules/contacts/index.js';
+import { expireAbandonedUploads, runContactImport, TimeZoneBackfill, type ContactImportJobData } from './modules/contacts/index.js';
 import { SimulatorReporter } from './modules/gateways/index.js';
 import { defineSendingJobs, startSendingSweep, markUnknownDeliveries, ReplySender, dispatchAutomationSoon, CLAIM_LEASE_SECONDS } from './modules/sending/index.js';
 import { InboundProcessor } from './modules/inbound/index.js';
@@ -64,7 +64,10 @@ export function jobTable({ sessionLimits, claimLeaseSeconds = CLAIM_LEASE_SECOND
       // The Dashboard's and the campaigns' rollups are folded, and rebuilt after a change of zone.
       const rollups = new RollupKeeper(context.orm, context.log);
       rollups.start();
-      return [reporter, inbound, replies, programs, emails, rollups];
+      // Contacts written before time zones existed get the zone of their number.
+      const zones = new TimeZoneBackfill(context.orm, context.log);
+      zones.start();
+      return [reporter, inbound, replies, programs, emails, rollups, zones];
     },
   };
 }

@@ -11,6 +11,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DateTime } from 'luxon';
 import { formatMoney } from '../money.js';
 import { countryLabel } from '../phone.js';
+import { clockIn, zoneName } from '../phone-zone.js';
 
 export type Tab = 'dashboard' | 'create' | 'reporting' | 'inbound' | 'contacts' | 'automation' | 'settings';
 
@@ -69,7 +70,7 @@ export type LayoutValues = (request: FastifyRequest) => Promise<Record<string, u
 export const viewPlugin = fp<{ root: string; layoutValues: LayoutValues }>(async (app, { root, layoutValues }) => {
   const eta = new Eta({ views: root, autoEscape: true, cache: true, autoTrim: false });
   // production: templates are compiled once and kept (the default recompiles on every render).
-  await app.register(view, { engine: { eta }, root, viewExt: 'eta', production: true, defaultContext: { actorName, countryLabel } });
+  await app.register(view, { engine: { eta }, root, viewExt: 'eta', production: true, defaultContext: { actorName, countryLabel, zoneName, clockIn } });
   // Every template, page or fragment, shows times through `it.formatTime(date, options)` in the
   // account's zone. The account is read when a template calls it: it is set by the auth hook,
   // which may run after this one.

@@ -9,7 +9,7 @@ import { ContactList } from '../../src/modules/contacts/contact-list.entity.js';
 import { phoneHash } from '../../src/phone.js';
 
 const row = (line: number, phone: string, extra: Partial<StagedContact> = {}): StagedContact => ({
-  line, phone, country: 'FR', email: null, first_name: null, last_name: null, fields: null, sms_opt_in: null, bad_number: false, ...extra,
+  line, phone, country: 'FR', email: null, first_name: null, last_name: null, fields: null, sms_opt_in: null, bad_number: false, time_zone: 'Europe/Paris', time_zone_source: 'number', ...extra,
 });
 
 t.test('merging staged rows creates, updates, skips, dedupes and records consent changes', async (t) => {

@@ -9,4 +9,4 @@ export { housekeeping } from './housekeeping.js';
 export { partPrice, priceTable, type PriceTable } from './prices.js';
 export { type SessionLimits } from './sessions.js';
 export { ownedByAccount } from './base-entity.js';
-export { DEFAULT_WINDOWS, SendWindow, isOpen, nextOpening, parseWindow, quietHoursOf, windowsFor, zoneOpeningAt, zonesOf, type CountryWindows, type QuietHours, type TimeWindow } from './quiet-hours.js';
+export { DEFAULT_WINDOWS, SendWindow, isOpen, nextOpening, parseWindow, quietHoursOf, recipientZones, windowsFor, zoneOpeningAt, zonesOf, type CountryWindows, type QuietHours, type TimeWindow } from './quiet-hours.js';

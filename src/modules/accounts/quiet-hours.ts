@@ -3,10 +3,11 @@
 // and everywhere else 08-21, in the recipient's local time. An account can turn them off or
 // replace a country's window (Settings → Quiet hours). Transactional replies ignore them.
 //
-// A country spanning several time zones (US, CA, RU, …) is open only while the window is open in
-// every one of its zones: we know a recipient's country, not their zone, and a message at 07:00
-// in Honolulu is as unwelcome as one at 07:00 in New York. Numbers without a country use the
-// account's time zone.
+// The window is read in the recipient's own time zone: the contact's, derived from its number
+// (phone-zone.ts) or set by a user. Where that is not known (a prefix spanning several zones, a
+// contact not yet reached by the backfill), a country spanning several zones (US, CA, RU, …) is
+// open only while the window is open in every one of its zones: a message at 07:00 in Honolulu is
+// as unwelcome as one at 07:00 in New York. Numbers without a country use the account's zone.
 //
 // This is the account's setting and its meaning, pure time maths over it: it sits in accounts
 // (the bottom of the module order) so that the dispatcher (sending) holds messages to it and the
@@ -57,6 +58,12 @@ export function windowsFor(quiet: QuietHours, country: string | null): CountryWi
 }
 
 const zoneCache = new Map<string, string[]>();
+
+/** The zones a recipient's window must be open in: their own zone when known, else every zone of
+ * their country (see the top of this file). The one answer for the dispatcher and the forecast. */
+export function recipientZones(quiet: QuietHours, country: string | null, zone: string | null): string[] {
+  return zone ? [zone] : zonesOf(country, quiet.fallbackZone);
+}
 
 /** The time zones of a country (the account's zone when the country is unknown). */
 export function zonesOf(country: string | null, fallbackZone: string): string[] {
@@ -125,8 +132,8 @@ export function zoneOpeningAt(windows: CountryWindows, zones: string[], opening:
   return zones.find(opensThen) ?? zones[0]!;
 }
 
-/** Answers "may a marketing message go to this country now, and if not, when?", cached for the
- * minute (a dispatcher asks once per recipient). */
+/** Answers "may a marketing message go to this recipient (country and zone) now, and if not,
+ * when?", cached for the minute (a dispatcher asks once per recipient). */
 export class SendWindow {
   private cache = new Map<string, Date | null>();
   private minute = -1;
@@ -134,15 +141,15 @@ export class SendWindow {
   constructor(private readonly quiet: QuietHours) {}
 
   /** `now` when open, the next opening when closed (null: never opens), `now` when disabled. */
-  openingFor(country: string | null, now: Date = new Date()): Date | null {
+  openingFor(country: string | null, zone: string | null, now: Date = new Date()): Date | null {
     if (!this.quiet.enabled) return now;
     const minute = Math.floor(now.getTime() / 60_000);
     if (minute !== this.minute) {
       this.cache.clear();
       this.minute = minute;
     }
-    const key = country ?? '';
-    if (!this.cache.has(key)) this.cache.set(key, nextOpening(windowsFor(this.quiet, country), zonesOf(country, this.quiet.fallbackZone), now));
+    const key = `${country ?? ''} ${zone ?? ''}`;
+    if (!this.cache.has(key)) this.cache.set(key, nextOpening(windowsFor(this.quiet, country), recipientZones(this.quiet, country, zone), now));
     const opening = this.cache.get(key)!;
     return opening && opening.getTime() <= now.getTime() ? now : opening;
   }

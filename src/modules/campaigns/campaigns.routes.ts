@@ -16,7 +16,7 @@ import { campaignTab, isEditable } from './campaign-status.js';
 import { campaignList, launchedCount, type CampaignFilters } from './campaign.queries.js';
 import {
   knownPlaceholders, createCampaign, updateMessage, setRecipients, scheduleCampaign, unscheduleCampaign,
-  copyCampaign, deleteCampaign, checkCampaignText, parseSchedule, recipientChoice, receivingByCountry, BUILT_IN_PLACEHOLDERS,
+  copyCampaign, deleteCampaign, checkCampaignText, parseSchedule, recipientChoice, receivingByZone, BUILT_IN_PLACEHOLDERS,
   updateLaunched, UNSUBSCRIBE_PAGE_TEXT_MAX,
 } from './campaigns.service.js';
 import { recipientFilterOn, previewContactOn } from './recipients.queries.js';
@@ -229,7 +229,7 @@ export async function campaignsRoutes(app: TypedApp) {
     ]);
     const account = request.account!;
     const schedule = { when: values.when, at: values.at ?? scheduleInput(campaign, account.timeZone) };
-    const forecast = ready?.reach ? forecastForSchedule(account, schedule, ready.reach.summary.byCountry, ready.gateway) : null;
+    const forecast = ready?.reach ? forecastForSchedule(account, schedule, ready.reach.summary.byZone, ready.gateway) : null;
     return reply.page(
       'campaigns/recipients',
       { campaign, segments, lists, reach: ready?.reach ?? null, notices: ready ? sendingNotices(ready) : [], errors, values, scheduleAt: schedule.at ?? '', forecast, timeZone: account.timeZone, ...helpers, ...forecastViewHelpers },
@@ -251,8 +251,8 @@ export async function campaignsRoutes(app: TypedApp) {
       if (!isEditable(campaign)) return reply.redirect(`/create/${campaign.id}`, 303);
       return recipientsPage(request, reply, campaign, {}, request.query);
     }
-    const [byCountry, gateway] = await Promise.all([receivingByCountry(request.em, campaign), gatewayFor(request.em, campaign.gateway?.id)]);
-    const forecast = byCountry ? forecastForSchedule(request.account!, request.query, byCountry, gateway) : null;
+    const [byZone, gateway] = await Promise.all([receivingByZone(request.em, campaign), gatewayFor(request.em, campaign.gateway?.id)]);
+    const forecast = byZone ? forecastForSchedule(request.account!, request.query, byZone, gateway) : null;
     return reply.type('text/html; charset=utf-8').send(await reply.viewAsync('campaigns/_forecast', { forecast, timeZone: request.account!.timeZone, ...forecastViewHelpers }));
   });
 

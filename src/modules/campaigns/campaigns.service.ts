@@ -13,7 +13,7 @@ import { Campaign, type CampaignKind } from './campaign.entity.js';
 import { isEditable, isLaunched, moveTo } from './campaign-status.js';
 import { countParts, estimateText, parsePlaceholders, unknownPlaceholders, malformedPlaceholders, MAX_PARTS } from './sms-text.js';
 import { findLinks, replaceLinks, trackedLinkLength } from './message-render.js';
-import { recipientFilterOn, summariseOn, longestValuesOn, type CountryReach, type RecipientChoice, type RecipientSummary } from './recipients.queries.js';
+import { recipientFilterOn, summariseOn, longestValuesOn, type ZoneReach, type RecipientChoice, type RecipientSummary } from './recipients.queries.js';
 import { isUuid } from '../../db/find.js';
 import { campaignUsers } from './hooks.js';
 
@@ -324,11 +324,11 @@ export async function reachOf(em: EntityManager, campaign: Campaign, publicUrl: 
   return { summary, text, partsByCountry, costMicros, balanceMicros, warnings };
 }
 
-/** The receiving recipients per country (one grouped query; null before recipients are chosen). */
-export async function receivingByCountry(em: EntityManager, campaign: Campaign): Promise<CountryReach[] | null> {
+/** The receiving recipients per country and time zone (one grouped query; null before recipients are chosen). */
+export async function receivingByZone(em: EntityManager, campaign: Campaign): Promise<ZoneReach[] | null> {
   const choice = recipientChoice(campaign);
   if (!choice) return null;
-  return withClient(em, async (client) => (await summariseOn(client, await recipientFilterOn(client, campaign.account.id, choice))).byCountry);
+  return withClient(em, async (client) => (await summariseOn(client, await recipientFilterOn(client, campaign.account.id, choice))).byZone);
 }
 
 export function countryWarnings(campaign: Pick<Campaign, 'sender' | 'inboundNumber' | 'body'>, summary: RecipientSummary): string[] {

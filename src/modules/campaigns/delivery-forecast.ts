@@ -9,15 +9,17 @@
 // in sending holds messages to the same windows.
 import { DateTime } from 'luxon';
 import { ValidationError } from '../../errors.js';
-import { nextOpening, quietHoursOf, windowsFor, zoneOpeningAt, zonesOf, type Account, type QuietHours } from '../accounts/index.js';
+import { nextOpening, quietHoursOf, recipientZones, windowsFor, zoneOpeningAt, type Account, type QuietHours } from '../accounts/index.js';
 import type { Gateway } from '../gateways/index.js';
-import type { CountryReach } from './recipients.queries.js';
+import type { ZoneReach } from './recipients.queries.js';
 import { gatewayProblem } from './sendability.js';
 import { parseSchedule } from './campaigns.service.js';
 
-/** Recipients of one country outside their window at the start. */
+/** Recipients of one country and time zone outside their window at the start. */
 export interface WaitingGroup {
   country: string | null;
+  /** Their own zone; null when their numbers do not tell it (then the country's zones together). */
+  zone: string | null;
   recipients: number;
   /** When their window opens; null when it does not within two weeks (every day closed). */
   opensAt: Date | null;
@@ -34,7 +36,7 @@ export interface DeliveryForecast {
   quietHours: boolean;
   /** Recipients inside their window at the start. */
   openAtStart: number;
-  /** Those outside, by country, soonest opening first (never-opening last). */
+  /** Those outside, by country and zone, soonest opening first (never-opening last). */
   waiting: WaitingGroup[];
   /** The gateway's limit; null when no gateway can send (`gatewayProblem` says why). */
   messagesPerSecond: number | null;
@@ -49,8 +51,8 @@ export interface DeliveryForecast {
  * the campaign could be scheduled for (parseSchedule's rule); otherwise sending now, with the
  * reason the typed time was not used (`note`). Null when no one can receive the campaign (step
  * 2's notices say why). */
-export function forecastForSchedule(account: Account, schedule: { when?: string; at?: string }, byCountry: CountryReach[], gateway: Gateway | null) {
-  if (!byCountry.length) return null;
+export function forecastForSchedule(account: Account, schedule: { when?: string; at?: string }, byZone: ZoneReach[], gateway: Gateway | null) {
+  if (!byZone.length) return null;
   const now = new Date();
   let at: Date | 'now' = 'now';
   let note: string | null = null;
@@ -62,14 +64,14 @@ export function forecastForSchedule(account: Account, schedule: { when?: string;
       note = error.fields.at ?? null;
     }
   }
-  return { ...forecastDelivery(byCountry, account, gateway, at === 'now' ? now : at), now: at === 'now', note };
+  return { ...forecastDelivery(byZone, account, gateway, at === 'now' ? now : at), now: at === 'now', note };
 }
 
-/** The forecast for recipients counted per country, a gateway (or none) and a start. */
-export function forecastDelivery(byCountry: CountryReach[], account: Parameters<typeof quietHoursOf>[0], gateway: Gateway | null, start: Date): DeliveryForecast {
+/** The forecast for recipients counted per country and zone, a gateway (or none) and a start. */
+export function forecastDelivery(byZone: ZoneReach[], account: Parameters<typeof quietHoursOf>[0], gateway: Gateway | null, start: Date): DeliveryForecast {
   const quiet = quietHoursOf(account);
-  const recipients = byCountry.reduce((n, c) => n + c.receiving, 0);
-  const waiting = quiet.enabled ? byCountry.map((c) => waitingGroup(quiet, c, start)).filter((g): g is WaitingGroup => g !== null) : [];
+  const recipients = byZone.reduce((n, c) => n + c.receiving, 0);
+  const waiting = quiet.enabled ? byZone.map((c) => waitingGroup(quiet, c, start)).filter((g): g is WaitingGroup => g !== null) : [];
   waiting.sort((a, b) => (a.opensAt?.getTime() ?? Infinity) - (b.opensAt?.getTime() ?? Infinity));
   const openAtStart = recipients - waiting.reduce((n, g) => n + g.recipients, 0);
   const problem = gatewayProblem(gateway);
@@ -81,16 +83,16 @@ export function forecastDelivery(byCountry: CountryReach[], account: Parameters<
   };
 }
 
-function waitingGroup(quiet: QuietHours, reach: CountryReach, start: Date): WaitingGroup | null {
+function waitingGroup(quiet: QuietHours, reach: ZoneReach, start: Date): WaitingGroup | null {
   const windows = windowsFor(quiet, reach.country);
-  const zones = zonesOf(reach.country, quiet.fallbackZone);
+  const zones = recipientZones(quiet, reach.country, reach.zone);
   const opensAt = nextOpening(windows, zones, start);
   if (opensAt && opensAt.getTime() <= start.getTime()) return null;
   const openingZone = opensAt ? zoneOpeningAt(windows, zones, opensAt) : zones[0]!;
   const at = opensAt ?? start;
   const clocks = new Set(zones.map((zone) => DateTime.fromJSDate(at, { zone }).offset));
   return {
-    country: reach.country, recipients: reach.receiving, opensAt, openingZone,
+    country: reach.country, zone: reach.zone, recipients: reach.receiving, opensAt, openingZone,
     localOpening: opensAt ? DateTime.fromJSDate(opensAt, { zone: openingZone }).toFormat('HH:mm') : null,
     severalClocks: clocks.size > 1,
   };

@@ -27,39 +27,58 @@ export interface CountryReach {
   receiving: number;
 }
 
+/** Receiving recipients of one country in one time zone (null: zone not known from the number). */
+export interface ZoneReach extends CountryReach {
+  zone: string | null;
+}
+
 export interface RecipientSummary {
   total: number;
   receiving: number;
   optedOut: number;
   badNumber: number;
   byCountry: CountryReach[];
+  /** The same recipients by country and time zone, for the delivery forecast. */
+  byZone: ZoneReach[];
 }
 
 export const RECEIVING = `c.sms_opt_in is distinct from false and not c.bad_number`;
 
-/** Who the source reaches, by country; with `placeholders`, also the longest value of each among
+/** Who the source reaches, by country and time zone; with `placeholders`, also the longest value of each among
  * the receiving recipients (`longest`), in the same scan. */
 export async function summariseOn(client: pg.Client, filter: RecipientFilter, placeholders: { names: string[]; customKeys: Set<string> } = { names: [], customKeys: new Set() }): Promise<RecipientSummary & { longest: Record<string, number> }> {
   const params = [...filter.params];
   const { wanted, columns } = longestColumns(placeholders.names, placeholders.customKeys, params, RECEIVING);
-  const { rows } = await client.query<{ country: string | null; total: string; receiving: string; opted_out: string; bad_number: string } & Record<string, number>>(
-    `select c.country, count(*) as total,
+  const { rows } = await client.query<{ country: string | null; time_zone: string | null; total: string; receiving: string; opted_out: string; bad_number: string } & Record<string, number>>(
+    `select c.country, c.time_zone, count(*) as total,
             count(*) filter (where ${RECEIVING}) as receiving,
             count(*) filter (where c.sms_opt_in = false) as opted_out,
             count(*) filter (where c.bad_number and c.sms_opt_in is distinct from false) as bad_number
             ${columns.map((column, i) => `, ${column} as v${i}`).join('')}
-     from contact c where ${filter.sql} group by c.country order by count(*) filter (where ${RECEIVING}) desc, c.country`,
+     from contact c where ${filter.sql} group by c.country, c.time_zone order by count(*) filter (where ${RECEIVING}) desc, c.country, c.time_zone`,
     params,
   );
   const sum = (key: 'total' | 'receiving' | 'opted_out' | 'bad_number') => rows.reduce((n, row) => n + Number(row[key]), 0);
+  const byZone = rows.filter((row) => Number(row.receiving) > 0).map((row) => ({ country: row.country, zone: row.time_zone, receiving: Number(row.receiving) }));
   return {
     total: sum('total'),
     receiving: sum('receiving'),
     optedOut: sum('opted_out'),
     badNumber: sum('bad_number'),
-    byCountry: rows.filter((row) => Number(row.receiving) > 0).map((row) => ({ country: row.country, receiving: Number(row.receiving) })),
+    byCountry: sumByCountry(byZone),
+    byZone,
     longest: Object.fromEntries(wanted.map((name, i) => [name, rows.reduce((n, row) => Math.max(n, Number(row[`v${i}`])), 0)])),
   };
+}
+
+/** Adds up zones per country: most recipients first, then by code, no country last. */
+function sumByCountry(byZone: ZoneReach[]): CountryReach[] {
+  const countries = new Map<string | null, number>();
+  for (const row of byZone) countries.set(row.country, (countries.get(row.country) ?? 0) + row.receiving);
+  const code = (country: string | null) => country ?? '~';
+  return [...countries]
+    .map(([country, receiving]) => ({ country, receiving }))
+    .sort((a, b) => b.receiving - a.receiving || (code(a.country) < code(b.country) ? -1 : code(a.country) > code(b.country) ? 1 : 0));
 }
 
 const BUILT_IN_COLUMNS: Record<string, string> = { first_name: 'c.first_name', last_name: 'c.last_name', email: 'c.email', phone: 'c.phone' };

@@ -116,7 +116,7 @@ export function rowValidator(options: { mapping: (string | null)[]; customFields
       break;
     }
     const optIn = value.sms_opt_in === true ? 't' : value.sms_opt_in === false ? 'f' : '\\N';
-    const stage = `${line}\t${copyText(value.phone)}\t${copyText(value.country)}\t${copyText(value.email)}\t${copyText(value.first_name)}\t${copyText(value.last_name)}\t${copyText(fields)}\t${optIn}\t${badNumber ? 't' : 'f'}\n`;
+    const stage = `${line}\t${copyText(value.phone)}\t${copyText(value.country)}\t${copyText(value.email)}\t${copyText(value.first_name)}\t${copyText(value.last_name)}\t${copyText(fields)}\t${optIn}\t${badNumber ? 't' : 'f'}\t${copyText(value.time_zone)}\t${value.time_zone_source}\n`;
     return { stage, error: reason, badNumber };
   };
 }

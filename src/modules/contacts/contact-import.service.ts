@@ -229,6 +229,7 @@ const SYNONYMS: Record<string, string[]> = {
   first_name: ['first_name', 'firstname', 'first', 'given_name', 'givenname', 'forename', 'prenom', 'vorname', 'nombre'],
   last_name: ['last_name', 'lastname', 'last', 'surname', 'family_name', 'familyname', 'nom', 'name_last', 'nachname', 'apellido'],
   sms_opt_in: ['sms_opt_in', 'opt_in', 'optin', 'sms_optin', 'sms_consent', 'consent', 'subscribed', 'opted_in'],
+  time_zone: ['time_zone', 'timezone', 'tz', 'zone', 'fuseau_horaire', 'zeitzone'],
 };
 
 /** A first guess of the mapping from the header names; each field is guessed at most once. */

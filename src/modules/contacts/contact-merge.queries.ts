@@ -21,9 +21,12 @@ export interface StagedContact {
   /** null: not given (new contacts count as opted in; existing keep their state). */
   sms_opt_in: boolean | null;
   bad_number: boolean;
+  /** The zone (contacts/time-zones.ts): 'set' when the row chose it, 'number' when derived. */
+  time_zone: string | null;
+  time_zone_source: 'number' | 'set';
 }
 
-export const STAGE_COLUMNS = ['line', 'phone', 'country', 'email', 'first_name', 'last_name', 'fields', 'sms_opt_in', 'bad_number'] as const;
+export const STAGE_COLUMNS = ['line', 'phone', 'country', 'email', 'first_name', 'last_name', 'fields', 'sms_opt_in', 'bad_number', 'time_zone', 'time_zone_source'] as const;
 
 export interface MergeOptions {
   accountId: string;
@@ -50,7 +53,7 @@ export interface MergeResult {
 export async function createStageOn(client: pg.Client): Promise<void> {
   await client.query(`create temporary table contact_stage (
     line int not null, phone text not null, country text, email text, first_name text, last_name text,
-    fields jsonb, sms_opt_in boolean, bad_number boolean not null default false
+    fields jsonb, sms_opt_in boolean, bad_number boolean not null default false, time_zone text, time_zone_source text not null default 'number'
   ) on commit drop`);
 }
 
@@ -73,7 +76,7 @@ export async function analyzeStageOn(client: pg.Client): Promise<void> {
 /** Stages rows given as JSON (the API's at most 1,000 rows). */
 export async function stageRowsOn(client: pg.Client, rows: StagedContact[]): Promise<void> {
   await client.query(
-    `insert into contact_stage select * from jsonb_to_recordset($1::jsonb) as x(line int, phone text, country text, email text, first_name text, last_name text, fields jsonb, sms_opt_in boolean, bad_number boolean)`,
+    `insert into contact_stage select * from jsonb_to_recordset($1::jsonb) as x(line int, phone text, country text, email text, first_name text, last_name text, fields jsonb, sms_opt_in boolean, bad_number boolean, time_zone text, time_zone_source text)`,
     [JSON.stringify(rows)],
   );
 }
@@ -106,12 +109,12 @@ export async function mergeStagedOn(client: pg.Client, options: MergeOptions): P
          on x.account_id = $1 and x.phone_hash = encode(sha256(convert_to($1::text || ':' || s.phone, 'UTF8')), 'hex')
      ),
      ins as (
-       insert into contact as c (account_id, phone, country, email, first_name, last_name, fields, sms_opt_in, opt_out_source, opted_out_at, bad_number)
+       insert into contact as c (account_id, phone, country, email, first_name, last_name, fields, sms_opt_in, opt_out_source, opted_out_at, bad_number, time_zone, time_zone_source)
        select $1, s.phone, s.country, s.email, s.first_name, s.last_name, coalesce(jsonb_strip_nulls(s.fields), '{}'),
               case when x.phone is not null then false else s.sms_opt_in end,
               case when x.phone is not null then 'suppressed' when s.sms_opt_in = false then $3::text end,
               case when x.phone is not null or s.sms_opt_in = false then now() end,
-              s.bad_number
+              s.bad_number, s.time_zone, s.time_zone_source
        from src s left join suppressed x on x.phone = s.phone
        on conflict (account_id, phone) do ${
          update
@@ -122,6 +125,9 @@ export async function mergeStagedOn(client: pg.Client, options: MergeOptions): P
                country = coalesce(excluded.country, c.country),
                fields = c.fields || excluded.fields,
                bad_number = excluded.bad_number,
+               -- A zone chosen by hand stays unless the row chooses one itself.
+               time_zone = case when excluded.time_zone_source = 'set' or c.time_zone_source is distinct from 'set' then excluded.time_zone else c.time_zone end,
+               time_zone_source = case when excluded.time_zone_source = 'set' or c.time_zone_source is distinct from 'set' then excluded.time_zone_source else c.time_zone_source end,
                sms_opt_in = ${optInRule},
                opt_out_source = case when (${optInRule}) is distinct from c.sms_opt_in
                  then case when (${optInRule}) = false then $3::text end else c.opt_out_source end,

@@ -20,6 +20,10 @@ export const Contact = defineEntity({
     ...ownedByAccount(),
     phone: p.string().length(32),
     country: p.string().length(2).nullable(),
+    /** The zone the send window is read in (phone-zone.ts); null: the country's zones together. */
+    timeZone: p.string().length(64).nullable(),
+    /** 'number' (derived from the phone), 'set' (chosen by a user), null (not reached by the backfill yet). */
+    timeZoneSource: p.string().length(8).nullable(),
     email: p.string().length(254).nullable(),
     firstName: p.string().length(100).nullable(),
     lastName: p.string().length(100).nullable(),
@@ -40,6 +44,11 @@ export const Contact = defineEntity({
       name: 'contact_account_country_segment_index',
     },
     { properties: ['account', 'email'], name: 'contact_account_email_index' },
+    // Contacts the time zone backfill has not reached yet (none once it is done).
+    {
+      expression: 'create index "contact_time_zone_pending_index" on "contact" ("account_id", "id") where "time_zone_source" is null',
+      name: 'contact_time_zone_pending_index',
+    },
     { expression: 'create index "contact_account_last_name_index" on "contact" ("account_id", lower("last_name"))', name: 'contact_account_last_name_index' },
     { expression: 'create index "contact_account_first_name_index" on "contact" ("account_id", lower("first_name"))', name: 'contact_account_first_name_index' },
   ],

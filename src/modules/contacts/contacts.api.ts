@@ -45,8 +45,8 @@ const Phones = Type.Array(Type.String({ maxLength: LINE, errorMessage: { type: P
 const NewListBody = Type.Object({ name: Type.Optional(Text(LINE)), phones: Type.Optional(Phones) });
 const AddPhonesBody = Type.Object({ phones: Phones });
 
-const ERROR_CODES: Record<string, string> = { phone: 'invalid_phone', email: 'invalid_email', first_name: 'too_long', last_name: 'too_long', sms_opt_in: 'invalid_opt_in' };
-const BUILT_IN = ['phone', 'email', 'first_name', 'last_name', 'sms_opt_in'] as const;
+const ERROR_CODES: Record<string, string> = { phone: 'invalid_phone', email: 'invalid_email', first_name: 'too_long', last_name: 'too_long', sms_opt_in: 'invalid_opt_in', time_zone: 'invalid_time_zone' };
+const BUILT_IN = ['phone', 'email', 'first_name', 'last_name', 'sms_opt_in', 'time_zone'] as const;
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const kindOf = (value: unknown) => (Array.isArray(value) ? 'a list' : 'an object');
@@ -72,6 +72,8 @@ function serialise(contact: Contact, lists?: { id: string; name: string }[]) {
     id: contact.id,
     phone: contact.phone,
     country: contact.country,
+    time_zone: contact.timeZone,
+    time_zone_source: contact.timeZoneSource,
     email: contact.email,
     first_name: contact.firstName,
     last_name: contact.lastName,
@@ -112,7 +114,7 @@ export async function contactsApiRoutes(app: TypedApp) {
         errors.push({ index, code: field.startsWith('fields.') ? (message.startsWith('There is no') ? 'unknown_field' : 'invalid_field') : ERROR_CODES[field] ?? 'invalid', message });
         return;
       }
-      rows.push({ line: index, phone: value.phone, country: value.country, email: value.email, first_name: value.first_name, last_name: value.last_name, fields: value.fields, sms_opt_in: value.sms_opt_in ?? null, bad_number: false });
+      rows.push({ line: index, phone: value.phone, country: value.country, email: value.email, first_name: value.first_name, last_name: value.last_name, fields: value.fields, sms_opt_in: value.sms_opt_in ?? null, bad_number: false, time_zone: value.time_zone, time_zone_source: value.time_zone_source });
     });
     const result = rows.length
       ? await inTransaction(request.em, async (client) => {

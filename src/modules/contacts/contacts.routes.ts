@@ -1,6 +1,7 @@
 // Contacts: the table (search, filters, keyset pages, count, bulk add to a list), a contact's
 // page (fields, lists, opt-in with its history, the messages it received), create, edit, opt
 // in/out and erase.
+import { describeContactZone } from './time-zones.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { findOr404 } from '../../db/find.js';
@@ -44,6 +45,7 @@ const ContactForm = Form(
     first_name: OptionalText(LINE),
     last_name: OptionalText(LINE),
     sms_opt_in: OptionalText(LINE),
+    time_zone: OptionalText(LINE),
   },
   { patternProperties: { '^field_': Text(PARAGRAPH) } },
 );
@@ -62,7 +64,7 @@ function contactInput(body: ContactFormBody): ContactInput {
   for (const [name, value] of Object.entries(body)) {
     if (name.startsWith('field_') && typeof value === 'string') fields[name.slice(6)] = value;
   }
-  return { phone: body.phone, email: body.email, first_name: body.first_name, last_name: body.last_name, fields, sms_opt_in: body.sms_opt_in };
+  return { phone: body.phone, email: body.email, first_name: body.first_name, last_name: body.last_name, fields, sms_opt_in: body.sms_opt_in, time_zone: body.time_zone ?? '' };
 }
 
 /** A schema error on `field_<key>` shows where the service's would: on `fields.<key>`. */
@@ -99,7 +101,7 @@ export async function contactsRoutes(app: TypedApp) {
 
   // --- Create -------------------------------------------------------------------------------
   const formPage = async (request: FastifyRequest, reply: FastifyReply, values: Record<string, string>, errors: Record<string, string>, contact: Contact | null) =>
-    reply.page('contacts/form', { values, errors, contact, customFields: [...(await customFieldsOf(request.em)).values()] }, { title: contact ? `Edit ${contact.phone}` : 'New contact', tab: 'contacts' });
+    reply.page('contacts/form', { values, errors, contact, customFields: [...(await customFieldsOf(request.em)).values()], timeZones: Intl.supportedValuesOf('timeZone') }, { title: contact ? `Edit ${contact.phone}` : 'New contact', tab: 'contacts' });
 
   app.get('/new', async (request, reply) => formPage(request, reply, {}, {}, null));
 
@@ -127,14 +129,14 @@ export async function contactsRoutes(app: TypedApp) {
     ]);
     return reply.page(
       'contacts/detail',
-      { contact, optedIn: isOptedIn(contact), lists, allLists, history, customFields: [...customFields.values()], messages, conversation, senderOptOuts, timeZone: request.account!.timeZone },
+      { contact, optedIn: isOptedIn(contact), zone: describeContactZone(contact), lists, allLists, history, customFields: [...customFields.values()], messages, conversation, senderOptOuts, timeZone: request.account!.timeZone },
       { title: contact.phone, tab: 'contacts' },
     );
   });
 
   app.get('/:id/edit', { schema: { params: IdParams } }, async (request, reply) => {
     const contact = await findOr404(request.em, Contact, request.params.id, 'contact');
-    const values: Record<string, string> = { phone: contact.phone, email: contact.email ?? '', first_name: contact.firstName ?? '', last_name: contact.lastName ?? '' };
+    const values: Record<string, string> = { phone: contact.phone, email: contact.email ?? '', first_name: contact.firstName ?? '', last_name: contact.lastName ?? '', time_zone: contact.timeZoneSource === 'set' ? (contact.timeZone ?? '') : '' };
     for (const [key, value] of Object.entries(contact.fields)) values[`field_${key}`] = String(value);
     return formPage(request, reply, values, {}, contact);
   });

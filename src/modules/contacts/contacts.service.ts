@@ -13,6 +13,7 @@ import { withTransactionClient } from '../../db/raw-client.js';
 import { setOptInsOn, startOptInsOn, type OptInState } from './consent.queries.js';
 import { parseFieldValue, parseOptIn, LIMITS, type FieldValue } from './fields.js';
 import { eraseCopies } from './erasure.js';
+import { contactTimeZone, type TimeZoneSource } from './time-zones.js';
 
 /** A contact as a form, the API or a CSV row gives it: every value still text (or JSON). */
 export interface ContactInput {
@@ -22,6 +23,8 @@ export interface ContactInput {
   last_name?: unknown;
   fields?: Record<string, unknown>;
   sms_opt_in?: unknown;
+  /** An IANA zone chosen by a user; empty: the zone of the number. */
+  time_zone?: unknown;
 }
 
 export interface ValidContact {
@@ -33,6 +36,8 @@ export interface ValidContact {
   fields: Record<string, FieldValue | null>;
   /** undefined: not given. */
   sms_opt_in: boolean | null | undefined;
+  time_zone: string | null;
+  time_zone_source: TimeZoneSource;
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -78,6 +83,8 @@ export function validateContact(input: ContactInput, customFields: Map<string, C
     if (parsed.ok) fields[key] = parsed.value;
     else errors[`fields.${key}`] = `${field.label} ${parsed.reason}.`;
   }
+  const zone = contactTimeZone(phone.ok ? phone.e164 : null, input.time_zone);
+  if (!zone.ok) errors.time_zone = zone.reason;
   let smsOptIn: boolean | null | undefined;
   if (input.sms_opt_in !== undefined) {
     const parsed = parseOptIn(input.sms_opt_in);
@@ -85,7 +92,8 @@ export function validateContact(input: ContactInput, customFields: Map<string, C
     else errors.sms_opt_in = parsed.reason + '.';
   }
   return {
-    value: { phone: phone.ok ? phone.e164 : String(input.phone ?? '').trim(), country: phone.ok ? phone.country : null, email, first_name: firstName, last_name: lastName, fields, sms_opt_in: smsOptIn },
+    value: { phone: phone.ok ? phone.e164 : String(input.phone ?? '').trim(), country: phone.ok ? phone.country : null, email, first_name: firstName, last_name: lastName, fields, sms_opt_in: smsOptIn,
+      time_zone: zone.ok ? zone.zone : null, time_zone_source: zone.ok ? zone.source : 'number' },
     errors,
   };
 }
@@ -113,6 +121,8 @@ export async function createContact(em: EntityManager, account: Account, input: 
       account,
       phone: value.phone,
       country: value.country,
+      timeZone: value.time_zone,
+      timeZoneSource: value.time_zone_source,
       email: value.email,
       firstName: value.first_name,
       lastName: value.last_name,
@@ -135,6 +145,8 @@ export async function updateContact(em: EntityManager, contact: Contact, input: 
   }
   if (Object.keys(errors).length) throw new ValidationError(errors);
   Object.assign(contact, { phone: value.phone, country: value.country, email: value.email, firstName: value.first_name, lastName: value.last_name, badNumber: false });
+  // A zone chosen by hand stays when the request does not mention it (an API update of the name).
+  if (input.time_zone !== undefined || contact.timeZoneSource !== 'set') Object.assign(contact, { timeZone: value.time_zone, timeZoneSource: value.time_zone_source });
   contact.fields = stripNulls({ ...contact.fields, ...value.fields });
   if (value.sms_opt_in !== undefined) {
     const optedIn = value.sms_opt_in !== false;

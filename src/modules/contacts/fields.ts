@@ -10,6 +10,7 @@ export const BUILT_IN_FIELDS = [
   { key: 'first_name', label: 'First name' },
   { key: 'last_name', label: 'Last name' },
   { key: 'sms_opt_in', label: 'SMS opt-in' },
+  { key: 'time_zone', label: 'Time zone' },
 ] as const;
 
 export type FieldValue = string | number | boolean;

@@ -6,6 +6,7 @@ export { Contact } from './contact.entity.js';
 export { changeOptIn, customFieldsOf, validateFieldValue, WRITABLE_BUILT_IN_FIELDS } from './contacts.service.js';
 export { CustomField } from './custom-field.entity.js';
 export { expireAbandonedUploads } from './import-files.queries.js';
+export { TimeZoneBackfill } from './time-zone-backfill.js';
 export { type SegmentRules } from './segment-rules.js';
 export { Segment } from './segment.entity.js';
 export { compileSegmentOn } from './segment.queries.js';

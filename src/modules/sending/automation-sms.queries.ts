@@ -38,7 +38,7 @@ export async function queueAutomationSmsOn(client: pg.ClientBase, sms: Automatio
     `with input as (
        select * from unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[], $5::jsonb[], $6::uuid[]) with ordinality as i(account_id, campaign_id, contact_id, run_id, event_data, program_id, pos)),
      target as (
-       select i.*, c.phone, c.country, c.sms_opt_in, c.bad_number,
+       select i.*, c.phone, c.country, c.time_zone, c.sms_opt_in, c.bad_number,
               exists (select 1 from number_opt_out x where x.account_id = i.account_id and x.contact_id = c.id and x.inbound_number_id = k.inbound_number_id) as out_of_number,
               case when k.id is null then 'not_automation' when k.status = 'cancelled' then 'cancelled' when c.id is null then 'erased' end as reason
        from input i
@@ -47,8 +47,8 @@ export async function queueAutomationSmsOn(client: pg.ClientBase, sms: Automatio
      planned as (
        select t.*, case when t.reason is null then nextval(pg_get_serial_sequence('message', 'id')) end as id from target t order by t.pos),
      written as (
-       insert into message (id, account_id, campaign_id, contact_id, phone, country, status, skip_reason, run_id, event_data, program_id)
-       select c.id, c.account_id, c.campaign_id, c.contact_id, c.phone, c.country, ${RECIPIENT_STATUS_SQL}, ${SKIP_REASON_SQL}, c.run_id, c.event_data, c.program_id
+       insert into message (id, account_id, campaign_id, contact_id, phone, country, time_zone, status, skip_reason, run_id, event_data, program_id)
+       select c.id, c.account_id, c.campaign_id, c.contact_id, c.phone, c.country, c.time_zone, ${RECIPIENT_STATUS_SQL}, ${SKIP_REASON_SQL}, c.run_id, c.event_data, c.program_id
        from planned c where c.id is not null
        returning id, status, skip_reason)
      select w.id, w.status, w.skip_reason, p.reason from planned p left join written w on w.id = p.id order by p.pos`,

@@ -44,8 +44,9 @@ export interface CampaignStats {
   failed: number;
   unknown: number;
   skipped: Record<string, number>;
-  /** Queued messages waiting for their country's send window, and until when at the latest. */
-  waiting: { count: number; until: Date | null; from: Date | null };
+  /** Queued messages waiting for their recipients' send window, until when at the latest, and
+   * by the zone they wait for (soonest first). */
+  waiting: { count: number; until: Date | null; from: Date | null; groups: WaitingForZone[] };
   retrying: number;
   parts: number;
   costMicros: number;
@@ -54,6 +55,18 @@ export interface CampaignStats {
   /** Every recipient has an outcome (nothing queued or in flight). */
   done: boolean;
 }
+
+/** Messages waiting for one zone's window: the recipients' own zone, or (zone null) the window
+ * open across all of their country's zones. */
+export interface WaitingForZone {
+  zone: string | null;
+  country: string | null;
+  count: number;
+  until: Date;
+}
+
+/** Zones shown one by one on the campaign page; the rest are added up in one line. */
+export const WAITING_ZONES_SHOWN = 6;
 
 /** The campaign's figures, from its rollup (campaign-rollup.queries.ts): a page polling a
  * million-recipient campaign sums a few hundred rows. Only the bounds of the quiet-hours wait
@@ -67,7 +80,7 @@ export async function campaignStats(em: EntityManager, campaign: Campaign): Prom
   ]);
   const stats: CampaignStats = {
     recipients: 0, queued: 0, sending: 0, sent: 0, delivered: 0, undelivered: 0, failed: 0, unknown: 0, skipped: {},
-    waiting: { count: 0, until: null, from: null }, retrying: 0, parts: 0, costMicros: 0, unsubscribes: 0, clicks: Number(clicks[0]!.count), done: false,
+    waiting: { count: 0, until: null, from: null, groups: [] }, retrying: 0, parts: 0, costMicros: 0, unsubscribes: 0, clicks: Number(clicks[0]!.count), done: false,
   };
   for (const row of rows) {
     const count = row.messages;
@@ -86,17 +99,25 @@ export async function campaignStats(em: EntityManager, campaign: Campaign): Prom
   return stats;
 }
 
-/** The bounds of the quiet-hours wait of `count` messages (from the rollup), read from the ends
- * of the queue's index; nothing waits once the last of them is due. */
+/** The quiet-hours wait of `count` messages (from the rollup): by the zone they wait for and
+ * until when, read through the partial index of waiting messages (an index-only scan of just
+ * those); nothing waits once the last of them is due. Test sends never wait for a window. */
 async function quietHoursWait(em: EntityManager, accountId: string, campaignId: string, count: number): Promise<CampaignStats['waiting']> {
-  const bound = (order: 'asc' | 'desc') =>
-    em.getConnection().execute<{ not_before: Date }[]>(
-      `select not_before from message where account_id = ? and campaign_id = ? and status = 'queued' and waiting = 'quiet_hours' and not is_test order by not_before ${order} limit 1`,
-      [accountId, campaignId],
-    );
-  const [first, last] = await Promise.all([bound('asc'), bound('desc')]);
-  const until = last[0]?.not_before ?? null;
-  return until && new Date(until).getTime() > Date.now() ? { count, until, from: first[0]!.not_before } : { count: 0, until: null, from: null };
+  const rows = await em.getConnection().execute<{ not_before: Date; time_zone: string | null; country: string | null; count: string }[]>(
+    `select not_before, time_zone, country, count(*) from message
+     where account_id = ? and campaign_id = ? and status = 'queued' and waiting = 'quiet_hours' and not_before > now()
+     group by not_before, time_zone, country order by not_before`,
+    [accountId, campaignId],
+  );
+  if (!rows.length) return { count: 0, until: null, from: null, groups: [] };
+  const groups = new Map<string, WaitingForZone>();
+  for (const row of rows) {
+    const key = row.time_zone ?? `country:${row.country ?? ''}`;
+    const group = groups.get(key);
+    if (group) group.count += Number(row.count);
+    else groups.set(key, { zone: row.time_zone, country: row.time_zone ? null : row.country, count: Number(row.count), until: new Date(row.not_before) });
+  }
+  return { count, from: new Date(rows[0]!.not_before), until: new Date(rows.at(-1)!.not_before), groups: [...groups.values()] };
 }
 
 /** The ledger's net for the campaign: debits less refunds (tests included: they are billed). */

@@ -23,6 +23,8 @@ export interface Claimed {
   id: string;
   phone: string;
   country: string | null;
+  /** The recipient's own zone; null: the window open across its country's zones. */
+  time_zone: string | null;
   is_test: boolean;
   attempts: number;
   cost_micros: string | null;
@@ -88,7 +90,7 @@ export async function reclaimStaleOn(client: pg.ClientBase, accountId: string, c
 /** Locks up to `limit` due messages (test sends only, unless the campaign's messages go out). */
 export async function claimDueOn(client: pg.ClientBase, accountId: string, campaignId: string, options: { withRecipients: boolean; limit: number }): Promise<Claimed[]> {
   const { rows } = await client.query<Claimed>(
-    `select m.id, m.phone, m.country, m.is_test, m.attempts, m.cost_micros, m.token, m.event_data, c.first_name, c.last_name, c.email, c.fields,
+    `select m.id, m.phone, m.country, m.time_zone, m.is_test, m.attempts, m.cost_micros, m.token, m.event_data, c.first_name, c.last_name, c.email, c.fields,
             case when m.is_test then null
                  when c.sms_opt_in is false then 'opted_out'
                  when exists (select 1 from campaign k join number_opt_out x on x.account_id = k.account_id and x.inbound_number_id = k.inbound_number_id

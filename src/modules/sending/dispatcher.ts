@@ -87,7 +87,7 @@ async function claimBatch(
   for (const row of rows) {
     if (row.opted_out) continue;
     // Test sends go to the marketer's own phones: no send window applies.
-    const opening = row.is_test ? context.now : context.window.openingFor(row.country, context.now);
+    const opening = row.is_test ? context.now : context.window.openingFor(row.country, row.time_zone, context.now);
     if (!opening || opening.getTime() > context.now.getTime()) {
       deferred.push({ id: row.id, at: opening ?? new Date(context.now.getTime() + 86_400_000) });
       continue;

@@ -17,8 +17,8 @@ export function writeRecipientsSql(filter: RecipientFilter, campaignId: string, 
   const n = filter.params.length;
   return {
     text: `with written as (
-         insert into message (account_id, campaign_id, contact_id, phone, country, status, skip_reason, gateway_id)
-         select c.account_id, $${n + 1}, c.id, c.phone, c.country,
+         insert into message (account_id, campaign_id, contact_id, phone, country, time_zone, status, skip_reason, gateway_id)
+         select c.account_id, $${n + 1}, c.id, c.phone, c.country, c.time_zone,
                 ${RECIPIENT_STATUS_SQL}, ${SKIP_REASON_SQL},
                 $${n + 2}::uuid
          from contact c

@@ -34,6 +34,8 @@ export const Message = defineEntity({
     contactId: p.bigint('number').nullable(),
     phone: p.string().length(16),
     country: p.string().length(2).nullable(),
+    /** The recipient's time zone at launch (contact.time_zone); null: its country's zones together. */
+    timeZone: p.string().length(64).nullable(),
     status: p.enum([...MESSAGE_STATUSES]).default('queued'),
     skipReason: p.enum([...SKIP_REASONS]).nullable(),
     /** A test send from the wizard: billed, not counted in the campaign's figures. */
@@ -99,6 +101,11 @@ export const Message = defineEntity({
       name: 'message_gateway_message_unique',
     },
     { expression: 'create unique index "message_token_unique" on "message" ("token") where "token" is not null', name: 'message_token_unique' },
+    {
+      // The zones a campaign's waiting messages wait for, and until when (its page).
+      expression: `create index "message_waiting_index" on "message" ("account_id", "campaign_id", "not_before") include ("time_zone", "country") where "status" = 'queued' and "waiting" = 'quiet_hours'`,
+      name: 'message_waiting_index',
+    },
     {
       expression: `create index "message_reply_queue_index" on "message" ("account_id", "not_before") where "campaign_id" is null and "status" in ('queued', 'sending')`,
       name: 'message_reply_queue_index',
