@@ -4,6 +4,8 @@ import { withAccount } from '../../src/db/tenant.js';
 import { launchCampaign } from '../../src/modules/sending/launch.js';
 import { dispatchCampaign } from '../../src/modules/sending/dispatcher.js';
 import { readyToSend, scheduleNow, query, PART_PRICE } from './helpers.js';
+import { createContact } from '../../src/modules/contacts/contacts.service.js';
+import { Account } from '../../src/modules/accounts/account.entity.js';
 
 const PUBLIC_URL = 'http://localhost:3000';
 
@@ -101,7 +103,55 @@ t.test('outside quiet hours messages wait for the window, and the page says how 
   // Seen from before that Monday (the figures count what still waits).
   await query(orm, `update message set not_before = now() + interval '1 day' where campaign_id = ? and status = 'queued'`, [campaign.id]);
   const page = await client.get(`/create/${campaign.id}`);
-  t.match(page.body, /data-field="waiting"><strong>2<\/strong> messages wait for the recipients' send window/);
+  t.match(page.body, /data-field="waiting">\s*<p><strong>2<\/strong> messages wait for the recipients' send window/);
+});
+
+t.test("a US campaign launched at 10:00 in New York goes to New York numbers at once and to each other zone when its own window opens", async (t) => {
+  const { app, orm } = await buildTestApp(t);
+  const { account, owner } = await createTenant(orm);
+  const ready = await readyToSend(orm, account, { quietHours: true });
+  const em = withAccount(orm.em, account.id);
+  // Written through the contact form's own path, so each takes the zone of its number.
+  const us = { newYork: '+12125550101', brooklyn: '+17185550102', california: '+14155550103', hawaii: '+18085550104', noSingleZone: '+17752345678' };
+  for (const phone of Object.values(us)) {
+    const contact = await createContact(em, await em.findOneOrFail(Account, account.id), { phone }, 'test');
+    await query(orm, 'insert into contact_list_member (list_id, contact_id, account_id) values (?, ?, ?)', [ready.list.id, contact.id, account.id]);
+  }
+  await em.flush();
+  await scheduleNow(orm, account, ready.campaign.id);
+  await launchCampaign(withAccount(orm.em, account.id), ready.campaign.id, PUBLIC_URL);
+  const dispatch = (now: Date) => dispatchCampaign(withAccount(orm.em, account.id), account.id, ready.campaign.id, { publicUrl: PUBLIC_URL, now: () => now });
+  const outcome = async () =>
+    Object.fromEntries(
+      (await query<{ phone: string; status: string; not_before: Date }>(orm, `select phone, status, not_before from message where campaign_id = ? and not is_test and phone like '+1%'`, [ready.campaign.id])).map((m) => [
+        m.phone,
+        m.status === 'queued' ? `waits until ${new Date(m.not_before).toISOString()}` : 'left',
+      ]),
+    );
+  // Wednesday 16 December 2026, 15:00 UTC: 10:00 in New York, 07:00 in California, 05:00 in Honolulu.
+  await dispatch(new Date('2026-12-16T15:00:00Z'));
+  t.same(await outcome(), {
+    [us.newYork]: 'left',
+    [us.brooklyn]: 'left',
+    [us.california]: 'waits until 2026-12-16T16:00:00.000Z',
+    [us.hawaii]: 'waits until 2026-12-16T18:00:00.000Z',
+    [us.noSingleZone]: 'waits until 2026-12-16T18:00:00.000Z',
+  }, 'New York at once; California at 08:00 Pacific; Hawaii, and a number of no single zone (all of the country), at 08:00 Hawaii');
+
+  const page = (await (await signedIn(app, owner)).get(`/create/${ready.campaign.id}`)).body.replace(/\s+/g, ' ');
+  t.match(page, /<p><strong>3<\/strong> messages wait for the recipients' send window \(quiet hours\), each in the recipient's own time zone/, 'the page says how many wait');
+  t.match(page, /data-waiting-zone="America\/Los_Angeles">1 waits for Pacific Time, until Wed 08:00 PST \(/, 'California: until 08:00 Pacific, in its own clock');
+  t.match(page, /data-waiting-zone="Pacific\/Honolulu">1 waits for Hawaii-Aleutian Standard Time, until Wed 08:00 HST/, 'Hawaii');
+  t.match(page, /data-waiting-zone="country:US">1 waits for the window open in all of United States \(US\)(&#39;|')s time zones, until/, 'the number of no single zone');
+  t.ok(page.indexOf('America/Los_Angeles') < page.indexOf('Pacific/Honolulu'), 'soonest first');
+
+  // At 08:00 Pacific California goes; Hawaii still waits. (The queue's due time is the database's
+  // clock: the waiting messages are made due now, and the dispatcher sees 16:00 UTC.)
+  await query(orm, `update message set not_before = now() where campaign_id = ? and status = 'queued'`, [ready.campaign.id]);
+  await dispatch(new Date('2026-12-16T16:00:00Z'));
+  const later = await outcome();
+  t.equal(later[us.california], 'left', 'California at its 08:00');
+  t.equal(later[us.hawaii], 'waits until 2026-12-16T18:00:00.000Z');
 });
 
 t.test('a test send goes at once to up to five numbers, is billed, and stays out of the figures', async (t) => {
