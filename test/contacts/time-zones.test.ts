@@ -255,7 +255,7 @@ t.test('the backfill gives thousands of older contacts, in two accounts, their n
   t.same(
     await query(orm, `select phone, time_zone, time_zone_source from contact where account_id = ? and (bad_number or time_zone_source = 'set') order by phone`, [shop.account.id]),
     [{ phone: '+14155559999', time_zone: 'Asia/Tokyo', time_zone_source: 'set' }, { phone: '12345', time_zone: null, time_zone_source: 'number' }],
-    'the zone set by hand is untouched; a bad number tells none',
+    'the zone set by hand is untouched; a bad number tells none (its digits would read as New York)',
   );
   t.equal(await zoneOnPage(client, laId), 'America/Los_Angeles (Pacific Time), from the number.', 'the contact page says the zone now');
 });
