@@ -1,37 +1,19 @@
 // CSV import, bad input: each problem gets a clear message and nothing is half-imported (a refused
 // upload stores nothing; a failed import changes no contact). Runs the import in process (the
 // app has no scheduler here).
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { buildTestApp, createTenant, signedIn, type Client } from '../helper.js';
-import { importIdOf, waitForImport } from './helpers.js';
+import { importIdOf, upload as uploadFile, waitForImport } from './helpers.js';
 import { runHousekeeping } from '../../src/jobs.js';
 import { withAccount } from '../../src/db/tenant.js';
 import { Contact } from '../../src/modules/contacts/contact.entity.js';
 import { ContactList } from '../../src/modules/contacts/contact-list.entity.js';
 import { ContactImport } from '../../src/modules/contacts/contact-import.entity.js';
 
-function multipart(fields: Record<string, string>, file: { filename: string; content: Buffer | string } | null) {
-  const boundary = '----textcast' + crypto.randomBytes(8).toString('hex');
-  const parts: Buffer[] = [];
-  for (const [name, value] of Object.entries(fields)) parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
-  if (file) {
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${file.filename}"\r\nContent-Type: text/csv\r\n\r\n`));
-    parts.push(Buffer.isBuffer(file.content) ? file.content : Buffer.from(file.content));
-    parts.push(Buffer.from('\r\n'));
-  }
-  parts.push(Buffer.from(`--${boundary}--\r\n`));
-  return { payload: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
-}
-
-async function upload(client: Client, content: Buffer | string | null, fields?: Record<string, string>) {
-  await client.get('/contacts/imports');
-  const { payload, contentType } = multipart(fields ?? { _csrf: client.csrf }, content === null ? null : { filename: 'contacts.csv', content });
-  return client.app.inject({ method: 'POST', url: '/contacts/imports', payload, headers: { 'content-type': contentType, cookie: client.cookieHeader } });
-}
+const upload = (client: Client, content: Buffer | string | null, fields?: Record<string, string>) => uploadFile(client, 'contacts.csv', content, fields);
 
 /** The app on a data directory of its own, an owner signed in. */
 async function setup(t: Parameters<typeof buildTestApp>[0], env: Record<string, string> = {}) {

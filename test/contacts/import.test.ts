@@ -1,14 +1,10 @@
 // CSV import through the pages, with the job run by a real Agenda scheduler: upload, the guessed
 // mapping, update and skip modes, list membership, the report and its CSV, invalid numbers kept
 // as bad numbers only when chosen, the progress fragment, and roles.
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import t from 'tap';
 import pino from 'pino';
-import { buildTestApp, createTenant, addUser, signedIn, fieldError, type Client } from '../helper.js';
-import { importIdOf, waitForImport } from './helpers.js';
+import { buildTestApp, createTenant, addUser, signedIn, fieldError } from '../helper.js';
+import { dataDir, importIdOf, selected, upload, waitForImport } from './helpers.js';
 import { withAccount } from '../../src/db/tenant.js';
 import { startScheduler } from '../../src/jobs.js';
 import { Account } from '../../src/modules/accounts/account.entity.js';
@@ -17,39 +13,6 @@ import { ContactList } from '../../src/modules/contacts/contact-list.entity.js';
 import { CustomField } from '../../src/modules/contacts/custom-field.entity.js';
 import { ConsentEvent } from '../../src/modules/contacts/consent.entity.js';
 import { ContactImport } from '../../src/modules/contacts/contact-import.entity.js';
-
-/** A multipart form as a browser sends it: the fields first, then the file. */
-function multipart(fields: Record<string, string>, file: { filename: string; content: Buffer | string }) {
-  const boundary = '----textcast' + crypto.randomBytes(8).toString('hex');
-  const parts: Buffer[] = [];
-  for (const [name, value] of Object.entries(fields)) {
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
-  }
-  parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${file.filename}"\r\nContent-Type: text/csv\r\n\r\n`));
-  parts.push(Buffer.isBuffer(file.content) ? file.content : Buffer.from(file.content));
-  parts.push(Buffer.from(`\r\n--${boundary}--\r\n`));
-  return { payload: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
-}
-
-async function upload(client: Client, filename: string, content: Buffer | string) {
-  await client.get('/contacts/imports');
-  const { payload, contentType } = multipart({ _csrf: client.csrf }, { filename, content });
-  return client.app.inject({ method: 'POST', url: '/contacts/imports', payload, headers: { 'content-type': contentType, cookie: client.cookieHeader } });
-}
-
-/** A data directory of the test's own (uploads are stored under DATA_DIR/imports). */
-function dataDir(t: Parameters<typeof buildTestApp>[0]): Record<string, string> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tc-import-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return { DATA_DIR: dir };
-}
-
-/** The option selected in the mapping select of a column. */
-function selected(html: string, column: number): string | null {
-  const select = new RegExp(`<select name="column_${column}"[\\s\\S]*?</select>`).exec(html);
-  if (!select) throw new Error(`no select for column ${column}`);
-  return /<option value="([^"]*)" selected/.exec(select[0])?.[1] ?? null;
-}
 
 t.test('an import creates, updates and dedupes contacts, adds them to a list, and reports the rest', async (t) => {
   const { app, orm, databaseUrl } = await buildTestApp(t, dataDir(t));

@@ -1,7 +1,7 @@
 // Contacts: the table (search, filters, keyset pages, count, bulk add to a list), a contact's
 // page (fields, lists, opt-in with its history, the messages it received), create, edit, opt
 // in/out and erase.
-import { describeContactZone } from './time-zones.js';
+import { describeContactZone, zoneChoices } from './time-zones.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { findOr404 } from '../../db/find.js';
@@ -101,7 +101,7 @@ export async function contactsRoutes(app: TypedApp) {
 
   // --- Create -------------------------------------------------------------------------------
   const formPage = async (request: FastifyRequest, reply: FastifyReply, values: Record<string, string>, errors: Record<string, string>, contact: Contact | null) =>
-    reply.page('contacts/form', { values, errors, contact, customFields: [...(await customFieldsOf(request.em)).values()], timeZones: Intl.supportedValuesOf('timeZone') }, { title: contact ? `Edit ${contact.phone}` : 'New contact', tab: 'contacts' });
+    reply.page('contacts/form', { values, errors, contact, customFields: [...(await customFieldsOf(request.em)).values()], timeZones: zoneChoices(values.time_zone) }, { title: contact ? `Edit ${contact.phone}` : 'New contact', tab: 'contacts' });
 
   app.get('/new', async (request, reply) => formPage(request, reply, {}, {}, null));
 

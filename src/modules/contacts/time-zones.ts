@@ -33,6 +33,14 @@ export function contactTimeZone(e164: string | null, chosen: unknown): { ok: tru
   return { ok: true, zone, source: 'set' };
 }
 
+/** The zones the contact form's select offers: the runtime's list, and the contact's own zone when
+ * that list lacks it ("UTC", "Etc/GMT+5": zones the API and imports accept), so that saving the
+ * form for another change does not silently put the contact back on the zone of its number. */
+export function zoneChoices(chosen: string | undefined): string[] {
+  const zones = Intl.supportedValuesOf('timeZone');
+  return chosen && !zones.includes(chosen) && isKnownTimeZone(chosen) ? [chosen, ...zones] : zones;
+}
+
 /** What the contact page says of a contact's zone: which one, and where it came from. */
 export function describeContactZone(contact: { timeZone?: string | null; timeZoneSource?: string | null; country?: string | null }): string {
   const fallback = contact.country
