@@ -2,6 +2,7 @@
 // page (fields, lists, opt-in with its history, the messages it received), create, edit, opt
 // in/out and erase.
 import { describeContactZone, zoneChoices } from './time-zones.js';
+import { contactsWithoutZone } from './time-zone-backfill.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { findOr404 } from '../../db/find.js';
@@ -75,15 +76,16 @@ export async function contactsRoutes(app: TypedApp) {
     const account = request.account!;
     const filters = filtersOf(request.query);
     const after = request.query.after ? Number(request.query.after) : undefined;
-    const [page, total, countries, lists] = await Promise.all([
+    const [page, total, countries, lists, withoutZone] = await Promise.all([
       contactPage(request.em, account.id, filters, { after, limit: PAGE_SIZE }, account.defaultCountry ?? null),
       countContacts(request.em, account.id, filters, account.defaultCountry ?? null),
       contactCountries(request.em, account.id),
       request.em.find(ContactList, {}, { orderBy: { name: 'asc' } }),
+      contactsWithoutZone(request.em, account.id),
     ]);
     const query = new URLSearchParams(Object.entries({ q: filters.q, opt_in: filters.optIn, country: filters.country, list: filters.listId, bad: filters.badNumber ? '1' : '' }).filter(([, v]) => v) as [string, string][]);
     const present = new Set(countries);
-    const data = { page, total, countries: COUNTRIES.filter((country) => present.has(country.code)), lists, filters, query: query.toString(), after, notice: request.query.notice ?? null };
+    const data = { page, total, countries: COUNTRIES.filter((country) => present.has(country.code)), lists, filters, query: query.toString(), after, notice: request.query.notice ?? null, withoutZone };
     // The filter form refreshes only the results as the user types.
     if (request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'section#contact-results') {
       return reply.type('text/html; charset=utf-8').send(await reply.viewAsync('contacts/_results', { ...data, csrfToken: reply.csrfToken(), user: request.user }));

@@ -6,7 +6,7 @@
 // reached its messages use the window open across its country's zones: the safe side.
 import type pg from 'pg';
 import type { FastifyBaseLogger } from 'fastify';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { Poller } from '../../poller.js';
 import { inTransaction } from '../../db/raw-client.js';
 import { timeZoneOfNumber } from '../../phone-zone.js';
@@ -31,8 +31,8 @@ export async function backfillTimeZonesOn(client: pg.ClientBase, limit: number =
 }
 
 /** How many of an account's contacts still wait for the backfill (the Contacts page says so). */
-export async function contactsWithoutZone(client: pg.ClientBase, accountId: string): Promise<number> {
-  const { rows } = await client.query<{ count: string }>(`select count(*) from contact where account_id = $1 and time_zone_source is null`, [accountId]);
+export async function contactsWithoutZone(em: EntityManager, accountId: string): Promise<number> {
+  const rows = await em.getConnection().execute<{ count: string }[]>(`select count(*) from contact where account_id = ? and time_zone_source is null`, [accountId]);
   return Number(rows[0]!.count);
 }
 

@@ -44,7 +44,7 @@ export function zoneChoices(chosen: string | undefined): string[] {
 /** What the contact page says of a contact's zone: which one, and where it came from. */
 export function describeContactZone(contact: { timeZone?: string | null; timeZoneSource?: string | null; country?: string | null }): string {
   const fallback = contact.country
-    ? `its send window is the one open in all of ${countryLabel(contact.country)}'s time zones at once`
+    ? `its send window is the one open in all the time zones of ${countryLabel(contact.country)} at once`
     : "its send window is read in the account's time zone";
   if (!contact.timeZoneSource) return `Not worked out from the number yet (this takes a few minutes after an upgrade); until then ${fallback}.`;
   if (!contact.timeZone) return `Not known from the number (its prefix spans several time zones, or none): ${fallback}.`;
