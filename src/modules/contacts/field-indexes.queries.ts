@@ -5,8 +5,11 @@
 // million contacts). Each custom field that a saved segment of its account uses gets one btree
 // index on (country, the field's expression) — the expression of customFieldExpression, the one
 // the compiler writes, with the key as a literal, since the planner matches an index expression
-// only when it is the same — partial on its account (`where account_id = '…'`), so it holds that
-// account's contacts only and costs other accounts' writes no more than a predicate check. Country
+// only when it is the same — partial on its account and on the value being there (`where
+// account_id = '…' and <expression> is not null`), so it holds only that account's contacts that
+// have the field: other accounts' writes, and an import without that column, cost no more than
+// the predicate check. A comparison (strict) implies the value is there, so the planner still
+// uses it; "is empty" conditions do not (they did not before either). Country
 // leads as in contact_account_country_segment_index, since most segments start with a country;
 // without one, PostgreSQL 18 skips through the countries (skip scan). It cannot be an index-only
 // scan (the planner does not see that `fields` is needed only inside the indexed expression), so
@@ -50,7 +53,8 @@ export function fieldIndexName(fieldId: string): string {
 export function fieldIndexSql(client: pg.Client, field: IndexedField): string {
   if (!UUID.test(field.accountId) || !KEY.test(field.key) || !FIELD_TYPES.includes(field.type)) throw new Error(`not an indexable custom field: ${JSON.stringify(field)}`);
   const expression = customFieldExpression(field.type, `${client.escapeLiteral(field.key)}::text`, 'fields');
-  return `create index concurrently ${client.escapeIdentifier(fieldIndexName(field.id))} on contact (country, (${expression})) where account_id = ${client.escapeLiteral(field.accountId)}::uuid`;
+  return `create index concurrently ${client.escapeIdentifier(fieldIndexName(field.id))} on contact (country, (${expression}))
+            where account_id = ${client.escapeLiteral(field.accountId)}::uuid and (${expression}) is not null`;
 }
 
 /** Fields that some saved segment of their account names in a condition, at any depth. */
