@@ -4,7 +4,7 @@
 import type { Agenda } from 'agenda';
 import { startScheduler as startAgenda, type JobContext, type JobTable, type Scheduler } from './plugins/scheduler.js';
 import { housekeeping, type SessionLimits } from './modules/accounts/index.js';
-import { expireAbandonedUploads, runContactImport, TimeZoneBackfill, type ContactImportJobData } from './modules/contacts/index.js';
+import { expireAbandonedUploads, runContactImport, syncFieldIndexes, FIELD_INDEXES_JOB, TimeZoneBackfill, type ContactImportJobData } from './modules/contacts/index.js';
 import { SimulatorReporter } from './modules/gateways/index.js';
 import { defineSendingJobs, startSendingSweep, markUnknownDeliveries, ReplySender, dispatchAutomationSoon, CLAIM_LEASE_SECONDS } from './modules/sending/index.js';
 import { InboundProcessor } from './modules/inbound/index.js';
@@ -41,10 +41,18 @@ export function jobTable({ sessionLimits, claimLeaseSeconds = CLAIM_LEASE_SECOND
       agenda.define('reconcile-rollups', async (job) => void (await reconcileRollups(context.orm, context.log, () => job.touch())), { lockLifetime: 10_000 });
       // An import touches its lock every 10 s while it runs: a crashed worker's import is taken up again soon.
       agenda.define<ContactImportJobData>('contact-import', async (job) => runContactImport(context.orm, job.attrs.data, { touch: () => job.touch(), log: context.log }), { lockLifetime: 30_000, concurrency: 2 });
+      // Field indexes are built concurrently (seconds at a million contacts, longer behind a running
+      // import): the job touches its lock every 10 s, so a crashed worker's build is taken up soon.
+      agenda.define(FIELD_INDEXES_JOB, async (job) => {
+        const { built, dropped } = await syncFieldIndexes(context.orm, { touch: () => job.touch() });
+        if (built.length || dropped.length) context.log.info({ built, dropped }, 'contact field indexes changed');
+      }, { lockLifetime: 30_000, concurrency: 1, removeOnComplete: true });
     },
     async start(agenda: Agenda, context: JobContext) {
       await agenda.every('1 hour', 'housekeeping');
       await agenda.every('1 hour', 'reconcile-rollups');
+      // Builds a crash interrupted (INVALID indexes) are dropped and done again.
+      await agenda.every('1 hour', FIELD_INDEXES_JOB);
       await startSendingSweep(agenda);
       // The simulator gateway's delivery reports are posted by the processes that run jobs.
       const reporter = new SimulatorReporter(context.orm, context.publicUrl, context.log);

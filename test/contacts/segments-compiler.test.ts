@@ -7,7 +7,10 @@ import { withAccount } from '../../src/db/tenant.js';
 import { withClient } from '../../src/db/raw-client.js';
 import { Account } from '../../src/modules/accounts/account.entity.js';
 import { compileRules, OPERATORS, type FieldInfo } from '../../src/modules/contacts/segment-compiler.js';
-import { countSegment, segmentPage, segmentSize, compileSegment, segmentIdsQuery } from '../../src/modules/contacts/segment.queries.js';
+import { countSegment, segmentPage, segmentSize, compileSegment, compileSegmentOn, segmentIdsQuery } from '../../src/modules/contacts/segment.queries.js';
+import { fieldIndexName, syncFieldIndexes } from '../../src/modules/contacts/field-indexes.queries.js';
+import { openOrm } from '../../src/orm.js';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { SegmentRules, Condition } from '../../src/modules/contacts/segment-rules.js';
 import { buildTestApp, createTenant } from '../helper.js';
 
@@ -150,8 +153,35 @@ const ROWS: Row[] = [
   { phone: '+33612345605', country: null, email: 'eve@example.com', first_name: null, last_name: null, fields: { points: '12', birthday: 'soon', tier: 'GOLDEN' }, sms_opt_in: null, days_ago: 30, lists: [] },
 ];
 
+type Expect = (rules: SegmentRules, wanted: number[], label: string) => Promise<void>;
+
+/** Every comparison of every custom field type, run without and with the fields' indexes. */
+async function customFieldCases(expect: Expect) {
+  await expect(and(c('field:tier', 'equals', 'GOLD')), [0], 'text equals (case-insensitive)');
+  await expect(and(c('field:tier', 'contains', 'gold')), [0, 4], 'text contains');
+  await expect(and(c('field:tier', 'starts_with', 'sil')), [1], 'text starts with');
+  await expect(and(c('field:tier', 'not_equals', 'gold')), [1, 2, 3, 4], 'text is not (empty included)');
+  await expect(and(c('field:tier', 'is_empty')), [2, 3], 'text empty');
+  await expect(and(c('field:tier', 'is_not_empty')), [0, 1, 4], 'text not empty');
+  await expect(and(c('field:points', 'greater_than', '100')), [1], 'number >');
+  await expect(and(c('field:points', 'at_least', '100')), [0, 1], 'number ≥');
+  await expect(and(c('field:points', 'less_than', '0')), [2], 'number <, a string "12" is not a number');
+  await expect(and(c('field:points', 'at_most', '100')), [0, 2], 'number ≤');
+  await expect(and(c('field:points', 'equals', '2500,5')), [1], 'number =');
+  await expect(and(c('field:points', 'not_equals', '100')), [1, 2, 3, 4], 'number ≠');
+  await expect(and(c('field:points', 'is_empty')), [3], 'number empty');
+  await expect(and(c('field:points', 'is_not_empty')), [0, 1, 2, 4], 'number not empty');
+  await expect(and(c('field:birthday', 'before', '1991-01-01')), [0], 'date before (a bad stored date does not break it)');
+  await expect(and(c('field:birthday', 'after', '1990-05-01')), [], 'date after');
+  await expect(and(c('field:birthday', 'on', '01/05/1990')), [0], 'date on');
+  await expect(and(c('field:birthday', 'is_empty')), [1, 2, 3], 'date empty');
+  await expect(and(c('field:vip', 'is_true')), [0], 'yes');
+  await expect(and(c('field:vip', 'is_false')), [2], 'no');
+  await expect(and(c('field:vip', 'is_empty')), [1, 3, 4], 'yes/no empty');
+}
+
 t.test('count, size and pages match what the rules mean', async (t) => {
-  const { orm } = await buildTestApp(t);
+  const { orm, databaseUrl } = await buildTestApp(t);
   const { account } = await createTenant(orm, 'Segments Inc');
   const other = await createTenant(orm, 'Other Inc');
   const em = withAccount(orm.em, account.id);
@@ -173,15 +203,13 @@ t.test('count, size and pages match what the rules mean', async (t) => {
     return ids;
   });
 
-  const phones = async (rules: SegmentRules) => {
-    const page = await segmentPage(em, account.id, rules, { limit: 100 });
-    return page.contacts.map((contact) => contact.phone).sort();
-  };
-  const expect = async (rules: SegmentRules, wanted: number[], label: string) => {
+  const expectOn = (em: EntityManager): Expect => async (rules, wanted, label) => {
     const expected = wanted.map((i) => ROWS[i].phone).sort();
-    t.same(await phones(rules), expected, label);
+    const page = await segmentPage(em, account.id, rules, { limit: 100 });
+    t.same(page.contacts.map((contact) => contact.phone).sort(), expected, label);
     t.equal(await countSegment(em, account.id, rules), expected.length, `${label}: count`);
   };
+  const expect = expectOn(em);
 
   await expect(and(), [0, 1, 2, 3, 4], 'no condition: every contact of the account, none of another');
   await expect(and(c('country', 'equals', 'fr')), [0, 1], 'country is');
@@ -208,27 +236,7 @@ t.test('count, size and pages match what the rules mean', async (t) => {
   await expect(and(c('created_at', 'after', '2000-01-01')), [0, 1, 2, 3, 4], 'created after a date');
   await expect(and(c('list', 'in_list', lists[0])), [0, 2], 'member of a list');
   await expect(and(c('list', 'not_in_list', lists[0])), [1, 3, 4], 'not a member of a list');
-  await expect(and(c('field:tier', 'equals', 'GOLD')), [0], 'text equals (case-insensitive)');
-  await expect(and(c('field:tier', 'contains', 'gold')), [0, 4], 'text contains');
-  await expect(and(c('field:tier', 'starts_with', 'sil')), [1], 'text starts with');
-  await expect(and(c('field:tier', 'not_equals', 'gold')), [1, 2, 3, 4], 'text is not (empty included)');
-  await expect(and(c('field:tier', 'is_empty')), [2, 3], 'text empty');
-  await expect(and(c('field:tier', 'is_not_empty')), [0, 1, 4], 'text not empty');
-  await expect(and(c('field:points', 'greater_than', '100')), [1], 'number >');
-  await expect(and(c('field:points', 'at_least', '100')), [0, 1], 'number ≥');
-  await expect(and(c('field:points', 'less_than', '0')), [2], 'number <, a string "12" is not a number');
-  await expect(and(c('field:points', 'at_most', '100')), [0, 2], 'number ≤');
-  await expect(and(c('field:points', 'equals', '2500,5')), [1], 'number =');
-  await expect(and(c('field:points', 'not_equals', '100')), [1, 2, 3, 4], 'number ≠');
-  await expect(and(c('field:points', 'is_empty')), [3], 'number empty');
-  await expect(and(c('field:points', 'is_not_empty')), [0, 1, 2, 4], 'number not empty');
-  await expect(and(c('field:birthday', 'before', '1991-01-01')), [0], 'date before (a bad stored date does not break it)');
-  await expect(and(c('field:birthday', 'after', '1990-05-01')), [], 'date after');
-  await expect(and(c('field:birthday', 'on', '01/05/1990')), [0], 'date on');
-  await expect(and(c('field:birthday', 'is_empty')), [1, 2, 3], 'date empty');
-  await expect(and(c('field:vip', 'is_true')), [0], 'yes');
-  await expect(and(c('field:vip', 'is_false')), [2], 'no');
-  await expect(and(c('field:vip', 'is_empty')), [1, 3, 4], 'yes/no empty');
+  await customFieldCases(expect);
 
   await expect(and(c('country', 'equals', 'FR'), c('sms_opt_in', 'is_true')), [0], 'AND');
   await expect(or(c('country', 'equals', 'DE'), c('field:tier', 'equals', 'silver')), [1, 2], 'OR');
@@ -261,4 +269,35 @@ t.test('count, size and pages match what the rules mean', async (t) => {
   const selected = await withClient(em, (client) => client.query(`select count(*)::int as n from (${ids.sql}) s`, ids.params));
   t.equal(selected.rows[0].n, 2);
   t.ok(await em.findOne(Account, { id: account.id }), 'the contact table and account are intact');
+
+  // Saved segments on the four fields give them their indexes (the account's only: the other
+  // account has the same fields but no segment). With the planner kept off sequential scans, every
+  // comparison answers as before, and those an index serves go through it.
+  const fieldIds = await withClient(em, async (client) => {
+    for (const f of FIELDS) await client.query(`insert into segment (id, account_id, name, rules, created_at, updated_at) values (gen_random_uuid(), $1, $2, $3, now(), now())`, [account.id, f.label, JSON.stringify(and(c(`field:${f.key}`, 'is_not_empty')))]);
+    return new Map((await client.query<{ key: string; id: string }>(`select key, id from custom_field where account_id = $1`, [account.id])).rows.map((row) => [row.key, row.id]));
+  });
+  const { built } = await syncFieldIndexes(orm);
+  t.same(built.sort(), [...fieldIds.values()].map(fieldIndexName).sort(), "one index per field of the account's segments");
+  await withClient(em, (client) => client.query(`alter database ${client.escapeIdentifier(new URL(databaseUrl).pathname.slice(1))} set enable_seqscan = off`));
+  const indexed = await openOrm(databaseUrl, 2);
+  try {
+    const indexedEm = withAccount(indexed.em, account.id);
+    await customFieldCases(expectOn(indexedEm));
+    const served: [string, SegmentRules][] = [
+      ['tier', and(c('field:tier', 'equals', 'GOLD'))],
+      ['points', and(c('country', 'equals', 'FR'), c('field:points', 'greater_than', '100'))],
+      ['birthday', and(c('field:birthday', 'before', '1991-01-01'))],
+      ['vip', and(c('field:vip', 'is_true'))],
+    ];
+    for (const [key, rules] of served) {
+      const plan = await withClient(indexedEm, async (client) => {
+        const compiled = await compileSegmentOn(client, account.id, rules);
+        return (await client.query(`explain select count(*) from contact c where ${compiled.sql}`, compiled.params)).rows.map((row) => row['QUERY PLAN']).join('\n');
+      });
+      t.match(plan, fieldIndexName(fieldIds.get(key)!), `${key}: the plan reads the field's index`);
+    }
+  } finally {
+    await indexed.close();
+  }
 });

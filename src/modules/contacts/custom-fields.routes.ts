@@ -8,6 +8,7 @@ import { CustomField, FIELD_TYPES, type FieldType } from './custom-field.entity.
 import { BUILT_IN_FIELDS } from './fields.js';
 import { removeFieldValues } from './contact.queries.js';
 import { slugify } from '../../text.js';
+import { queueFieldIndexSync } from './field-indexes.js';
 
 type FieldInput = Record<string, string | undefined>;
 
@@ -53,6 +54,8 @@ export async function customFieldsRoutes(app: TypedApp) {
     await removeFieldValues(request.em, request.account!.id, field.key);
     request.em.remove(field);
     await request.em.flush();
+    // Its index, if a segment used it, goes too (in the background: a concurrent drop waits for running writes).
+    await queueFieldIndexSync(app, request.log);
     return reply.redirect('/contacts/fields', 303);
   });
 }

@@ -5,6 +5,8 @@ export { ContactList } from './contact-list.entity.js';
 export { Contact } from './contact.entity.js';
 export { changeOptIn, customFieldsOf, validateFieldValue, WRITABLE_BUILT_IN_FIELDS } from './contacts.service.js';
 export { CustomField } from './custom-field.entity.js';
+export { FIELD_INDEXES_JOB } from './field-indexes.js';
+export { syncFieldIndexes } from './field-indexes.queries.js';
 export { expireAbandonedUploads } from './import-files.queries.js';
 export { TimeZoneBackfill } from './time-zone-backfill.js';
 export { type SegmentRules } from './segment-rules.js';

@@ -323,22 +323,49 @@ function builtInCondition(field: ResolvedField, operator: string, raw: string, p
   return { error: 'Unknown field.' };
 }
 
+/** The JSON value and the text of a custom field, over `fields` with the key as `keySql`. */
+function customValue(keySql: string, fields: string) {
+  return { json: `(${fields} -> ${keySql})`, text: `(${fields} ->> ${keySql})` };
+}
+
+/** The expression that the conditions on a custom field of this type compare (all but text's
+ * "contains" and "is empty" and the "is (not) empty" of the others), over `fields` with the key as
+ * `keySql`. The compiler passes its key parameter (`$2::text`, a constant once bound), the field's
+ * index (field-indexes.queries.ts) the key as a literal: the planner uses an expression index only
+ * for the very same expression, so both take it from here. Every function in it is immutable, as
+ * an index requires: dates stay text (a text-to-date cast depends on DateStyle), compared as
+ * YYYY-MM-DD, which sorts as the dates do. */
+export function customFieldExpression(type: FieldType, keySql: string, fields = 'c.fields'): string {
+  const { json, text } = customValue(keySql, fields);
+  switch (type) {
+    case 'text':
+      return `lower(${text})`;
+    case 'number':
+      // Only JSON numbers compare (a value stored as text before a type change does not match);
+      // jsonb -> numeric directly, without a detour through text.
+      return `(case when jsonb_typeof(${json}) = 'number' then ${json}::numeric end)`;
+    case 'date':
+      // Only values a date column could hold: one stored before years were checked (0000) is no date.
+      return `(case when ${text} ~ '^[1-9]\\d{3}-\\d{2}-\\d{2}$' then ${text} end)`;
+    case 'boolean':
+      return json;
+  }
+}
+
 function customCondition(field: ResolvedField & { key: string }, operator: string, raw: string, param: Param): Compiled {
-  const key = param(field.key);
-  const json = `(c.fields -> ${key}::text)`;
-  const text = `(c.fields ->> ${key}::text)`;
+  const key = `${param(field.key)}::text`;
+  const { json, text } = customValue(key, 'c.fields');
   if (operator === 'is_empty' && field.kind !== 'text') return `${json} is null`;
   if (operator === 'is_not_empty' && field.kind !== 'text') return `${json} is not null`;
   switch (field.kind) {
     case 'text':
+      // textComparison lower-cases `text` as customFieldExpression('text') does.
       return textComparison(text, operator, raw, param);
     case 'number': {
       const parsed = parseFieldValue('number', raw);
       if (!parsed.ok || typeof parsed.value !== 'number') return { error: parsed.ok ? 'Enter a number.' : `${field.label}: ${parsed.reason}.` };
       const v = `${param(String(parsed.value))}::numeric`;
-      // Only JSON numbers compare (a value stored as text before a type change does not match);
-      // jsonb -> numeric directly, without a detour through text.
-      const n = `(case when jsonb_typeof(${json}) = 'number' then ${json}::numeric end)`;
+      const n = customFieldExpression('number', key);
       const sign = { equals: '=', greater_than: '>', less_than: '<', at_least: '>=', at_most: '<=' }[operator];
       if (sign) return `${n} ${sign} ${v}`;
       if (operator === 'not_equals') return `${n} is distinct from ${v}`;
@@ -347,9 +374,8 @@ function customCondition(field: ResolvedField & { key: string }, operator: strin
     case 'date': {
       const date = parseDate(raw);
       if (typeof date !== 'string') return date;
-      const v = `${param(date)}::date`;
-      // Only values a date column could hold: one stored before years were checked (0000) is no date.
-      const d = `(case when ${text} ~ '^[1-9]\\d{3}-\\d{2}-\\d{2}$' then ${text}::date end)`;
+      const v = `${param(date)}::text`;
+      const d = customFieldExpression('date', key);
       const sign = { on: '=', before: '<', after: '>' }[operator];
       if (sign) return `${d} ${sign} ${v}`;
       break;

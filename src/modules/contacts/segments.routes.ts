@@ -18,6 +18,7 @@ import { compileSegmentOn, loadSegmentContextOn, segmentPageOn, segmentSizeOn, t
 import { applyBuilderAction, builderToRules, emptyBuilder, parseBuilderForm, rowErrors, rulesToBuilder, type BuilderState } from './segment-form.js';
 import { usersOfSegment, deleteSegment, saveSegment } from './segments.service.js';
 import { contactExportRoutes } from './contact-export.routes.js';
+import { queueFieldIndexSync } from './field-indexes.js';
 import type { ContactRow } from './contact.queries.js';
 
 const VIEWER = { role: 'viewer' as const };
@@ -153,6 +154,7 @@ export async function segmentsRoutes(app: TypedApp) {
       return builderPage(request, reply, { segment, name, state, focus: focusAfter(state, action) }, await previewOf(request, state));
     }
     await saveSegment(request.em, request.account!, { name, state }, segment);
+    await queueFieldIndexSync(app, request.log);
     return reply.redirect('/contacts/segments', 303);
   };
 
@@ -213,6 +215,7 @@ export async function segmentsRoutes(app: TypedApp) {
       if (error instanceof ConflictError) return deletePage(request, reply, segment, 409);
       throw error;
     }
+    await queueFieldIndexSync(app, request.log);
     return reply.redirect('/contacts/segments', 303);
   });
 }
