@@ -2,7 +2,7 @@
 // code, end to end (read, parse, validate every row, COPY to staging, one set-based merge, report,
 // commit), into an empty account.
 //
-// `npm run bench -- import [--rows 1000000] [--opt-in] [--existing update|skip] [--again]`
+// `npm run bench -- import [--rows 1000000] [--opt-in] [--existing update|skip] [--again] [--validation inline|workers]`
 //
 // A PostgreSQL of its own (the embedded server in .bench-data on port 5545, or DATABASE_URL's
 // server when set) with a fresh, migrated database. The file is generated first (untimed), then
@@ -10,7 +10,8 @@
 // runs and is timed. The file has a phone, email, first and last name column; --opt-in adds an
 // SMS opt-in column (yes, and no for one row in ten), which makes every row a consent change to
 // record. With --again the same file is imported a second time (every row an existing contact)
-// and that run is measured instead. The last line is
+// and that run is measured instead. --validation says where rows are validated (by default the
+// job chooses: worker threads for a file this large). The last line is
 // `BENCH import rows=<n> rows_per_s=<int> rss_mb=<peak rss> seconds=<job seconds>`.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -50,7 +51,7 @@ async function generate(file: string, rows: number, optIn: boolean): Promise<voi
   await once(out, 'finish');
 }
 
-async function importOnce(orm: MikroORM, accountId: string, source: string, dataDir: string, existing: 'update' | 'skip') {
+async function importOnce(orm: MikroORM, accountId: string, source: string, dataDir: string, existing: 'update' | 'skip', validation: 'inline' | 'workers' | undefined) {
   const em = withAccount(orm.em, accountId);
   const account = await em.findOneOrFail('Account', { id: accountId });
   const id = crypto.randomUUID();
@@ -62,17 +63,19 @@ async function importOnce(orm: MikroORM, accountId: string, source: string, data
   await queueImport(em, contactImport, { mapping: contactImport.mapping!, existing, listId: null, keepBadNumbers: false });
   log(`upload: ${(stored.bytes / 1e6).toFixed(1)} MB stored in ${uploadSeconds.toFixed(2)} s; mapping ${JSON.stringify(contactImport.mapping)}`);
   const started = performance.now();
-  await runContactImport(orm, { importId: id, accountId }, { log: pino({ level: 'info' }, pino.destination(2)) });
+  await runContactImport(orm, { importId: id, accountId }, { log: pino({ level: 'info' }, pino.destination(2)), validation });
   const seconds = (performance.now() - started) / 1000;
   const result = await withAccount(orm.em, accountId).findOneOrFail(ContactImport, { id });
   return { result, seconds };
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { rows: { type: 'string' }, existing: { type: 'string' }, again: { type: 'boolean' }, 'opt-in': { type: 'boolean' } }, strict: true });
+  const { values } = parseArgs({ args, options: { rows: { type: 'string' }, existing: { type: 'string' }, again: { type: 'boolean' }, 'opt-in': { type: 'boolean' }, validation: { type: 'string' } }, strict: true });
   const rows = positiveInteger('rows', values.rows, 1_000_000);
   const existing = (values.existing ?? 'update') as 'update' | 'skip';
   if (existing !== 'update' && existing !== 'skip') throw new Error(`--existing must be update or skip, got "${values.existing}"`);
+  const validation = values.validation as 'inline' | 'workers' | undefined;
+  if (validation !== undefined && validation !== 'inline' && validation !== 'workers') throw new Error(`--validation must be inline or workers, got "${values.validation}"`);
 
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'textcast-bench-import-'));
   const source = path.join(workDir, 'contacts.csv');
@@ -86,10 +89,10 @@ export async function run(args: string[]): Promise<void> {
     account.defaultCountry = 'FR';
     await em.flush();
 
-    let { result, seconds } = await importOnce(orm, account.id, source, workDir, existing);
+    let { result, seconds } = await importOnce(orm, account.id, source, workDir, existing, validation);
     if (values.again) {
       log(`first import: ${JSON.stringify({ status: result.status, created: result.created, seconds })}; importing the same file again`);
-      ({ result, seconds } = await importOnce(orm, account.id, source, workDir, existing));
+      ({ result, seconds } = await importOnce(orm, account.id, source, workDir, existing, validation));
     }
     if (result.status !== 'done') throw new Error(`the import ${result.status}: ${result.errorMessage}`);
     const imported = result.created + result.updated + result.skipped;

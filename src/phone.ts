@@ -39,6 +39,13 @@ export function normalisePhone(raw: string, defaultCountry?: string | null): Pho
   return { ok: true, e164: parsed.number, country: parsed.country ?? null };
 }
 
+/** How a CSV import reads the number of each row (in its worker threads): the one place where a
+ * row's number and what derives from it (its country) are decided for an import. The rules are
+ * normalisePhone's, so an imported number is read as the form and the API read it. */
+export function parsePhoneForImport(raw: string, defaultCountry: string | null): PhoneResult {
+  return normalisePhone(raw, defaultCountry);
+}
+
 /** The hash that stands for a number after its contact was erased (see Suppression). Computed the
  * same way in SQL: encode(sha256(convert_to(account_id || ':' || phone, 'UTF8')), 'hex'). */
 export function phoneHash(accountId: string, e164: string): string {

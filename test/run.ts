@@ -26,7 +26,7 @@ async function serverUrl(): Promise<{ url: string; stop: () => Promise<void> }> 
     url.pathname = '/postgres';
     return { url: url.toString(), stop: async () => {} };
   }
-  const server = await startEmbeddedPostgres(path.resolve(process.env.TEST_DATA_DIR ?? '.test-data'), Number(process.env.TEST_PG_PORT ?? 5544), (line) => console.log(line));
+  const server = await startEmbeddedPostgres(path.resolve(process.env.TEST_DATA_DIR ?? '.test-data'), Number(process.env.TEST_PG_PORT ?? 5544), (line) => console.log(line), 'test');
   return { url: server.serverUrl, stop: server.stop };
 }
 

@@ -191,7 +191,55 @@ function spawnAs(owner: Owner) {
   return owner.uid === undefined ? {} : { ...owner, cwd: '/' };
 }
 
-export async function startEmbeddedPostgres(dataDir: string, port: number, log: (line: string) => void): Promise<RunningDatabase> {
+/** What the server is for: `server` is npm start, the CLI and the benchmarks (one server on
+ * the machine, sized to it); `test` is a test run's throwaway server (several may run at once on
+ * one CI machine, each holding many small databases). */
+export type ServerProfile = 'server' | 'test';
+
+const MB = 1024 * 1024;
+
+/** Memory the server may count on: the machine's, or the container's limit when lower. */
+function usableMemory(): number {
+  const limit = process.constrainedMemory?.() ?? 0;
+  return limit > 0 ? Math.min(limit, os.totalmem()) : os.totalmem();
+}
+
+/** Settings the embedded server is started with (`-c` options, so they follow the code on every
+ * start; an operator's DATABASE_URL server keeps its own). PostgreSQL's defaults suit a machine
+ * of long ago: 128 MB of shared buffers and 4 MB of WAL buffers make a million-row import write
+ * its own dirty pages and WAL from the backend, and a 1 GB max_wal_size forces a checkpoint (and
+ * full-page images all over again) in the middle of one. */
+export function serverSettings(profile: ServerProfile, memory = usableMemory()): Record<string, string> {
+  const mb = (bytes: number) => `${Math.floor(bytes / MB)}MB`;
+  const shared = {
+    // One WAL segment: the most a single writer gains from (PostgreSQL's own cap for its default).
+    wal_buffers: '16MB',
+  };
+  if (profile === 'test') {
+    return {
+      ...shared,
+      // PostgreSQL's default: several test servers may share one machine.
+      shared_buffers: '128MB',
+      // A test cluster is thrown away: a commit need not wait for the disk (a crash of the
+      // machine could lose the last moment of a test run, never corrupt the cluster).
+      synchronous_commit: 'off',
+    };
+  }
+  return {
+    ...shared,
+    // The usual quarter of memory, within limits: at least the default, at most 2 GB (a million
+    // contacts with their indexes and a million-message campaign fit well inside).
+    shared_buffers: mb(Math.min(Math.max(memory / 4, 128 * MB), 2048 * MB)),
+    // A million-row import writes about 1 GB of WAL: room for it between checkpoints, which come
+    // every 15 minutes when nothing forces them (each one restarts full-page images).
+    max_wal_size: '4GB',
+    checkpoint_timeout: '15min',
+    // Index builds (and vacuum) of a million rows sort in memory: a sixteenth of memory, 64 MB to 512 MB.
+    maintenance_work_mem: mb(Math.min(Math.max(memory / 16, 64 * MB), 512 * MB)),
+  };
+}
+
+export async function startEmbeddedPostgres(dataDir: string, port: number, log: (line: string) => void, profile: ServerProfile = 'server'): Promise<RunningDatabase> {
   fs.mkdirSync(dataDir, { recursive: true });
   const password = readOrCreatePassword(dataDir);
   const serverUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
@@ -213,7 +261,8 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
   if (!fs.existsSync(path.join(pgData, 'PG_VERSION'))) await initialise(bin, pgData, password, owner, log);
   if (!fs.existsSync(logFile)) fs.writeFileSync(logFile, '');
   giveTo(logFile, owner);
-  const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200`;
+  const settings = Object.entries(serverSettings(profile)).map(([name, value]) => `-c ${name}=${value}`);
+  const options = [`-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200`, ...settings].join(' ');
   try {
     await run(bin.pg_ctl, ['start', '-D', pgData, '-l', logFile, '-w', '-t', '60', '-o', options], { ...spawnAs(owner), env: { ...process.env, LC_ALL: 'C' } });
   } catch {

@@ -1,11 +1,12 @@
 // The `contact-import` job: reads the stored CSV with csv-parse, validates every row in
-// JavaScript with the same rules as the forms and the API (validateContact, normalisePhone in the
-// account's default country), streams the valid rows into a temporary staging table by COPY and
+// JavaScript with the same rules as the forms and the API (contact-import.rows.ts, in worker
+// threads for a large file), streams the valid rows into a temporary staging table by COPY and
 // the reported rows into contact_import_error, then merges the staging table into the contacts
 // with one set-based statement (mergeStagedOn). All of it happens in ONE transaction: an import
 // finishes with its report or changes nothing, even if the process dies half-way. Progress is
 // written on another connection every PROGRESS_EVERY rows so the page can poll it meanwhile.
 import fs from 'node:fs';
+import os from 'node:os';
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -15,9 +16,10 @@ import type { FastifyBaseLogger } from 'fastify';
 import { withAccount } from '../../db/tenant.js';
 import { inTransaction } from '../../db/raw-client.js';
 import { ContactImport } from './contact-import.entity.js';
-import { customFieldsOf, validateContact, type ContactInput } from './contacts.service.js';
-import type { CustomField } from './custom-field.entity.js';
+import { customFieldsOf } from './contacts.service.js';
 import { BUILT_IN_FIELDS } from './fields.js';
+import type { RowBatch, RowRules, ValidatedBatch } from './contact-import.rows.js';
+import { WORKERS_FROM_BYTES, importThreads, inlineValidation, workerValidation } from './contact-import.validation.js';
 import { analyzeStageOn, copyStageOn, createStageOn, mergeStagedOn, raiseWorkMemOn } from './contact-merge.queries.js';
 import { LineParser, parserOptions, describeCsvError, copyText, CsvProblem, type Delimiter } from './contact-import.csv.js';
 import { claimImport, setProgress, markFailed, markDoneOn, lockImportOn, copyErrorsOn, insertDuplicatesOn, type ImportIds, type ImportCounts } from './contact-import.queries.js';
@@ -27,8 +29,10 @@ export type ContactImportJobData = ImportIds;
 const PROGRESS_EVERY = 20_000;
 /** The scheduler's lock is touched this often while the import runs, the merge included. */
 const TOUCH_EVERY_MS = 10_000;
-/** Copy text is handed to PostgreSQL in pieces of about this many characters. */
-const COPY_PIECE = 256 * 1024;
+/** Rows sent to a worker thread at a time, and batches awaiting validation per thread. */
+const BATCH_ROWS = 2_000;
+const BATCHES_AHEAD = 4;
+/** Copy text that may wait in the stream while PostgreSQL reads, before parsing pauses. */
 const COPY_AHEAD = 4 * 1024 * 1024;
 /** Reported rows beyond this many characters wait in a file rather than in memory. */
 const ERRORS_IN_MEMORY = 4 * 1024 * 1024;
@@ -42,6 +46,8 @@ export interface JobHooks {
   /** Extends the scheduler's lock on the job (Agenda's job.touch). */
   touch?: () => Promise<void>;
   log?: Pick<FastifyBaseLogger, 'error' | 'info'>;
+  /** Where rows are validated; by default in worker threads from WORKERS_FROM_BYTES on. */
+  validation?: 'inline' | 'workers';
 }
 
 export async function runContactImport(orm: MikroORM, ids: ContactImportJobData, hooks: JobHooks = {}): Promise<void> {
@@ -69,56 +75,6 @@ export async function runContactImport(orm: MikroORM, ids: ContactImportJobData,
   }
   // The file held personal data only to be imported: it goes either way.
   fs.rmSync(contactImport.filePath, { force: true });
-}
-
-interface Column {
-  index: number;
-  key: string;
-}
-
-/** Validates one CSV record into a staging row (COPY text) or a reported row. */
-export function rowValidator(options: { mapping: (string | null)[]; customFields: Map<string, CustomField>; defaultCountry: string | null; keepBadNumbers: boolean }) {
-  const builtIn = new Set<string>(BUILT_IN_FIELDS.map((f) => f.key));
-  const columns: Column[] = options.mapping.flatMap((key, index) => (key ? [{ index, key }] : []));
-  const custom = columns.filter((c) => !builtIn.has(c.key));
-  const plain = columns.filter((c) => builtIn.has(c.key));
-  const phoneColumn = columns.find((c) => c.key === 'phone')!.index;
-  const { customFields, defaultCountry, keepBadNumbers } = options;
-
-  return (record: string[], line: number): { stage: string; error: string | null; badNumber: boolean } | { stage: null; error: string; badNumber: false } => {
-    const input: ContactInput = {};
-    for (const c of plain) (input as Record<string, unknown>)[c.key] = record[c.index];
-    if (custom.length) {
-      const fields: Record<string, unknown> = {};
-      for (const c of custom) fields[c.key] = record[c.index];
-      input.fields = fields;
-    }
-    const { value, errors } = validateContact(input, customFields, defaultCountry);
-    const problems = Object.keys(errors);
-    let badNumber = false;
-    let reason: string | null = null;
-    if (problems.length) {
-      const rawPhone = (record[phoneColumn] ?? '').trim();
-      reason = problems.map((k) => errors[k]).join(' ');
-      // A row whose only problem is its number may be kept, flagged, when the user chose so;
-      // the number is stored as written (it must exist and fit the column).
-      if (keepBadNumbers && problems.length === 1 && errors.phone && rawPhone && rawPhone.length <= 32) {
-        badNumber = true;
-        reason += ' Kept as a contact flagged "bad number".';
-      } else {
-        return { stage: null, error: reason, badNumber: false };
-      }
-    }
-    let fields: string | null = null;
-    for (const key in value.fields) {
-      if (value.fields[key] === null) continue;
-      fields = JSON.stringify(Object.fromEntries(Object.entries(value.fields).filter(([, v]) => v !== null)));
-      break;
-    }
-    const optIn = value.sms_opt_in === true ? 't' : value.sms_opt_in === false ? 'f' : '\\N';
-    const stage = `${line}\t${copyText(value.phone)}\t${copyText(value.country)}\t${copyText(value.email)}\t${copyText(value.first_name)}\t${copyText(value.last_name)}\t${copyText(fields)}\t${optIn}\t${badNumber ? 't' : 'f'}\t${copyText(value.time_zone)}\t${value.time_zone_source}\n`;
-    return { stage, error: reason, badNumber };
-  };
 }
 
 /** Reported rows as COPY text: in memory while small, then spilled to a file beside the upload. */
@@ -214,11 +170,19 @@ async function importFile(orm: MikroORM, em: EntityManager, contactImport: Conta
   if (!mapping.includes('phone')) throw new ImportFailure('No column is mapped to the phone number.');
   if (!fs.existsSync(contactImport.filePath)) throw new ImportFailure('The uploaded file is no longer there; upload it again.');
 
-  const validate = rowValidator({ mapping, customFields, defaultCountry: contactImport.account.defaultCountry ?? null, keepBadNumbers: contactImport.keepBadNumbers });
+  const rules: RowRules = {
+    mapping,
+    // Plain values: the rules travel to the worker threads.
+    customFields: new Map([...customFields].map(([key, field]) => [key, { type: field.type, label: field.label }])),
+    defaultCountry: contactImport.account.defaultCountry ?? null,
+    keepBadNumbers: contactImport.keepBadNumbers,
+  };
+  const inWorkers = hooks.validation ? hooks.validation === 'workers' : os.availableParallelism() > 1 && fs.statSync(contactImport.filePath).size >= WORKERS_FROM_BYTES;
+  const threads = importThreads();
   const headerLength = contactImport.header.length;
   const progress = new Progress(withAccount(orm.em, ids.accountId), ids, hooks);
   const reported = new ReportedRows(contactImport.filePath + '.errors', ids);
-  const phoneColumn = mapping.indexOf('phone');
+  const validation = inWorkers ? workerValidation(rules, threads) : inlineValidation(rules);
 
   try {
     const begun = Date.now();
@@ -235,38 +199,50 @@ async function importFile(orm: MikroORM, em: EntityManager, contactImport: Conta
       let badNumbers = 0;
       let header = true;
       let lastLine = 0;
-      let text = '';
+      // Batches handed to validation, oldest first: their rows are staged in file order.
+      const validating: Promise<ValidatedBatch>[] = [];
+      let batch: RowBatch = { records: [], lines: [] };
+      const submit = () => {
+        if (!batch.records.length) return;
+        const answer = validation.validate(batch);
+        answer.catch(() => {}); // awaited in turn; a failure must not go unhandled meanwhile
+        validating.push(answer);
+        batch = { records: [], lines: [] };
+      };
       const parser = new LineParser(parserOptions(contactImport.delimiter as Delimiter, true), (record, line) => {
         if (header) {
           header = false;
           if (record.length !== headerLength) throw new ImportFailure('The header line of the file changed since it was mapped.');
         } else {
           rows++;
-          const row = validate(record, line);
-          if (row.stage) text += row.stage;
-          if (row.error) reported.add(line, (record[phoneColumn] ?? '').trim() || null, row.error);
-          if (!row.stage) invalid++;
-          if (row.badNumber) badNumbers++;
+          batch.records.push(record);
+          batch.lines.push(line);
+          if (batch.records.length >= BATCH_ROWS) submit();
         }
         lastLine = line;
       });
 
-      const send = async () => {
-        if (!text) return;
-        const piece = text;
-        text = '';
-        // Let a few megabytes wait in the stream, so parsing goes on while PostgreSQL reads.
-        if (!copy.write(piece) && copy.writableLength > COPY_AHEAD) await once(copy, 'drain');
+      /** Stages the oldest validated batches, until at most `keep` are waiting. */
+      const stage = async (keep: number) => {
+        while (validating.length > keep) {
+          const done = await validating.shift()!;
+          invalid += done.invalid;
+          badNumbers += done.badNumbers;
+          for (const [line, phone, reason] of done.reported) reported.add(line, phone, reason);
+          // Let a few megabytes wait in the stream, so parsing goes on while PostgreSQL reads.
+          if (done.stage && !copy.write(done.stage) && copy.writableLength > COPY_AHEAD) await once(copy, 'drain');
+        }
       };
       try {
         for await (const chunk of fs.createReadStream(contactImport.filePath, { highWaterMark: READ_CHUNK })) {
           await parser.feed(chunk as Buffer);
-          if (text.length >= COPY_PIECE) await send();
+          await stage(inWorkers ? threads * BATCHES_AHEAD : 0);
           await reported.spillIfLarge();
           progress.report(rows);
         }
         await parser.feed(null);
-        await send();
+        submit();
+        await stage(0);
         copy.end();
         await copied;
       } catch (error) {
@@ -310,5 +286,6 @@ async function importFile(orm: MikroORM, em: EntityManager, contactImport: Conta
     });
   } finally {
     reported.cleanup();
+    await validation.close();
   }
 }
