@@ -24,6 +24,7 @@ import { Migration20261205000100Rollups } from './Migration20261205000100Rollups
 import { Migration20261205000200RollupKeyIndexes } from './Migration20261205000200RollupKeyIndexes.js';
 import { Migration20261206000000CampaignUnsubscribePageText } from './Migration20261206000000CampaignUnsubscribePageText.js';
 import { Migration20261206000000GatewayHealth } from './Migration20261206000000GatewayHealth.js';
+import { Migration20261207000000AccountCreditBalance } from './Migration20261207000000AccountCreditBalance.js';
 
 export const migrationsList = [
   { name: 'Migration20261127000000Foundation', class: Migration20261127000000Foundation },
@@ -51,4 +52,5 @@ export const migrationsList = [
   { name: 'Migration20261205000200RollupKeyIndexes', class: Migration20261205000200RollupKeyIndexes },
   { name: 'Migration20261206000000CampaignUnsubscribePageText', class: Migration20261206000000CampaignUnsubscribePageText },
   { name: 'Migration20261206000000GatewayHealth', class: Migration20261206000000GatewayHealth },
+  { name: 'Migration20261207000000AccountCreditBalance', class: Migration20261207000000AccountCreditBalance },
 ];
