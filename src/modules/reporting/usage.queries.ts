@@ -5,6 +5,7 @@
 // days against the messages. No page here reads the message table.
 import type pg from 'pg';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { withClient } from '../../db/raw-client.js';
 import { foldRollupOn, replaceRollupOn, type RollupTable } from '../../db/rollup.js';
 
 export const USAGE_DAILY: RollupTable = {
@@ -39,15 +40,19 @@ export interface DayRange {
   to: string;
 }
 
-/** The account's usage in the range, per day, country and kind. */
+/** The account's usage in the range, per day, country and kind. Named, as the next statement:
+ * the Dashboard runs them on every view, and each connection then plans them once. */
 export async function usageRows(em: EntityManager, accountId: string, range: DayRange): Promise<UsageRow[]> {
-  const rows = await em.getConnection().execute<{ day: string; country: string; kind: UsageKind; messages: string; parts: string; cost_micros: string; delivered: string; undelivered: string }[]>(
-    `select to_char(day, 'YYYY-MM-DD') as day, country, kind, sum(messages) as messages, sum(parts) as parts, sum(cost_micros) as cost_micros,
+  const { rows } = await withClient(em, (client) =>
+    client.query<{ day: string; country: string; kind: UsageKind; messages: string; parts: string; cost_micros: string; delivered: string; undelivered: string }>({
+      name: 'dashboard-usage',
+      text: `select to_char(day, 'YYYY-MM-DD') as day, country, kind, sum(messages) as messages, sum(parts) as parts, sum(cost_micros) as cost_micros,
             sum(delivered) as delivered, sum(undelivered) as undelivered
-     from usage_daily where account_id = ? and day between ?::date and ?::date
+     from usage_daily where account_id = $1 and day between $2::date and $3::date
      group by day, country, kind having sum(messages) <> 0 or sum(cost_micros) <> 0
      order by day, country, kind`,
-    [accountId, range.from, range.to],
+      values: [accountId, range.from, range.to],
+    }),
   );
   return rows.map((r) => ({
     day: r.day,
@@ -63,9 +68,12 @@ export async function usageRows(em: EntityManager, accountId: string, range: Day
 
 /** The zone the account's rollups were built in differs from its own: they are being rebuilt. */
 export async function rollupZoneStale(em: EntityManager, accountId: string): Promise<boolean> {
-  const rows = await em.getConnection().execute<{ stale: boolean }[]>(
-    `select coalesce(z.time_zone <> a.time_zone, false) as stale from account a left join rollup_zone z on z.account_id = a.id where a.id = ?`,
-    [accountId],
+  const { rows } = await withClient(em, (client) =>
+    client.query<{ stale: boolean }>({
+      name: 'dashboard-zone-stale',
+      text: `select coalesce(z.time_zone <> a.time_zone, false) as stale from account a left join rollup_zone z on z.account_id = a.id where a.id = $1`,
+      values: [accountId],
+    }),
   );
   return rows[0]?.stale ?? false;
 }
