@@ -24,6 +24,7 @@ import { Migration20261205000100Rollups } from './Migration20261205000100Rollups
 import { Migration20261205000200RollupKeyIndexes } from './Migration20261205000200RollupKeyIndexes.js';
 import { Migration20261206000000CampaignUnsubscribePageText } from './Migration20261206000000CampaignUnsubscribePageText.js';
 import { Migration20261206000000GatewayHealth } from './Migration20261206000000GatewayHealth.js';
+import { Migration20261207000000AccountCreditBalance } from './Migration20261207000000AccountCreditBalance.js';
 import { Migration20261208000000RecipientTimeZones } from './Migration20261208000000RecipientTimeZones.js';
 
 export const migrationsList = [
@@ -52,5 +53,6 @@ export const migrationsList = [
   { name: 'Migration20261205000200RollupKeyIndexes', class: Migration20261205000200RollupKeyIndexes },
   { name: 'Migration20261206000000CampaignUnsubscribePageText', class: Migration20261206000000CampaignUnsubscribePageText },
   { name: 'Migration20261206000000GatewayHealth', class: Migration20261206000000GatewayHealth },
+  { name: 'Migration20261207000000AccountCreditBalance', class: Migration20261207000000AccountCreditBalance },
   { name: 'Migration20261208000000RecipientTimeZones', class: Migration20261208000000RecipientTimeZones },
 ];

@@ -70,7 +70,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(csrfTokenPlugin);
   await app.register(validationPlugin);
   await app.register(authPlugin, { limits: { idleSeconds: config.sessionIdleSeconds, maxSeconds: config.sessionMaxSeconds }, apiRequestsPerMinute: config.apiRequestsPerMinute });
-  await app.register(viewPlugin, { root: VIEWS_DIR, layoutValues: async (request) => ({ balance: await layoutBalance(request.em, request.account) }) });
+  await app.register(viewPlugin, { root: VIEWS_DIR, layoutValues: async (request) => ({ balance: layoutBalance(request.account) }) });
   await app.register(staticPlugin, { publicDir: path.resolve(VIEWS_DIR, '../public') });
   await app.register(errorsPlugin);
   await registerRoutes(app);

@@ -3,7 +3,7 @@
 // scheduler (src/plugins/scheduler.ts) with this table.
 import type { Agenda } from 'agenda';
 import { startScheduler as startAgenda, type JobContext, type JobTable, type Scheduler } from './plugins/scheduler.js';
-import { housekeeping, type SessionLimits } from './modules/accounts/index.js';
+import { housekeeping, reconcileCreditBalances, type SessionLimits } from './modules/accounts/index.js';
 import { expireAbandonedUploads, runContactImport, syncFieldIndexes, FIELD_INDEXES_JOB, TimeZoneBackfill, type ContactImportJobData } from './modules/contacts/index.js';
 import { SimulatorReporter } from './modules/gateways/index.js';
 import { defineSendingJobs, startSendingSweep, markUnknownDeliveries, ReplySender, dispatchAutomationSoon, CLAIM_LEASE_SECONDS } from './modules/sending/index.js';
@@ -38,6 +38,10 @@ export function jobTable({ sessionLimits, claimLeaseSeconds = CLAIM_LEASE_SECOND
       agenda.define('housekeeping', () => runHousekeeping(context.orm, sessionLimits), { lockLifetime: 10_000 });
       defineSendingJobs(agenda, context, claimLeaseSeconds);
       // Short locks (Agenda keeps a timer of the lock's lifetime): the reconciliation touches its own between rebuilds.
+      agenda.define('reconcile-credit-balances', async () => {
+        const fixes = await reconcileCreditBalances(context.orm.em.fork());
+        if (fixes.length) context.log.warn({ fixes }, `${fixes.length} account credit balance(s) differed from the ledger's sum and were set to it`);
+      }, { lockLifetime: 10_000 });
       agenda.define('reconcile-rollups', async (job) => void (await reconcileRollups(context.orm, context.log, () => job.touch())), { lockLifetime: 10_000 });
       // An import touches its lock every 10 s while it runs: a crashed worker's import is taken up again soon.
       agenda.define<ContactImportJobData>('contact-import', async (job) => runContactImport(context.orm, job.attrs.data, { touch: () => job.touch(), log: context.log }), { lockLifetime: 30_000, concurrency: 2 });
@@ -53,6 +57,7 @@ export function jobTable({ sessionLimits, claimLeaseSeconds = CLAIM_LEASE_SECOND
       await agenda.every('1 hour', 'reconcile-rollups');
       // Builds a crash interrupted (INVALID indexes) are dropped and done again.
       await agenda.every('1 hour', FIELD_INDEXES_JOB);
+      await agenda.every('1 hour', 'reconcile-credit-balances');
       await startSendingSweep(agenda);
       // The simulator gateway's delivery reports are posted by the processes that run jobs.
       const reporter = new SimulatorReporter(context.orm, context.publicUrl, context.log);

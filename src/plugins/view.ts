@@ -64,7 +64,7 @@ export function wantsMainFragment(request: FastifyRequest): boolean {
 
 /** Values the layout shows around every page (the credit balance in the header), given by the
  * entry (src/app.ts) so this plugin knows no module. A tab switch gets them out of band; other
- * fragments only when they ask (a keystroke's counter does not query the ledger). */
+ * fragments only when they ask (a keystroke's counter carries no header). */
 export type LayoutValues = (request: FastifyRequest) => Promise<Record<string, unknown>>;
 
 export const viewPlugin = fp<{ root: string; layoutValues: LayoutValues }>(async (app, { root, layoutValues }) => {

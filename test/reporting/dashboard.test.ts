@@ -129,6 +129,14 @@ t.test('a bad custom range says what is wrong, shows the last 30 days instead an
   t.match(csv.body, 'The end day comes before the start day.');
 });
 
+t.test('a range ending on the last day there is (9999-12-31) draws its days and stops', async (t) => {
+  const { client } = await dashboardSetup(t);
+  const page = await client.get('/dashboard?range=custom&from=9999-12-01&to=9999-12-31');
+  t.equal(page.statusCode, 200);
+  t.match(page.body, '1 Dec 9999 – 31 Dec 9999');
+  t.match(page.body, 'No messages were sent in this range.');
+});
+
 t.test('the breakdown by country sorts by each column, both ways', async (t) => {
   const { orm, account, client } = await dashboardSetup(t);
   await sent(orm, account, [

@@ -17,6 +17,10 @@ export const Account = defineEntity({
     quietHours: p.boolean().default(true),
     /** Per-country windows that replace the defaults, keyed by country code or "*". */
     quietHourRules: p.json<Record<string, unknown>>().nullable(),
+    /** The credit balance (micro-units): the sum of the account's ledger, kept on this row by a
+     * trigger on credit_transaction (migration AccountCreditBalance). A formula, so the ORM
+     * reads it with the row and never writes it. */
+    creditBalanceMicros: p.bigint('number').formula((alias) => `${alias}.credit_balance_micros`),
     ...createdAt(),
   },
 });

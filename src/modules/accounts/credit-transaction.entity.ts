@@ -7,8 +7,10 @@ export const CREDIT_KINDS = ['topup', 'debit', 'refund', 'adjustment'] as const;
 export type CreditKind = (typeof CREDIT_KINDS)[number];
 
 // The credit ledger, append-only: the balance is the sum of `amountMicros` (top-ups and refunds
-// positive, debits negative), never a number kept and updated somewhere. Money is integer
-// micro-units of the account currency. Sending debits per dispatched batch, not per message.
+// positive, debits negative). A trigger adds each entry to `account.credit_balance_micros` in the
+// statement that writes it, so pages read the sum without summing (an hourly job checks it).
+// Money is integer micro-units of the account currency. Sending debits per dispatched batch, not
+// per message.
 export const CreditTransaction = defineEntity({
   name: 'CreditTransaction',
   tableName: 'credit_transaction',

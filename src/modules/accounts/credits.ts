@@ -1,14 +1,15 @@
-// The account's credit: the balance is the sum of its ledger (credit_transaction), shown in the
-// upper right corner of every page. Top-ups come from an owner (Settings → Credits) or the CLI.
+// The account's credit: the balance is the sum of its ledger (credit_transaction), kept on the
+// account's row as entries are written, and shown in the upper right corner of every page.
+// Top-ups come from an owner (Settings → Credits) or the CLI.
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { withClient } from '../../db/raw-client.js';
+import { inTransaction, withClient } from '../../db/raw-client.js';
 import { ValidationError } from '../../errors.js';
 import type { Account } from './account.entity.js';
 import { CreditTransaction } from './credit-transaction.entity.js';
-import { balanceOn } from './credits.queries.js';
+import { accountsWithWrongBalanceOn, balanceOn, resetBalanceOn, type BalanceFix } from './credits.queries.js';
 import { MICROS_PER_UNIT, formatMoney } from '../../money.js';
 
-/** The balance: the sum of the ledger (one wrapper over the ledger's SQL in credits.queries.ts). */
+/** The balance: the sum of the ledger, as kept on the account's row (credits.queries.ts). */
 export async function creditBalance(em: EntityManager, accountId: string): Promise<number> {
   return withClient(em, (client) => balanceOn(client, accountId));
 }
@@ -37,7 +38,21 @@ export async function addCredit(em: EntityManager, account: Account, amount: unk
   return entry;
 }
 
-/** The balance as the layout's header shows it; null for a visitor without an account. */
-export async function layoutBalance(em: EntityManager, account: Pick<Account, 'id' | 'currency'> | null): Promise<string | null> {
-  return account ? formatMoney(await creditBalance(em, account.id), account.currency) : null;
+/** The balance as the layout's header shows it; null for a visitor without an account. It is the
+ * one read with the account when the request was authenticated (the session's or the API key's
+ * query), so a page or a tab switch costs no query for it. */
+export function layoutBalance(account: Pick<Account, 'creditBalanceMicros' | 'currency'> | null): string | null {
+  return account ? formatMoney(account.creditBalanceMicros, account.currency) : null;
+}
+
+/** The hourly reconciliation: every account whose kept balance is not its ledger's sum (a change
+ * the trigger did not see: a restore, a hand-made fix with the trigger off) is set to the sum,
+ * one short transaction each. Answers what was fixed, for the log. */
+export async function reconcileCreditBalances(em: EntityManager): Promise<BalanceFix[]> {
+  const fixes: BalanceFix[] = [];
+  for (const accountId of await withClient(em, accountsWithWrongBalanceOn)) {
+    const fix = await inTransaction(em, (client) => resetBalanceOn(client, accountId));
+    if (fix) fixes.push(fix);
+  }
+  return fixes;
 }

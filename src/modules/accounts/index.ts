@@ -2,7 +2,7 @@
 // import it from here only.
 export { Account } from './account.entity.js';
 export { authPlugin, hasRole, OWNER_ONLY } from './auth.plugin.js';
-export { creditBalance, layoutBalance } from './credits.js';
+export { creditBalance, layoutBalance, reconcileCreditBalances } from './credits.js';
 export { balanceOn, debitOn, recordSendingEntryOn } from './credits.queries.js';
 export { registerAccountSetup } from './hooks.js';
 export { housekeeping } from './housekeeping.js';

@@ -3,9 +3,11 @@
 // request), absolute timeout via created_at.
 import crypto from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ACROSS_ACCOUNTS } from '../../db/tenant.js';
+import { withClient } from '../../db/raw-client.js';
+import { Account } from './account.entity.js';
 import { Session } from './session.entity.js';
-import type { User } from './user.entity.js';
+import { User } from './user.entity.js';
+import { sessionRowsOn } from './sessions.queries.js';
 
 export const SESSION_COOKIE = 'tc_session';
 const TOUCH_EVERY_MS = 60_000;
@@ -35,10 +37,15 @@ export async function startSession(em: EntityManager, user: User, meta: { ip?: s
   return token;
 }
 
-/** The live session of a token with its user and account, or null when unknown, expired or disabled. */
+/** The live session of a token with its user and account (entities of `em`, as a populated
+ * findOne would give them), or null when unknown, expired or disabled. */
 export async function resumeSession(em: EntityManager, token: string, limits: SessionLimits): Promise<Session | null> {
-  const session = await em.findOne(Session, { id: hashToken(token) }, { ...ACROSS_ACCOUNTS, populate: ['user', 'account'] });
-  if (!session) return null;
+  const rows = await withClient(em, (client) => sessionRowsOn(client, hashToken(token)));
+  if (!rows) return null;
+  // The account first, so the user's and the session's references to it find it in the identity map.
+  em.map(Account, rows.account);
+  em.map(User, rows.user);
+  const session = em.map(Session, rows.session);
   const now = Date.now();
   const idle = now - session.lastSeenAt.getTime() > limits.idleSeconds * 1000;
   const tooOld = now - session.createdAt.getTime() > limits.maxSeconds * 1000;

@@ -30,7 +30,7 @@ function withoutPassword(values: Record<string, string>): Values {
 }
 
 export async function settingsRoutes(app: TypedApp) {
-  app.get('/', async (request, reply) => reply.page('accounts/settings', { balance: await layoutBalance(request.em, request.account) }, { title: 'Settings', tab: 'settings' }));
+  app.get('/', async (request, reply) => reply.page('accounts/settings', { balance: layoutBalance(request.account) }, { title: 'Settings', tab: 'settings' }));
 
   // --- Account ---------------------------------------------------------------------------
   const accountPage = (request: FastifyRequest, reply: FastifyReply, values: Values, errors: Record<string, string> = {}, saved = false) =>

@@ -6,7 +6,7 @@ import { Type } from 'typebox';
 import type { TypedApp } from '../../plugins/validation.js';
 import { formatMoney } from '../../money.js';
 import { chooseRange, daysOf, RANGE_PRESETS, RANGE_QUERY, type ChosenRange } from './date-range.js';
-import { rollupZoneStale, usageRows, USAGE_KINDS, type UsageKind } from './usage.queries.js';
+import { usageWithZone, USAGE_KINDS, type UsageKind } from './usage.queries.js';
 import { byCountry, byDay, COUNTRY_SORTS, countriesCsv, firstDirection, sortCountries, usageTotals, type CountrySort, type DayFigures } from './dashboard.js';
 import { stackedBars } from './bar-chart.js';
 import { sortHeaders, type SortDirection } from './sort-headers.js';
@@ -20,14 +20,14 @@ type DashboardQuery = { range?: string; from?: string; to?: string; sort?: Count
 
 const KIND_NAMES: Record<UsageKind, string> = { batch: 'Batch', automated: 'Automated', transactional: 'Transactional' };
 
-/** The chosen range and order, and the rows of the range. */
+/** The chosen range and order, the rows of the range, and whether the rollups are being rebuilt. */
 async function usageOf(request: FastifyRequest, query: DashboardQuery) {
   const account = request.account!;
   const range = chooseRange(query, account.timeZone);
   const sort = query.sort ?? 'messages';
   const dir = query.dir ?? firstDirection(sort);
-  const rows = await usageRows(request.em, account.id, range);
-  return { range, sort, dir, rows };
+  const { rows, stale } = await usageWithZone(request.em, account.id, range);
+  return { range, sort, dir, rows, stale };
 }
 
 /** 30-11-2026 from 2026-11-30 (the app's day format); the chart's labels leave the year out. */
@@ -51,7 +51,7 @@ const countryHeaders = (range: ChosenRange, sort: CountrySort, dir: SortDirectio
 
 export async function dashboardRoutes(app: TypedApp) {
   app.get('/dashboard', { schema: { querystring: DashboardQuery } }, async (request, reply) => {
-    const { range, sort, dir, rows } = await usageOf(request, request.query);
+    const { range, sort, dir, rows, stale } = await usageOf(request, request.query);
     const currency = request.account!.currency;
     const days = byDay(rows, daysOf(range));
     const custom = range.preset === 'custom';
@@ -68,7 +68,7 @@ export async function dashboardRoutes(app: TypedApp) {
       days: days.map((d) => ({ ...d, label: dayLabel(d.day) })),
       kinds: USAGE_KINDS.map((kind) => ({ kind, name: KIND_NAMES[kind] })),
       charts: rows.length ? charts(days, currency) : null,
-      stale: await rollupZoneStale(request.em, request.account!.id),
+      stale,
     };
     if (range.error) reply.code(400);
     return reply.page('reporting/dashboard', data, { title: 'Dashboard', tab: 'dashboard' });
