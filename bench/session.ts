@@ -15,7 +15,8 @@ function cookiesOf(response: Response): Map<string, string> {
   return cookies;
 }
 
-/** Signs in through the login form as a browser would; returns the session cookie header. */
+/** Signs in through the login form as a browser would; returns the cookie header a browser would
+ * send then (its session and its CSRF cookie). */
 export async function signIn(base: string, email: string): Promise<string> {
   const form = await fetch(`${base}/login`);
   if (form.status !== 200) throw new Error(`GET /login answered ${form.status}`);
@@ -36,5 +37,8 @@ export async function signIn(base: string, email: string): Promise<string> {
   const page = await fetch(`${base}/dashboard`, { headers: { cookie }, redirect: 'manual' });
   const html = await page.text();
   if (page.status !== 200 || !html.includes('id="balance"')) throw new Error(`GET /dashboard after sign-in answered ${page.status}, not the dashboard`);
-  return cookie;
+  // A browser keeps the CSRF cookie its pages set and sends it back: without it, every request
+  // would be a first visit that makes a new CSRF secret and sets a cookie.
+  const csrf = cookiesOf(page).get('tc_csrf') ?? cookiesOf(response).get('tc_csrf') ?? csrfCookie;
+  return `${cookie}; tc_csrf=${csrf}`;
 }
