@@ -131,6 +131,10 @@ t.test('the API: time_zone given (canonical spelling), absent (derived) or inval
   t.match(update.json(), { created: 0, updated: 2, errors: [] });
   t.match(await get('+33612345601'), { first_name: 'Ann', time_zone: 'America/New_York', time_zone_source: 'set' }, 'an update without time_zone keeps the zone set');
   t.match(await get('+14155550100'), { time_zone: 'Pacific/Honolulu', time_zone_source: 'set' }, 'one with it sets it');
+  const reset = await call('POST', '/api/v1/contacts', { contacts: [{ phone: '+14155550100', time_zone: null }, { phone: '+33612345601', time_zone: '' }] });
+  t.match(reset.json(), { created: 0, updated: 2, errors: [] });
+  t.match(await get('+14155550100'), { time_zone: 'America/Los_Angeles', time_zone_source: 'number' }, 'an explicit null gives the number\'s zone back');
+  t.match(await get('+33612345601'), { time_zone: 'Europe/Paris', time_zone_source: 'number' }, 'so does an empty one');
 });
 
 t.test('the import: a "timezone" column sets the zones it has; empty cells take the number\'s; a bad one is reported for its line', async (t) => {

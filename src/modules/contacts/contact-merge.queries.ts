@@ -21,9 +21,11 @@ export interface StagedContact {
   /** null: not given (new contacts count as opted in; existing keep their state). */
   sms_opt_in: boolean | null;
   bad_number: boolean;
-  /** The zone (contacts/time-zones.ts): 'set' when the row chose it, 'number' when derived. */
+  /** The zone (contacts/time-zones.ts): 'set' when the row chose it, 'number' when derived (an
+   * existing contact's set zone stays), 'reset' when derived and replacing a set zone (the API's
+   * explicit null). */
   time_zone: string | null;
-  time_zone_source: 'number' | 'set';
+  time_zone_source: 'number' | 'set' | 'reset';
 }
 
 export const STAGE_COLUMNS = ['line', 'phone', 'country', 'email', 'first_name', 'last_name', 'fields', 'sms_opt_in', 'bad_number', 'time_zone', 'time_zone_source'] as const;
@@ -81,6 +83,9 @@ export async function stageRowsOn(client: pg.Client, rows: StagedContact[]): Pro
   );
 }
 
+/** The zone source a staged row leaves on its contact ('reset' is a derived zone). */
+const STORED_SOURCE = `case s.time_zone_source when 'reset' then 'number' else s.time_zone_source end`;
+
 /** A phone's hash as suppression keeps it (see phoneHash in phone.ts), of `phone` in account $1. */
 const PHONE_HASH = (phone: string) => `encode(sha256(convert_to($1::text || ':' || ${phone}, 'UTF8')), 'hex')`;
 
@@ -132,9 +137,9 @@ export async function mergeStagedOn(client: pg.Client, options: MergeOptions): P
       fields: 'c.fields || s.fields',
       bad_number: 's.bad_number',
       sms_opt_in: optIn,
-      // A zone chosen by hand stays unless the row chooses one itself.
-      time_zone: `case when s.time_zone_source = 'set' or c.time_zone_source is distinct from 'set' then s.time_zone else c.time_zone end`,
-      time_zone_source: `case when s.time_zone_source = 'set' or c.time_zone_source is distinct from 'set' then s.time_zone_source else c.time_zone_source end`,
+      // A zone chosen by hand stays unless the row chooses one itself or asks for the number's.
+      time_zone: `case when s.time_zone_source <> 'number' or c.time_zone_source is distinct from 'set' then s.time_zone else c.time_zone end`,
+      time_zone_source: `case when s.time_zone_source <> 'number' or c.time_zone_source is distinct from 'set' then ${STORED_SOURCE} else c.time_zone_source end`,
     };
     const columns = Object.keys(values);
     await client.query(
@@ -183,7 +188,7 @@ async function insertNewOn(client: pg.Client, options: MergeOptions, params: unk
             case when s.suppressed then false else s.sms_opt_in end,
             case when s.suppressed then 'suppressed' when s.sms_opt_in = false then $3::text end,
             case when s.suppressed or s.sms_opt_in = false then now() end,
-            s.bad_number, s.time_zone, s.time_zone_source
+            s.bad_number, s.time_zone, ${STORED_SOURCE}
      from contact_src s where s.contact_id is null`;
   const sql = needsIds
     ? `with ins as (${insert} returning id, phone, sms_opt_in),

@@ -114,7 +114,10 @@ export async function contactsApiRoutes(app: TypedApp) {
         errors.push({ index, code: field.startsWith('fields.') ? (message.startsWith('There is no') ? 'unknown_field' : 'invalid_field') : ERROR_CODES[field] ?? 'invalid', message });
         return;
       }
-      rows.push({ line: index, phone: value.phone, country: value.country, email: value.email, first_name: value.first_name, last_name: value.last_name, fields: value.fields, sms_opt_in: value.sms_opt_in ?? null, bad_number: false, time_zone: value.time_zone, time_zone_source: value.time_zone_source });
+      rows.push({ line: index, phone: value.phone, country: value.country, email: value.email, first_name: value.first_name, last_name: value.last_name, fields: value.fields, sms_opt_in: value.sms_opt_in ?? null, bad_number: false, time_zone: value.time_zone,
+        // An explicit null or "" asks for the number's zone again, even over one set before.
+        time_zone_source: value.time_zone_source === 'number' && (item as ContactInput).time_zone !== undefined ? 'reset' : value.time_zone_source,
+      });
     });
     const result = rows.length
       ? await inTransaction(request.em, async (client) => {
