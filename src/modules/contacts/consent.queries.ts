@@ -11,7 +11,7 @@
 //   keyword is a new consent: it opts in and lifts the suppression); otherwise as it was given.
 // Each function takes many rows (one statement for the lot) naming distinct contacts and numbers:
 // a caller with several changes for one contact makes them in turn.
-import { timeZoneOfNumber } from '../../phone-zone.js';
+import { numberZone } from './time-zones.js';
 import type pg from 'pg';
 import { phoneHash } from '../../phone.js';
 
@@ -173,7 +173,7 @@ export async function createKeywordContactsOn(client: pg.ClientBase, contacts: N
      from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]) with ordinality as v(account_id, phone, country, email, time_zone, position)
      order by v.position
      on conflict (account_id, phone) do update set updated_at = now() returning id, account_id, phone`,
-    values: [contacts.map((c) => c.accountId), contacts.map((c) => c.phone), contacts.map((c) => c.country), contacts.map((c) => c.email), contacts.map((c) => timeZoneOfNumber(c.phone))],
+    values: [contacts.map((c) => c.accountId), contacts.map((c) => c.phone), contacts.map((c) => c.country), contacts.map((c) => c.email), contacts.map((c) => numberZone(c.phone))],
   });
   const idOf = new Map(rows.map((row) => [contactKey(row.account_id, row.phone), row.id]));
   const ids = contacts.map((c) => idOf.get(contactKey(c.accountId, c.phone))!);

@@ -9,7 +9,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { Poller } from '../../poller.js';
 import { inTransaction } from '../../db/raw-client.js';
-import { timeZoneOfNumber } from '../../phone-zone.js';
+import { numberZone } from './time-zones.js';
 
 export const BACKFILL_BATCH = 5_000;
 
@@ -25,7 +25,7 @@ export async function backfillTimeZonesOn(client: pg.ClientBase, limit: number =
     `update contact c set time_zone = v.zone, time_zone_source = 'number'
      from unnest($1::uuid[], $2::bigint[], $3::text[]) as v(account_id, id, zone)
      where c.account_id = v.account_id and c.id = v.id and c.time_zone_source is null`,
-    [rows.map((r) => r.account_id), rows.map((r) => r.id), rows.map((r) => (r.bad_number ? null : timeZoneOfNumber(r.phone)))],
+    [rows.map((r) => r.account_id), rows.map((r) => r.id), rows.map((r) => numberZone(r.bad_number ? null : r.phone))],
   );
   return rows.length;
 }

@@ -23,10 +23,16 @@ function canonicalZone(text: string): string | null {
   return zone;
 }
 
+/** The zone a contact's number gives it: none for a number that is not valid E.164 (a bad number,
+ * kept as written, whose digits could read as some other place). */
+export function numberZone(e164: string | null): string | null {
+  return e164 ? timeZoneOfNumber(e164) : null;
+}
+
 /** The zone for a number (E.164, or null when it is not valid) and what a user typed for it. */
 export function contactTimeZone(e164: string | null, chosen: unknown): { ok: true; zone: string | null; source: TimeZoneSource } | { ok: false; reason: string } {
   const text = chosen === undefined || chosen === null ? '' : String(chosen).trim();
-  if (!text) return { ok: true, zone: e164 ? timeZoneOfNumber(e164) : null, source: 'number' };
+  if (!text) return { ok: true, zone: numberZone(e164), source: 'number' };
   // The canonical spelling ("america/new_york" → "America/New_York"), as the runtime knows it.
   const zone = canonicalZone(text);
   if (!zone) return { ok: false, reason: `"${text.slice(0, 64)}" is not a time zone: write one such as America/New_York or Europe/Paris, or leave it empty for the zone of the number.` };
